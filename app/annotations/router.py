@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import select
+
+from app import imaging, storage
+from app.annotations import service
+from app.annotations.models import Annotation
+from app.deps import ApiProject, ApiUser, SessionDep
+from app.items.models import Item
+from app.queue.router import get_task
+from app.security import csrf_protect
+from app.training import service as training_service
+from workers.dispatch import enqueue
+
+router = APIRouter(prefix="/api/v1/projects/{project_id}/tasks/{task_id}/annotations", tags=["annotations"],
+                   dependencies=[Depends(csrf_protect)])
+
+
+def annotation_out(a: Annotation) -> dict:
+    return {"id": a.id, "task_id": a.task_id, "version": a.version, "author_id": a.author_id,
+            "status": a.status.value, "seconds_spent": a.seconds_spent, "labeled_pixels": a.labeled_pixels,
+            "suggestion_fraction": a.suggestion_fraction, "created_at": a.created_at.isoformat()}
+
+
+@router.post("", status_code=201)
+async def submit(
+    task_id: int, project: ApiProject, user: ApiUser, session: SessionDep,
+    mask: Annotated[UploadFile, File(description="PNG of class ids, 255 = unlabeled")],
+    seconds_spent: Annotated[float, Form()] = 0.0,
+    client_token: Annotated[str | None, Form(max_length=64)] = None,
+    model_version_id: Annotated[int | None, Form()] = None,
+    suggestion_fraction: Annotated[float | None, Form()] = None,
+) -> JSONResponse:
+    task = get_task(session, project, task_id)
+    item = session.get(Item, task.item_id)
+    assert item is not None
+    try:
+        pixels = imaging.decode_mask(await mask.read(), width=item.width, height=item.height,
+                                     num_classes=len(project.classes))
+        annotation, created = service.submit(
+            session=session, project=project, task=task, user=user, mask=pixels, seconds_spent=seconds_spent,
+            client_token=client_token, model_version_id=model_version_id,
+            suggestion_fraction=suggestion_fraction,
+        )
+    except imaging.InvalidImage as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    except service.SubmitError as exc:
+        raise HTTPException(status_code=exc.status, detail=str(exc)) from None
+    retrain = training_service.maybe_retrain(session=session, project=project) if created else None
+    session.commit()
+    if retrain is not None:
+        enqueue("labelwise.train", retrain.id)
+    body = annotation_out(annotation) | {"retrain_queued": retrain is not None}
+    return JSONResponse(body, status_code=201 if created else 200)
+
+
+@router.get("")
+def versions(task_id: int, project: ApiProject, session: SessionDep) -> list[dict]:
+    task = get_task(session, project, task_id)
+    rows = session.scalars(select(Annotation).where(Annotation.task_id == task.id).order_by(Annotation.version))
+    return [annotation_out(a) for a in rows]
+
+
+@router.get("/{annotation_id}/mask")
+def mask_png(task_id: int, annotation_id: int, project: ApiProject, session: SessionDep) -> Response:
+    task = get_task(session, project, task_id)
+    annotation = session.get(Annotation, annotation_id)
+    if annotation is None or annotation.task_id != task.id:
+        raise HTTPException(status_code=404, detail="annotation not found")
+    return Response(storage.read(annotation.mask_path), media_type="image/png",
+                    headers={"X-Content-Type-Options": "nosniff"})

@@ -1,0 +1,118 @@
+"""Submitting masks. Every submit adds a new version; nothing is overwritten."""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app import imaging, storage
+from app.annotations.models import Annotation, AnnotationStatus
+from app.audit import service as audit
+from app.auth.models import Role, User
+from app.db import utcnow
+from app.projects.models import Project
+from app.queue import service as queue_service
+from app.queue.models import Task, TaskStatus
+
+
+class SubmitError(ValueError):
+    """Refused submit; `status` is the HTTP status a route should answer with."""
+
+    def __init__(self, message: str, status: int = 422):
+        super().__init__(message)
+        self.status = status
+
+
+def check_may_submit(*, session: Session, task: Task, user: User) -> None:
+    """Annotators need the task's lease; leads and admins may label a task nobody else holds."""
+    lease = queue_service.active_lease(session=session, task_id=task.id)
+    if lease is not None and lease.user_id == user.id:
+        return
+    if lease is None and user.at_least(Role.lead):
+        return
+    if lease is not None:
+        raise SubmitError("this task is leased to another annotator", status=409)
+    raise SubmitError("this task is not leased to you (its lease may have expired); ask for it again", 409)
+
+
+def clip_to_region(mask: np.ndarray, task: Task) -> np.ndarray:
+    """Pixels outside the task's region are not part of this label."""
+    out = np.full_like(mask, imaging.IGNORE)
+    region = np.s_[task.y : task.y + task.height, task.x : task.x + task.width]
+    out[region] = mask[region]
+    return out
+
+
+def submit(
+    *, session: Session, project: Project, task: Task, user: User, mask: np.ndarray,
+    seconds_spent: float = 0.0, client_token: str | None = None, model_version_id: int | None = None,
+    suggestion_fraction: float | None = None,
+) -> tuple[Annotation, bool]:
+    """Store a validated mask [H, W] (class ids, 255 = unlabeled) as the task's next version.
+
+    Returns (annotation, created). A retried submit with the same client_token returns the first one.
+    """
+    if client_token:
+        earlier = session.scalar(
+            select(Annotation).where(Annotation.author_id == user.id, Annotation.client_token == client_token)
+        )
+        if earlier is not None:
+            if earlier.task_id != task.id:
+                raise SubmitError("this submit token was already used for another task", status=409)
+            return earlier, False
+    check_may_submit(session=session, task=task, user=user)
+    mask = clip_to_region(mask, task)
+    labeled = int((mask != imaging.IGNORE).sum())
+    if labeled == 0:
+        raise SubmitError("the mask labels no pixel inside the task's region")
+    if not 0 <= seconds_spent <= 24 * 3600:
+        raise SubmitError("seconds_spent must be between 0 and 86400")
+    if suggestion_fraction is not None and not 0.0 <= suggestion_fraction <= 1.0:
+        raise SubmitError("suggestion_fraction must be between 0 and 1")
+
+    version = (session.scalar(select(func.max(Annotation.version)).where(Annotation.task_id == task.id)) or 0) + 1
+    session.execute(
+        update(Annotation).where(Annotation.task_id == task.id, Annotation.status == AnnotationStatus.submitted)
+        .values(status=AnnotationStatus.superseded)
+    )
+    annotation = Annotation(
+        task_id=task.id, item_id=task.item_id, version=version, author_id=user.id, mask_path="",
+        seconds_spent=float(seconds_spent), status=AnnotationStatus.submitted, labeled_pixels=labeled,
+        model_version_id=model_version_id, suggestion_fraction=suggestion_fraction, client_token=client_token,
+    )
+    session.add(annotation)
+    session.flush()
+    annotation.mask_path = f"projects/{project.id}/masks/task{task.id}-v{version}-a{annotation.id}.png"
+    storage.write_atomic(annotation.mask_path, imaging.encode_png(mask))
+    task.status = TaskStatus.done
+    queue_service.release(session=session, task=task, user=user)
+    audit.record(session=session, action="annotation.submit", entity="annotation", entity_id=annotation.id,
+                 user_id=user.id, project_id=project.id,
+                 detail={"task_id": task.id, "version": version, "labeled_pixels": labeled})
+    return annotation, True
+
+
+def latest_for_task(*, session: Session, task_id: int) -> Annotation | None:
+    return session.scalar(
+        select(Annotation).where(Annotation.task_id == task_id, Annotation.status == AnnotationStatus.submitted)
+    )
+
+
+def load_mask(annotation: Annotation) -> np.ndarray:
+    return imaging.decode_png_array(storage.read(annotation.mask_path))
+
+
+def submitted_since(*, session: Session, project_id: int, since) -> int:  # type: ignore[no-untyped-def]
+    stmt = (
+        select(func.count()).select_from(Annotation).join(Task, Task.id == Annotation.task_id)
+        .where(Task.project_id == project_id, Annotation.status == AnnotationStatus.submitted)
+    )
+    if since is not None:
+        stmt = stmt.where(Annotation.created_at > since)
+    return int(session.scalar(stmt) or 0)
+
+
+def labels_today(*, session: Session, project_id: int) -> int:
+    start = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    return submitted_since(session=session, project_id=project_id, since=start)

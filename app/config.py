@@ -1,0 +1,55 @@
+"""All settings in one place, read from LABELWISE_* environment variables.
+
+Defaults make the embedded demo work with no servers: SQLite under the data directory and an
+in-process worker (no broker).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LABELWISE_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("labelwise-data"), description="images, masks, weights, SQLite db")
+    database_url: str | None = Field(default=None, description="default: SQLite in data_dir")
+    broker_url: str | None = Field(default=None, description="Redis URL; unset = in-process worker")
+    result_backend_url: str | None = Field(default=None, description="default: the broker URL")
+    device: Literal["cpu", "cuda"] = "cpu"
+    secret_key: str = Field(default="", description="session signing key; default: generated per data dir")
+
+    lease_seconds: int = 15 * 60
+    score_chunk_size: int = 16
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_image_pixels: int = 4096 * 4096
+
+    # Training schedule; tests shrink these.
+    train_epochs: int = 15
+    train_max_seconds: float = 120.0
+    train_batch_size: int = 8
+    unet_base_channels: int = 16
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'labelwise.sqlite3').resolve()}"
+
+    @property
+    def resolved_result_backend(self) -> str | None:
+        return self.result_backend_url or self.broker_url
+
+    @property
+    def in_process_worker(self) -> bool:
+        return not self.broker_url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,79 @@
+"""Request dependencies: the database session, the current user, and project access."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from app.auth.models import Role, User
+from app.db import new_session
+from app.projects import service as project_service
+from app.projects.models import Project
+
+
+def get_session() -> Iterator[Session]:
+    session = new_session()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+class LoginRequired(Exception):
+    """Raised for HTML pages; the app answers with a redirect to the login page."""
+
+
+def _user_from_session(request: Request, session: Session) -> User | None:
+    user_id = request.session.get("user_id")
+    if not isinstance(user_id, int):
+        return None
+    user = session.get(User, user_id)
+    return user if user is not None and user.is_active else None
+
+
+def api_user(request: Request, session: SessionDep) -> User:
+    user = _user_from_session(request, session)
+    if user is None:
+        raise HTTPException(status_code=401, detail="log in first")
+    return user
+
+
+def page_user(request: Request, session: SessionDep) -> User:
+    user = _user_from_session(request, session)
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+ApiUser = Annotated[User, Depends(api_user)]
+PageUser = Annotated[User, Depends(page_user)]
+
+
+def _member_project(project_id: int, user: User, session: Session) -> Project:
+    project = project_service.get_for_member(session=session, project_id=project_id, user=user)
+    if project is None:  # 404, not 403: non-members must not learn that the project exists
+        raise HTTPException(status_code=404, detail="project not found")
+    return project
+
+
+def api_project(project_id: int, user: ApiUser, session: SessionDep) -> Project:
+    return _member_project(project_id, user, session)
+
+
+def page_project(project_id: int, user: PageUser, session: SessionDep) -> Project:
+    return _member_project(project_id, user, session)
+
+
+ApiProject = Annotated[Project, Depends(api_project)]
+PageProject = Annotated[Project, Depends(page_project)]
+
+
+def require_role(user: User, role: Role) -> None:
+    if not user.at_least(role):
+        raise HTTPException(status_code=403, detail=f"this needs the {role.value} role")

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, utcnow
+
+
+class Split(enum.StrEnum):
+    pool = "pool"  # labeled through the queue, used for training
+    validation = "validation"  # labeled to measure the model, never trained on
+
+
+class Item(Base):
+    """An uploaded image, stored re-encoded as PNG under the data directory."""
+
+    __tablename__ = "item"
+    __table_args__ = (UniqueConstraint("project_id", "checksum", name="uq_item_project_id_checksum"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    storage_path: Mapped[str] = mapped_column(String(500))  # relative to the data directory
+    width: Mapped[int]
+    height: Mapped[int]
+    checksum: Mapped[str] = mapped_column(String(64))  # sha256 of the stored (re-encoded) pixels
+    split: Mapped[Split] = mapped_column(Enum(Split, name="split", native_enum=False, length=16))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from app import imaging, storage
+from app.auth.models import Role
+from app.deps import ApiProject, ApiUser, SessionDep, require_role
+from app.items import service
+from app.items.models import Item, Split
+from app.security import csrf_protect
+
+router = APIRouter(prefix="/api/v1/projects/{project_id}/items", tags=["items"],
+                   dependencies=[Depends(csrf_protect)])
+
+PNG_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"}
+
+
+def item_out(item: Item) -> dict:
+    return {"id": item.id, "name": item.original_name, "width": item.width, "height": item.height,
+            "checksum": item.checksum, "split": item.split.value}
+
+
+@router.post("", status_code=201)
+async def upload_items(
+    project: ApiProject, user: ApiUser, session: SessionDep,
+    files: Annotated[list[UploadFile], File(description="images")],
+    split: Annotated[Split, Form()] = Split.pool,
+) -> dict:
+    """All or nothing: if any file is refused, none is stored."""
+    require_role(user, Role.lead)
+    created = []
+    try:
+        for upload in files:
+            data = await upload.read()
+            name = upload.filename or "upload"
+            try:
+                created.append(service.add_item(session=session, project=project, filename=name, data=data,
+                                                split=split, user=user))
+            except imaging.InvalidImage as exc:
+                raise HTTPException(status_code=422, detail=f"{name}: {exc}") from None
+            except service.DuplicateItem as exc:
+                raise HTTPException(status_code=409, detail=str(exc)) from None
+    except BaseException:
+        session.rollback()
+        for item in created:  # files of rolled-back rows
+            storage.absolute(item.storage_path).unlink(missing_ok=True)
+        raise
+    session.commit()
+    return {"items": [item_out(i) for i in created]}
+
+
+@router.get("")
+def list_items(project: ApiProject, session: SessionDep) -> list[dict]:
+    items = session.scalars(select(Item).where(Item.project_id == project.id).order_by(Item.id))
+    return [item_out(i) for i in items]
+
+
+@router.get("/{item_id}/image")
+def item_image(item_id: int, project: ApiProject, session: SessionDep) -> Response:
+    item = service.get(session=session, project=project, item_id=item_id)
+    if item is None:
+        raise HTTPException(status_code=404, detail="item not found")
+    return Response(storage.read(item.storage_path), media_type="image/png", headers=PNG_HEADERS)

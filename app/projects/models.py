@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, utcnow
+
+
+class Project(Base):
+    __tablename__ = "project"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    # Retrain after this many new submitted labels since the last training started.
+    retrain_every: Mapped[int] = mapped_column(default=10)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    classes: Mapped[list[ProjectClass]] = relationship(
+        order_by="ProjectClass.index", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class ProjectClass(Base):
+    """A label class; `index` is the pixel value used for it in masks."""
+
+    __tablename__ = "project_class"
+    __table_args__ = (
+        UniqueConstraint("project_id", "index", name="uq_project_class_project_id_index"),
+        UniqueConstraint("project_id", "name", name="uq_project_class_project_id_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    index: Mapped[int]
+    name: Mapped[str] = mapped_column(String(64))
+    color: Mapped[str] = mapped_column(String(7))  # "#rrggbb"
+
+
+class Membership(Base):
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("project_id", "user_id", name="uq_membership_project_id_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

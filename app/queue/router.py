@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import Response
+
+from app import storage
+from app.deps import ApiProject, ApiUser, SessionDep
+from app.items.models import Item
+from app.projects.models import Project
+from app.queue import scoring, service
+from app.queue.models import Score, Task
+from app.security import csrf_protect
+from sqlalchemy.orm import Session
+
+router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["queue"], dependencies=[Depends(csrf_protect)])
+
+
+def score_out(score: Score | None) -> dict | None:
+    if score is None:
+        return None
+    return {"value": score.value, "rank": score.rank, "strategy": score.strategy,
+            "model_version_id": score.model_version_id, "components": score.components}
+
+
+def task_out(session: Session, task: Task) -> dict:
+    item = session.get(Item, task.item_id)
+    assert item is not None
+    lease = service.active_lease(session=session, task_id=task.id)
+    return {
+        "id": task.id, "item_id": task.item_id, "status": task.status.value,
+        "region": {"x": task.x, "y": task.y, "width": task.width, "height": task.height},
+        "image": {"width": item.width, "height": item.height,
+                  "url": f"/api/v1/projects/{task.project_id}/items/{item.id}/image"},
+        "lease_expires_at": lease.expires_at.isoformat() if lease else None,
+        "why": score_out(service.score_for(session=session, task=task)),
+    }
+
+
+def get_task(session: Session, project: Project, task_id: int) -> Task:
+    task = session.get(Task, task_id)
+    if task is None or task.project_id != project.id:
+        raise HTTPException(status_code=404, detail="task not found")
+    return task
+
+
+@router.get("/queue")
+def queue(project: ApiProject, session: SessionDep, limit: int = 50) -> dict:
+    entries = service.list_queue(session=session, project=project, limit=max(1, min(limit, 500)))
+    return {
+        "model_version_id": service.ranked_model_version_id(session=session, project_id=project.id),
+        "tasks": [{"task_id": e.task.id, "item_id": e.task.item_id, "leased": e.leased_to is not None,
+                   "why": score_out(e.score)} for e in entries],
+    }
+
+
+@router.post("/tasks/next")
+def next_task(project: ApiProject, user: ApiUser, session: SessionDep) -> dict:
+    task = service.lease_next(session=session, project=project, user=user)
+    session.commit()
+    if task is None:
+        raise HTTPException(status_code=404, detail="the queue is empty: every task is labeled or leased")
+    return task_out(session, task)
+
+
+@router.get("/tasks/{task_id}")
+def get_task_route(task_id: int, project: ApiProject, session: SessionDep) -> dict:
+    return task_out(session, get_task(session, project, task_id))
+
+
+@router.post("/tasks/{task_id}/release")
+def release(task_id: int, project: ApiProject, user: ApiUser, session: SessionDep) -> dict:
+    service.release(session=session, task=get_task(session, project, task_id), user=user)
+    session.commit()
+    return {"ok": True}
+
+
+@router.get("/tasks/{task_id}/suggestion/{kind}")
+def suggestion(task_id: int, kind: str, project: ApiProject, session: SessionDep) -> Response:
+    """The ranked model version's prediction for the task's item: 'mask' (class ids) or 'uncertainty'."""
+    if kind not in ("mask", "uncertainty"):
+        raise HTTPException(status_code=404, detail="unknown suggestion kind")
+    task = get_task(session, project, task_id)
+    mv_id = service.ranked_model_version_id(session=session, project_id=project.id)
+    if mv_id is None:
+        raise HTTPException(status_code=404, detail="no model has scored this project yet")
+    path = storage.absolute(scoring.suggestion_path(project.id, mv_id, task.item_id, kind))
+    if not path.exists():
+        raise HTTPException(status_code=404, detail="no suggestion for this task")
+    return Response(path.read_bytes(), media_type="image/png",
+                    headers={"X-Content-Type-Options": "nosniff", "X-Model-Version": str(mv_id)})

@@ -1,0 +1,146 @@
+"""Handing out tasks: the ranked queue and its leases."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.auth.models import User
+from app.config import get_settings
+from app.db import utcnow
+from app.items.models import Item, Split
+from app.projects.models import Project
+from app.queue.models import Lease, Score, ScoringRun, ScoringRunStatus, Task, TaskStatus
+
+# SQLite has no row locks: in the embedded (single-process) mode one lock serialises lease hand-out.
+_sqlite_lease_lock = threading.Lock()
+
+
+def _active_lease_clause(now):  # type: ignore[no-untyped-def]
+    return and_(Lease.task_id == Task.id, Lease.released_at.is_(None), Lease.expires_at > now)
+
+
+def ranked_model_version_id(*, session: Session, project_id: int) -> int | None:
+    """The model version whose ranking the queue follows: the newest fully ranked scoring run."""
+    return session.scalar(
+        select(ScoringRun.model_version_id)
+        .where(ScoringRun.project_id == project_id, ScoringRun.status == ScoringRunStatus.ranked)
+        .order_by(ScoringRun.id.desc()).limit(1)
+    )
+
+
+def active_lease(*, session: Session, task_id: int) -> Lease | None:
+    return session.scalar(
+        select(Lease).where(Lease.task_id == task_id, Lease.released_at.is_(None), Lease.expires_at > utcnow())
+    )
+
+
+def _held_task(*, session: Session, project_id: int, user: User) -> Task | None:
+    now = utcnow()
+    return session.scalar(
+        select(Task).join(Lease, Lease.task_id == Task.id)
+        .where(Task.project_id == project_id, Task.status == TaskStatus.open, Lease.user_id == user.id,
+               Lease.released_at.is_(None), Lease.expires_at > now)
+        .order_by(Lease.id).limit(1)
+    )
+
+
+def _queue_order(project_id: int, model_version_id: int | None):  # type: ignore[no-untyped-def]
+    """Open pool tasks, best-ranked first; before any ranking, oldest first."""
+    stmt = (
+        select(Task).join(Item, Item.id == Task.item_id)
+        .where(Task.project_id == project_id, Task.status == TaskStatus.open, Item.split == Split.pool)
+    )
+    if model_version_id is None:
+        return stmt.order_by(Task.id)
+    stmt = stmt.outerjoin(Score, and_(Score.task_id == Task.id, Score.model_version_id == model_version_id))
+    return stmt.order_by(Score.rank.is_(None), Score.rank, Task.id)
+
+
+def lease_next(*, session: Session, project: Project, user: User) -> Task | None:
+    """Lease the top-ranked free task to `user` (or give back the one they already hold).
+
+    On Postgres the candidate row is locked with FOR UPDATE SKIP LOCKED, so concurrent callers
+    never receive the same task; the caller commits.
+    """
+    held = _held_task(session=session, project_id=project.id, user=user)
+    if held is not None:
+        return held
+    if session.get_bind().dialect.name == "sqlite":
+        with _sqlite_lease_lock:
+            task = _claim(session=session, project=project, user=user)
+            session.commit()
+            return task
+    return _claim(session=session, project=project, user=user)
+
+
+def _claim(*, session: Session, project: Project, user: User) -> Task | None:
+    now = utcnow()
+    mv_id = ranked_model_version_id(session=session, project_id=project.id)
+    stmt = (
+        _queue_order(project.id, mv_id).where(~exists().where(_active_lease_clause(now)))
+        .limit(1).with_for_update(skip_locked=True, of=Task)
+    )
+    task = session.scalar(stmt)
+    if task is None:
+        return None
+    expires = now + timedelta(seconds=get_settings().lease_seconds)
+    session.add(Lease(task_id=task.id, user_id=user.id, expires_at=expires))
+    audit.record(session=session, action="task.lease", entity="task", entity_id=task.id, user_id=user.id,
+                 project_id=project.id, detail={"model_version_id": mv_id})
+    session.flush()
+    return task
+
+
+def release(*, session: Session, task: Task, user: User) -> None:
+    lease = active_lease(session=session, task_id=task.id)
+    if lease is not None and lease.user_id == user.id:
+        lease.released_at = utcnow()
+
+
+def release_expired(*, session: Session) -> int:
+    """Housekeeping: close expired leases (they stop counting at expiry anyway)."""
+    now = utcnow()
+    leases = session.scalars(select(Lease).where(Lease.released_at.is_(None), Lease.expires_at <= now)).all()
+    for lease in leases:
+        lease.released_at = lease.expires_at
+    return len(leases)
+
+
+@dataclass
+class QueueEntry:
+    task: Task
+    score: Score | None
+    leased_to: int | None
+
+
+def list_queue(*, session: Session, project: Project, limit: int = 50) -> list[QueueEntry]:
+    mv_id = ranked_model_version_id(session=session, project_id=project.id)
+    tasks = list(session.scalars(_queue_order(project.id, mv_id).limit(limit)))
+    scores = {}
+    if mv_id is not None and tasks:
+        scores = {
+            s.task_id: s for s in session.scalars(
+                select(Score).where(Score.model_version_id == mv_id, Score.task_id.in_([t.id for t in tasks]))
+            )
+        }
+    now = utcnow()
+    leases = {
+        lease.task_id: lease.user_id for lease in session.scalars(
+            select(Lease).where(Lease.task_id.in_([t.id for t in tasks]), Lease.released_at.is_(None),
+                                Lease.expires_at > now)
+        )
+    } if tasks else {}
+    return [QueueEntry(task=t, score=scores.get(t.id), leased_to=leases.get(t.id)) for t in tasks]
+
+
+def score_for(*, session: Session, task: Task) -> Score | None:
+    mv_id = ranked_model_version_id(session=session, project_id=task.project_id)
+    if mv_id is None:
+        return None
+    return session.scalar(select(Score).where(Score.task_id == task.id, Score.model_version_id == mv_id))

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, utcnow
+
+
+class ModelStatus(enum.StrEnum):
+    queued = "queued"
+    training = "training"
+    ready = "ready"
+    failed = "failed"
+
+
+class ModelVersion(Base):
+    __tablename__ = "model_version"
+    __table_args__ = (UniqueConstraint("project_id", "version", name="uq_model_version_project_id_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    status: Mapped[ModelStatus] = mapped_column(
+        Enum(ModelStatus, name="model_status", native_enum=False, length=16), index=True
+    )
+    weights_path: Mapped[str | None] = mapped_column(String(500))
+    # {"per_class": {...}, "miou_fg": ..., "evaluated_on": n}; empty until trained.
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    temperature: Mapped[float] = mapped_column(Float, default=1.0)
+    trained_on: Mapped[list[int]] = mapped_column(JSON, default=list)  # annotation ids
+    label_count: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]

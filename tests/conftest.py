@@ -1,0 +1,109 @@
+"""Shared fixtures: a fresh data directory and database per test, on SQLite or on real Postgres.
+
+Postgres, Redis and Chromium come from scripts/services.sh (LABELWISE_TEST_* variables). Without
+them those tests are skipped locally, and fail in CI (CI=true), where they must run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+POSTGRES_ADMIN_URL = os.environ.get("LABELWISE_TEST_POSTGRES_ADMIN_URL")
+REDIS_URL = os.environ.get("LABELWISE_TEST_REDIS_URL")
+CHROMIUM = os.environ.get("LABELWISE_CHROMIUM", "/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Tiny training so the suite stays fast; the loop is the same at any size.
+FAST_SETTINGS = {
+    "LABELWISE_TRAIN_EPOCHS": "3",
+    "LABELWISE_TRAIN_MAX_SECONDS": "60",
+    "LABELWISE_UNET_BASE_CHANNELS": "8",
+    "LABELWISE_SCORE_CHUNK_SIZE": "4",
+    "LABELWISE_SECRET_KEY": "test-secret-key",
+}
+
+
+def need(condition: bool, what: str) -> None:
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI (run the tests through scripts/test.sh)")
+    pytest.skip(f"{what} not available (run through scripts/test.sh)")
+
+
+def _reset_app_state() -> None:
+    from app.config import get_settings
+    from app.db import reset_engine
+
+    get_settings.cache_clear()
+    reset_engine()
+    import workers.dispatch as dispatch
+
+    if dispatch._worker is not None:
+        dispatch._worker.wait_idle(timeout=120)
+        dispatch._worker.failures.clear()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A throwaway database on the test Postgres, dropped afterwards."""
+    need(bool(POSTGRES_ADMIN_URL), "Postgres (LABELWISE_TEST_POSTGRES_ADMIN_URL)")
+    assert POSTGRES_ADMIN_URL
+    name = f"lw_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        from app.db import reset_engine
+
+        reset_engine()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """Settings for one test: its own data directory and a migrated database (SQLite by default;
+    a test that also asks for the `backend` fixture runs on both)."""
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("LABELWISE_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("LABELWISE_BROKER_URL", raising=False)
+    monkeypatch.delenv("LABELWISE_DATABASE_URL", raising=False)
+    for key, value in FAST_SETTINGS.items():
+        monkeypatch.setenv(key, value)
+    if "backend" in request.fixturenames and request.getfixturevalue("backend") == "postgres":
+        monkeypatch.setenv("LABELWISE_DATABASE_URL", request.getfixturevalue("postgres_url"))
+    _reset_app_state()
+    from app.migrate import upgrade_head
+
+    upgrade_head()
+    yield data_dir
+    _reset_app_state()
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def client(env: Path):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    with TestClient(create_app()) as c:
+        yield c
+
+

@@ -1,0 +1,48 @@
+"""The Celery app, configured from app.config. JSON only: no pickle ever crosses the broker."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from app.config import get_settings
+from workers.queues import Queue
+from workers.schedule import BEAT_SCHEDULE
+
+
+def make_celery() -> Celery:
+    settings = get_settings()
+    app = Celery("labelwise", broker=settings.broker_url or "memory://",
+                 backend=settings.resolved_result_backend or "cache+memory://")
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        result_accept_content=["json"],
+        task_default_queue=Queue.default.value,
+        task_routes={
+            "labelwise.train": {"queue": Queue.training.value},
+            "labelwise.score": {"queue": Queue.scoring.value},
+        },
+        task_acks_late=True,  # a job is acknowledged after it ran; tasks are idempotent
+        worker_prefetch_multiplier=1,
+        broker_transport_options={"visibility_timeout": 2 * 3600},  # longer than any training run
+        result_expires=3600,
+        beat_schedule=BEAT_SCHEDULE,
+        broker_connection_retry_on_startup=True,
+    )
+    app.autodiscover_tasks(["workers"], related_name="tasks", force=True)
+    return app
+
+
+celery_app = make_celery()
+
+
+def sync_broker_settings() -> None:
+    """Follow the current settings (tests and the CLI may set them after this module was imported)."""
+    settings = get_settings()
+    if settings.broker_url and celery_app.conf.broker_url != settings.broker_url:
+        celery_app.conf.broker_url = settings.broker_url
+        celery_app.conf.result_backend = settings.resolved_result_backend
+        celery_app._pool = None  # drop connections made to the old broker
+
+import workers.tasks.learning  # noqa: E402,F401  (registers the tasks)

@@ -1,0 +1,7 @@
+import enum
+
+
+class Queue(enum.StrEnum):
+    default = "default"
+    training = "training"
+    scoring = "scoring"
