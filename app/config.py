@@ -29,9 +29,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 4096 * 4096
 
-    # Training schedule; tests shrink these.
-    train_epochs: int = 15
-    train_max_seconds: float = 120.0
+    # Training schedule; tests shrink these. A step-based budget: a handful of labeled images still
+    # gets enough updates to converge (epochs = steps / batches per epoch).
+    train_steps: int = 250
+    train_crop: int = 128  # random crops of this size; 0 = whole images
+    train_max_seconds: float = 180.0
     train_batch_size: int = 8
     unet_base_channels: int = 16
 

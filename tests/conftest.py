@@ -22,7 +22,8 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 # Tiny training so the suite stays fast; the loop is the same at any size.
 FAST_SETTINGS = {
-    "LABELWISE_TRAIN_EPOCHS": "3",
+    "LABELWISE_TRAIN_STEPS": "12",
+    "LABELWISE_TRAIN_CROP": "0",
     "LABELWISE_TRAIN_MAX_SECONDS": "60",
     "LABELWISE_UNET_BASE_CHANNELS": "8",
     "LABELWISE_SCORE_CHUNK_SIZE": "4",

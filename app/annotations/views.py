@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy import func, select
 
 from app.annotations import service
 from app.deps import PageProject, PageUser, SessionDep
@@ -9,7 +10,6 @@ from app.queue import service as queue_service
 from app.queue.models import Task, TaskStatus
 from app.templating import render
 from app.training import service as training_service
-from sqlalchemy import func, select
 
 router = APIRouter(include_in_schema=False)
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from app import storage
 from app.deps import ApiProject, ApiUser, SessionDep
@@ -10,7 +11,6 @@ from app.projects.models import Project
 from app.queue import scoring, service
 from app.queue.models import Score, Task
 from app.security import csrf_protect
-from sqlalchemy.orm import Session
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["queue"], dependencies=[Depends(csrf_protect)])
 
@@ -26,6 +26,10 @@ def task_out(session: Session, task: Task) -> dict:
     item = session.get(Item, task.item_id)
     assert item is not None
     lease = service.active_lease(session=session, task_id=task.id)
+    mv_id = service.ranked_model_version_id(session=session, project_id=task.project_id)
+    has_suggestion = mv_id is not None and storage.absolute(
+        scoring.suggestion_path(task.project_id, mv_id, task.item_id, "mask")).exists()
+    base = f"/api/v1/projects/{task.project_id}/tasks/{task.id}/suggestion"
     return {
         "id": task.id, "item_id": task.item_id, "status": task.status.value,
         "region": {"x": task.x, "y": task.y, "width": task.width, "height": task.height},
@@ -33,6 +37,8 @@ def task_out(session: Session, task: Task) -> dict:
                   "url": f"/api/v1/projects/{task.project_id}/items/{item.id}/image"},
         "lease_expires_at": lease.expires_at.isoformat() if lease else None,
         "why": score_out(service.score_for(session=session, task=task)),
+        "suggestion": {"model_version_id": mv_id, "mask_url": f"{base}/mask",
+                       "uncertainty_url": f"{base}/uncertainty"} if has_suggestion else None,
     }
 
 

@@ -71,7 +71,6 @@ def score_chunk(run_id: int, task_ids: list[int]) -> bool:
     """
     from app.learning.inference import predict_proba
     from app.learning.uncertainty import normalized_entropy, region_score
-
     from app.training.service import predict_one
 
     with session_scope() as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from datetime import datetime
 
@@ -120,9 +121,11 @@ def run_training(model_version_id: int) -> bool:
             raise TrainingError("no labeled pool images")
         started = time.monotonic()
         model_config = ModelConfig(num_classes=num_classes, base_channels=settings.unet_base_channels)
+        batches_per_epoch = math.ceil(len(train.images) / settings.train_batch_size)
         config = TrainConfig(
-            epochs=settings.train_epochs, batch_size=settings.train_batch_size, seed=version,
-            device=settings.device, max_seconds=settings.train_max_seconds,
+            epochs=max(1, math.ceil(settings.train_steps / batches_per_epoch)),
+            batch_size=settings.train_batch_size, seed=version, device=settings.device,
+            max_seconds=settings.train_max_seconds, crop_size=settings.train_crop or None,
         )
         model, history = train_segmenter(train.images, train.masks, num_classes, config=config,
                                          model_config=model_config)

@@ -95,7 +95,7 @@ async function showTask(task) {
   document.getElementById("empty").hidden = true;
   document.getElementById("canvas-stack").hidden = false;
   sizeCanvases(state.width, state.height);
-  const [img] = await Promise.all([loadImage(task.image.url), loadSuggestion(task.id)]);
+  const [img] = await Promise.all([loadImage(task.image.url), loadSuggestion(task.suggestion)]);
   imageLayer.getContext("2d").drawImage(img, 0, 0);
   dimOutsideRegion();
   redrawLabels(0, 0, state.width, state.height);
@@ -123,10 +123,11 @@ function dimOutsideRegion() {
   ctx.restore();
 }
 
-async function loadSuggestion(taskId) {
-  const res = await fetch(`${api}/tasks/${taskId}/suggestion/mask`, { credentials: "same-origin" });
+async function loadSuggestion(suggestion) {
+  if (!suggestion) return; // no model has scored this project yet
+  const res = await fetch(suggestion.mask_url, { credentials: "same-origin" });
   if (!res.ok) return;
-  state.suggestionModel = res.headers.get("X-Model-Version");
+  state.suggestionModel = String(suggestion.model_version_id);
   const bitmap = await createImageBitmap(await res.blob());
   const off = document.createElement("canvas");
   off.width = state.width; off.height = state.height;

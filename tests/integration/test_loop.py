@@ -1,0 +1,124 @@
+"""The whole model-guided loop, end to end: on SQLite with the in-process worker, and on real
+Postgres with a real Celery worker on real Redis."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import FAST_SETTINGS, REDIS_URL, need
+
+SMALL = dict(pool_images=14, validation_images=4, size=64, seed_labels=4, retrain_every=3, timeout=300.0)
+
+
+def check_loop_rows(result) -> None:  # type: ignore[no-untyped-def]
+    """Every step left its rows: versions trained on more labels, scores ranked, leases, audit."""
+    from app.annotations.models import Annotation
+    from app.audit.models import AuditLog
+    from app.db import session_scope
+    from app.queue.models import Lease, Score, ScoringRun, ScoringRunStatus, Task, TaskStatus
+    from app.training.models import ModelStatus, ModelVersion
+
+    assert len(result.model_versions) == 2
+    assert len(result.labeled_task_ids) == SMALL["retrain_every"]
+    with session_scope() as session:
+        v1, v2 = (session.get(ModelVersion, i) for i in result.model_versions)
+        assert v1.status == v2.status == ModelStatus.ready
+        assert v2.label_count == v1.label_count + SMALL["retrain_every"]
+        assert set(v1.trained_on) < set(v2.trained_on)
+        assert v1.metrics["evaluated_on"] == SMALL["validation_images"]
+        assert set(v1.metrics["per_class"]) == {"0", "1", "2"}
+        runs = session.scalars(select(ScoringRun).order_by(ScoringRun.id)).all()
+        assert [r.status for r in runs] == [ScoringRunStatus.ranked] * 2
+        assert runs[0].chunks_done == runs[0].chunks_total > 1  # scoring was split into chunks
+        # the labeled tasks were the top of the first ranking, in order
+        top = session.scalars(select(Score.task_id).where(Score.model_version_id == v1.id)
+                              .order_by(Score.rank).limit(len(result.labeled_task_ids))).all()
+        assert list(top) == result.labeled_task_ids
+        # the second ranking covers exactly the tasks still open
+        open_ids = set(session.scalars(select(Task.id).where(Task.status == TaskStatus.open)))
+        ranked = session.scalars(select(Score).where(Score.model_version_id == v2.id)).all()
+        assert {s.task_id for s in ranked if s.rank is not None} <= open_ids
+        assert sorted(s.rank for s in ranked if s.rank) == list(range(1, len(ranked) + 1))
+        assert all({"entropy_mean", "score"} <= set(s.components) for s in ranked)
+        for task_id in result.labeled_task_ids:
+            assert session.scalar(select(func.count()).select_from(Lease).where(Lease.task_id == task_id)) == 1
+            assert session.scalar(select(Annotation.status).where(Annotation.task_id == task_id)) == "submitted"
+        actions = set(session.scalars(select(AuditLog.action)))
+        assert {"project.create", "item.add", "annotation.submit", "model.queue", "model.ready",
+                "queue.rank", "task.lease"} <= actions
+
+
+def test_loop_on_sqlite_in_process(env):
+    from app import demo
+
+    lines: list[str] = []
+    result = demo.run_once(demo.DemoConfig(**SMALL), echo=lines.append)
+    assert [line.split("]")[0] + "]" for line in lines] == [
+        "[create]", "[seed]", "[train]", "[rank]", "[label]", "[retrain]", "[rerank]"]
+    check_loop_rows(result)
+    # a second run continues with the same project and keeps every label
+    again = demo.run_once(demo.DemoConfig(**SMALL), echo=lines.append)
+    assert again.project_id == result.project_id and len(again.model_versions) == 1
+
+
+@pytest.fixture
+def celery_worker(env: Path):  # type: ignore[no-untyped-def]
+    need(bool(REDIS_URL), "Redis (LABELWISE_TEST_REDIS_URL)")
+    assert REDIS_URL
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    worker_env = {**os.environ, **FAST_SETTINGS, "LABELWISE_BROKER_URL": REDIS_URL,
+                  "LABELWISE_DATA_DIR": str(env), "LABELWISE_DATABASE_URL": os.environ["LABELWISE_DATABASE_URL"]}
+    log = env.parent / "celery.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--loglevel=INFO",
+         "-Q", "default,training,scoring", "--concurrency=2", "--pool=prefork", "--without-gossip",
+         "--without-mingle", "--without-heartbeat"],
+        env=worker_env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )
+    os.environ["LABELWISE_BROKER_URL"] = REDIS_URL
+    from app.config import get_settings
+
+    get_settings.cache_clear()
+    try:
+        deadline = time.monotonic() + 60
+        while "ready." not in log.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.2)
+        yield log
+    finally:
+        os.environ.pop("LABELWISE_BROKER_URL", None)
+        get_settings.cache_clear()
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_loop_on_postgres_with_celery_worker_on_redis(env, backend, celery_worker):
+    from app import demo
+    from app.config import get_settings
+
+    assert not get_settings().in_process_worker
+    lines: list[str] = []
+    try:
+        result = demo.run_once(demo.DemoConfig(**SMALL), echo=lines.append)
+    except demo.DemoError:
+        print(celery_worker.read_text())
+        raise
+    check_loop_rows(result)
+    log = celery_worker.read_text()
+    # the work really went through the worker: train, score (chunked) and rank tasks
+    for name in ("labelwise.train", "labelwise.score", "labelwise.rank"):
+        assert f"Task {name}[" in log and "succeeded" in log, name

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.factories import chart_pngs, login, make_project, make_user, png_bytes
+
+
+@pytest.fixture
+def project(client):
+    make_user("lead", "lead")
+    make_user("ann")
+    make_user("ann2")
+    pid = make_project(owner="lead", members=("ann", "ann2"))
+    return pid
+
+
+def upload(client, pid, files, token, split="pool"):
+    return client.post(f"/api/v1/projects/{pid}/items", headers={"X-CSRF-Token": token},
+                       files=[("files", (name, data, "application/octet-stream")) for name, data in files],
+                       data={"split": split})
+
+
+def count_items(client, pid):
+    return len(client.get(f"/api/v1/projects/{pid}/items").json())
+
+
+def stored_files(env_dir):
+    return sorted(p.name for p in env_dir.rglob("*.png"))
+
+
+def test_upload_reencodes_and_creates_tasks(client, project, env):
+    token = login(client, "lead")
+    (png, _), = chart_pngs(1)
+    r = upload(client, project, [("../../evil name.png", png)], token)
+    assert r.status_code == 201, r.text
+    item = r.json()["items"][0]
+    assert item["width"] == 64 and item["split"] == "pool"
+    img = client.get(f"/api/v1/projects/{project}/items/{item['id']}/image")
+    assert img.headers["content-type"] == "image/png" and img.content.startswith(b"\x89PNG")
+    # stored under a checksum name, never under the uploaded name
+    assert all("evil" not in name for name in stored_files(env))
+    q = client.get(f"/api/v1/projects/{project}/queue").json()
+    assert [t["item_id"] for t in q["tasks"]] == [item["id"]]
+
+
+@pytest.mark.parametrize("name,data,message", [
+    ("notes.txt", b"hello, I am not an image", "not an image"),
+    ("broken.png", None, "corrupt"),
+    ("empty.png", b"", "empty"),
+])
+def test_bad_uploads_are_refused_and_store_nothing(client, project, env, name, data, message):
+    token = login(client, "lead")
+    (good, _), = chart_pngs(1)
+    if data is None:
+        data = good[: len(good) // 2]  # truncated PNG
+    r = upload(client, project, [("good.png", good), (name, data)], token)
+    assert r.status_code == 422, r.text
+    assert message in r.json()["detail"] and name in r.json()["detail"]
+    assert count_items(client, project) == 0
+    assert stored_files(env) == []  # the good file of the same request was not kept either
+
+
+def test_duplicate_upload_is_409(client, project):
+    token = login(client, "lead")
+    (png, _), = chart_pngs(1)
+    assert upload(client, project, [("a.png", png)], token).status_code == 201
+    r = upload(client, project, [("b.png", png)], token)
+    assert r.status_code == 409 and "same image" in r.json()["detail"]
+
+
+def test_annotator_cannot_upload(client, project):
+    token = login(client, "ann")
+    (png, _), = chart_pngs(1)
+    assert upload(client, project, [("a.png", png)], token).status_code == 403
+
+
+def submit(client, pid, task_id, mask_png, token, **form):
+    return client.post(f"/api/v1/projects/{pid}/tasks/{task_id}/annotations", headers={"X-CSRF-Token": token},
+                       files={"mask": ("mask.png", mask_png, "image/png")}, data=form)
+
+
+def leased_task(client, pid, user):
+    token = login(client, user)
+    r = client.post(f"/api/v1/projects/{pid}/tasks/next", headers={"X-CSRF-Token": token})
+    assert r.status_code == 200, r.text
+    return r.json(), token
+
+
+def test_mask_validation_and_versions(client, project, env):
+    token = login(client, "lead")
+    charts = chart_pngs(2)
+    upload(client, project, [(f"c{i}.png", png) for i, (png, _) in enumerate(charts)], token)
+    task, token = leased_task(client, project, "ann")
+    tid = task["id"]
+    gt = charts[0][1] if task["item_id"] == 1 else charts[1][1]
+    files_before = stored_files(env)
+
+    wrong_size = submit(client, project, tid, png_bytes(np.zeros((32, 64), np.uint8)), token)
+    assert wrong_size.status_code == 422 and "32" in wrong_size.json()["detail"]
+    bad_class = gt.copy()
+    bad_class[0, 0] = 7
+    r = submit(client, project, tid, png_bytes(bad_class), token)
+    assert r.status_code == 422 and "[7]" in r.json()["detail"]
+    r = submit(client, project, tid, png_bytes(np.full((64, 64, 3), (255, 0, 0), np.uint8)), token)
+    assert r.status_code == 422 and "class indices" in r.json()["detail"]
+    r = submit(client, project, tid, b"not a png", token)
+    assert r.status_code == 422
+    r = submit(client, project, tid, png_bytes(np.full((64, 64), 255, np.uint8)), token)
+    assert r.status_code == 422 and "no pixel" in r.json()["detail"]
+    assert stored_files(env) == files_before
+    assert client.get(f"/api/v1/projects/{project}/tasks/{tid}/annotations").json() == []
+
+    # another annotator cannot submit for a task leased to someone else
+    _, token2 = leased_task(client, project, "ann2")
+    token = login(client, "ann2")
+    r = submit(client, project, tid, png_bytes(gt), token)
+    assert r.status_code == 409 and "leased to another" in r.json()["detail"]
+
+    token = login(client, "ann")
+    # RGBA grey levels (what a browser canvas produces) are accepted
+    rgba = np.stack([gt, gt, gt, np.full_like(gt, 255)], axis=-1)
+    r = submit(client, project, tid, png_bytes(rgba), token, client_token="tok-1", seconds_spent="12.5")
+    assert r.status_code == 201, r.text
+    first = r.json()
+    again = submit(client, project, tid, png_bytes(rgba), token, client_token="tok-1")
+    assert again.status_code == 200 and again.json()["id"] == first["id"]  # idempotent retry
+
+    # a lead relabels: a second version, the first is kept as superseded
+    lead_token = login(client, "lead")
+    relabel = gt.copy()
+    relabel[:, :10] = 0
+    r = submit(client, project, tid, png_bytes(relabel), lead_token)
+    assert r.status_code == 201 and r.json()["version"] == 2
+    versions = client.get(f"/api/v1/projects/{project}/tasks/{tid}/annotations").json()
+    assert [(v["version"], v["status"]) for v in versions] == [(1, "superseded"), (2, "submitted")]
+    stored = client.get(f"/api/v1/projects/{project}/tasks/{tid}/annotations/{first['id']}/mask")
+    from app.imaging import decode_png_array
+
+    assert np.array_equal(decode_png_array(stored.content), gt)
