@@ -102,7 +102,6 @@ stop_pg() {
 }
 
 start_redis() {
-  local i
   if redis_ours && redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; then
     log "redis already up on 127.0.0.1:$REDIS_PORT (pid $(cat "$REDIS_PIDFILE"))"; return
   fi
@@ -111,7 +110,7 @@ start_redis() {
   mkdir -p "$REDIS_DIR"; rm -f "$REDIS_PIDFILE"
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no --daemonize yes \
     --dir "$REDIS_DIR" --pidfile "$REDIS_PIDFILE" --logfile "$REDIS_DIR/redis.log"
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     if [ -s "$REDIS_PIDFILE" ] && redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; then
       break
     fi
@@ -122,10 +121,10 @@ start_redis() {
 }
 
 stop_redis() {
-  local pid i
+  local pid
   if redis_ours; then
     pid=$(cat "$REDIS_PIDFILE"); kill "$pid"
-    for i in $(seq 100); do alive "$pid" || break; sleep 0.1; done
+    for _ in $(seq 100); do alive "$pid" || break; sleep 0.1; done
     alive "$pid" && { log "redis pid $pid ignored SIGTERM; sending SIGKILL"; kill -9 "$pid"; }
     rm -f "$REDIS_PIDFILE"
     log "redis stopped (pid $pid)"
