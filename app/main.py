@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from app.annotations.router import drafts_router
 from app.annotations.router import router as annotations_router
 from app.auth.router import router as auth_router
 from app.config import get_settings
@@ -46,7 +47,7 @@ def create_app() -> FastAPI:
     async def login_required(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(url="/login", status_code=303)
 
-    for router in (auth_router, projects_router, items_router, queue_router, annotations_router,
+    for router in (auth_router, projects_router, items_router, queue_router, annotations_router, drafts_router,
                    training_router, views_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")

@@ -7,7 +7,8 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from app import imaging, storage
-from app.annotations import service
+from app.annotations import drafts, service
+from app.annotations.errors import SubmitError
 from app.annotations.models import Annotation
 from app.deps import ApiProject, ApiUser, SessionDep
 from app.items.models import Item
@@ -18,6 +19,8 @@ from workers.dispatch import enqueue
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}/tasks/{task_id}/annotations", tags=["annotations"],
                    dependencies=[Depends(csrf_protect)])
+drafts_router = APIRouter(prefix="/api/v1/projects/{project_id}/tasks/{task_id}/draft", tags=["annotations"],
+                          dependencies=[Depends(csrf_protect)])
 
 
 def annotation_out(a: Annotation) -> dict:
@@ -48,7 +51,7 @@ async def submit(
         )
     except imaging.InvalidImage as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
-    except service.SubmitError as exc:
+    except SubmitError as exc:
         raise HTTPException(status_code=exc.status, detail=str(exc)) from None
     retrain = training_service.maybe_retrain(session=session, project=project) if created else None
     session.commit()
@@ -56,6 +59,40 @@ async def submit(
         enqueue("labelwise.train", retrain.id)
     body = annotation_out(annotation) | {"retrain_queued": retrain is not None}
     return JSONResponse(body, status_code=201 if created else 200)
+
+
+@drafts_router.put("")
+async def save_draft(
+    task_id: int, project: ApiProject, user: ApiUser, session: SessionDep,
+    mask: Annotated[UploadFile, File(description="PNG of class ids, 255 = unlabeled")],
+    seconds_spent: Annotated[float, Form()] = 0.0,
+    client_token: Annotated[str | None, Form(max_length=64)] = None,
+) -> dict:
+    task = get_task(session, project, task_id)
+    item = session.get(Item, task.item_id)
+    assert item is not None
+    try:
+        pixels = imaging.decode_mask(await mask.read(), width=item.width, height=item.height,
+                                     num_classes=len(project.classes))
+        draft = drafts.save(session=session, task=task, user=user, mask=pixels, seconds_spent=seconds_spent,
+                            client_token=client_token)
+    except imaging.InvalidImage as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    except SubmitError as exc:
+        raise HTTPException(status_code=exc.status, detail=str(exc)) from None
+    session.commit()
+    return {"saved_at": draft.updated_at.isoformat()}
+
+
+@drafts_router.get("")
+def get_draft(task_id: int, project: ApiProject, user: ApiUser, session: SessionDep) -> Response:
+    task = get_task(session, project, task_id)
+    draft = drafts.get(session=session, task_id=task.id, user_id=user.id)
+    if draft is None:
+        raise HTTPException(status_code=404, detail="no draft for this task")
+    return Response(storage.read(draft.mask_path), media_type="image/png",
+                    headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
+                             "X-Seconds-Spent": str(draft.seconds_spent)})
 
 
 @router.get("")

@@ -7,6 +7,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app import imaging, storage
+from app.annotations import drafts
+from app.annotations.errors import SubmitError
 from app.annotations.models import Annotation, AnnotationStatus
 from app.audit import service as audit
 from app.auth.models import Role, User
@@ -14,14 +16,6 @@ from app.db import utcnow
 from app.projects.models import Project
 from app.queue import service as queue_service
 from app.queue.models import Task, TaskStatus
-
-
-class SubmitError(ValueError):
-    """Refused submit; `status` is the HTTP status a route should answer with."""
-
-    def __init__(self, message: str, status: int = 422):
-        super().__init__(message)
-        self.status = status
 
 
 def check_may_submit(*, session: Session, task: Task, user: User) -> None:
@@ -87,6 +81,8 @@ def submit(
     storage.write_atomic(annotation.mask_path, imaging.encode_png(mask))
     task.status = TaskStatus.done
     queue_service.release(session=session, task=task, user=user)
+    # The draft became a label; a refused submit returns before this and keeps it.
+    drafts.discard(session=session, task_id=task.id, user_id=user.id)
     audit.record(session=session, action="annotation.submit", entity="annotation", entity_id=annotation.id,
                  user_id=user.id, project_id=project.id,
                  detail={"task_id": task.id, "version": version, "labeled_pixels": labeled})

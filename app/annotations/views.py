@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from app.annotations import service
 from app.deps import PageProject, PageUser, SessionDep
+from app.projects.models import Project
 from app.queue import service as queue_service
 from app.queue.models import Task, TaskStatus
 from app.templating import render
@@ -42,6 +43,8 @@ def _stats(session, project_id: int) -> dict:  # type: ignore[no-untyped-def]
         Task.project_id == project_id, Task.status == TaskStatus.open))
     return {
         "labels_today": service.labels_today(session=session, project_id=project_id),
+        "labels_total": service.submitted_since(session=session, project_id=project_id, since=None),
+        "label_budget": session.get(Project, project_id).label_budget,
         "queue_depth": int(open_tasks or 0),
         "model": model,
         "training": training_service.pending_version(session=session, project_id=project_id),

@@ -109,7 +109,7 @@ def _draw_polyline(draw: ImageDraw.ImageDraw, pts: np.ndarray, width: int, style
         on_len = period * rng.uniform(0.5, 0.7)
     else:  # dotted
         period = rng.uniform(3.0, 4.5) * max(scale, 0.75) + width
-        on_len = max(1.0, width * 0.9)
+        on_len = max(1.5, width * 0.9)
     on = ((arc + rng.uniform(0, period)) % period) < on_len
     # split into runs of consecutive "on" samples; draw each run as its own short polyline
     edges = np.flatnonzero(np.diff(np.concatenate([[0], on.view(np.int8), [0]])))
@@ -230,7 +230,7 @@ def generate_chart(rng: np.random.Generator, size: int = 256) -> tuple[np.ndarra
     else:
         ink = _INK + rng.uniform(0, 0.15)
         inks = [ink, ink]
-        styles = ["solid", "dashed" if rng.random() < 0.6 else "dotted"]
+        styles = ["solid", "dashed" if rng.random() < 0.7 else "dotted"]
 
     mask = np.zeros((size, size), np.uint8)
     for cls in rng.permutation([1, 2]):  # random draw order: the later curve wins crossings
@@ -240,8 +240,8 @@ def generate_chart(rng: np.random.Generator, size: int = 256) -> tuple[np.ndarra
         ink_alpha = _alpha(layer)
         mask[ink_alpha > 0] = cls
         opacity = rng.uniform(0.6, 1.0)
-        if rng.random() < 0.4:  # faded ink, unevenly along the trace
-            opacity = opacity * (0.3 + 0.7 * _smooth_field(rng, size, size, 4))
+        if rng.random() < 0.35:  # faded ink, unevenly along the trace
+            opacity = opacity * (0.45 + 0.55 * _smooth_field(rng, size, size, 4))
         _over(img, ink_alpha * opacity, np.clip(inks[cls - 1], 0, 1).astype(np.float32))
 
     _stains(rng, img)
@@ -258,13 +258,13 @@ def _scan(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray) -> tuple[
         pil = pil.rotate(angle, Image.Resampling.BILINEAR, fillcolor=fill)
         mask = np.asarray(Image.fromarray(mask).rotate(angle, Image.Resampling.NEAREST, fillcolor=0))
     if rng.random() < 0.7:
-        pil = pil.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.3, 0.9))))
+        pil = pil.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.3, 0.8))))
     arr = np.asarray(pil, dtype=np.float32)
     arr += rng.normal(0, rng.uniform(2, 8), arr.shape).astype(np.float32)
     pil = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
     if rng.random() < 0.8:
         buf = io.BytesIO()
-        pil.save(buf, format="JPEG", quality=int(rng.integers(25, 75)))
+        pil.save(buf, format="JPEG", quality=int(rng.integers(30, 80)))
         pil = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
     return np.asarray(pil, dtype=np.uint8).copy(), np.ascontiguousarray(mask, dtype=np.uint8)
 

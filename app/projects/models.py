@@ -16,6 +16,8 @@ class Project(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     # Retrain after this many new submitted labels since the last training started.
     retrain_every: Mapped[int] = mapped_column(default=10)
+    # Labels the project may spend in all; None = no budget set.
+    label_budget: Mapped[int | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

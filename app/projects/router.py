@@ -25,6 +25,12 @@ class ProjectIn(BaseModel):
     retrain_every: int = Field(default=10)
 
 
+class ProjectUpdate(BaseModel):
+    description: str | None = None
+    retrain_every: int | None = Field(default=None, ge=1, le=100_000)
+    label_budget: int | None = Field(default=None, ge=0, le=100_000_000)
+
+
 class MemberIn(BaseModel):
     username: str
 
@@ -32,7 +38,7 @@ class MemberIn(BaseModel):
 def project_out(project: Project) -> dict:
     return {
         "id": project.id, "name": project.name, "description": project.description,
-        "retrain_every": project.retrain_every,
+        "retrain_every": project.retrain_every, "label_budget": project.label_budget,
         "classes": [{"index": c.index, "name": c.name, "color": c.color} for c in project.classes],
     }
 
@@ -57,6 +63,14 @@ def create_project(body: ProjectIn, user: ApiUser, session: SessionDep) -> dict:
 
 @router.get("/{project_id}")
 def get_project(project: ApiProject) -> dict:
+    return project_out(project)
+
+
+@router.patch("/{project_id}")
+def update_project(body: ProjectUpdate, project: ApiProject, user: ApiUser, session: SessionDep) -> dict:
+    require_role(user, Role.lead)
+    service.update(session=session, project=project, user=user, **body.model_dump(exclude_unset=True))
+    session.commit()
     return project_out(project)
 
 

@@ -86,3 +86,12 @@ def add_member(*, session: Session, project: Project, user: User, added_by: User
     session.add(Membership(project_id=project.id, user_id=user.id))
     audit.record(session=session, action="membership.add", entity="user", entity_id=user.id,
                  user_id=added_by.id if added_by else None, project_id=project.id)
+
+
+def update(*, session: Session, project: Project, user: User, **changes: object) -> None:
+    """Change settings (description, retrain_every, label_budget); the old values go to the audit log."""
+    before = {key: getattr(project, key) for key in changes}
+    for key, value in changes.items():
+        setattr(project, key, value)
+    audit.record(session=session, action="project.update", entity="project", entity_id=project.id,
+                 user_id=user.id, project_id=project.id, detail={"before": before, "after": changes})

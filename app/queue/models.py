@@ -13,6 +13,7 @@ from app.db import Base, utcnow
 class TaskStatus(enum.StrEnum):
     open = "open"  # in the queue
     done = "done"  # has a submitted annotation
+    escalated = "escalated"  # flagged as ambiguous: waits for a lead or admin, out of the queue
 
 
 class Task(Base):
@@ -88,3 +89,30 @@ class ScoringRun(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+
+
+class Skip(Base):
+    """An annotator passed on a task, with why; that annotator is not handed it again."""
+
+    __tablename__ = "skip"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Flag(Base):
+    """A task flagged as ambiguous; it sits in the escalation queue until a lead resolves it."""
+
+    __tablename__ = "flag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    note: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    resolution: Mapped[str | None] = mapped_column(String(2000))

@@ -15,7 +15,7 @@ from app.config import get_settings
 from app.db import utcnow
 from app.items.models import Item, Split
 from app.projects.models import Project
-from app.queue.models import Lease, Score, ScoringRun, ScoringRunStatus, Task, TaskStatus
+from app.queue.models import Flag, Lease, Score, ScoringRun, ScoringRunStatus, Skip, Task, TaskStatus
 
 # SQLite has no row locks: in the embedded (single-process) mode one lock serialises lease hand-out.
 _sqlite_lease_lock = threading.Lock()
@@ -82,8 +82,9 @@ def lease_next(*, session: Session, project: Project, user: User) -> Task | None
 def _claim(*, session: Session, project: Project, user: User) -> Task | None:
     now = utcnow()
     mv_id = ranked_model_version_id(session=session, project_id=project.id)
+    skipped = exists().where(Skip.task_id == Task.id, Skip.user_id == user.id)
     stmt = (
-        _queue_order(project.id, mv_id).where(~exists().where(_active_lease_clause(now)))
+        _queue_order(project.id, mv_id).where(~exists().where(_active_lease_clause(now)), ~skipped)
         .limit(1).with_for_update(skip_locked=True, of=Task)
     )
     task = session.scalar(stmt)
@@ -101,6 +102,72 @@ def release(*, session: Session, task: Task, user: User) -> None:
     lease = active_lease(session=session, task_id=task.id)
     if lease is not None and lease.user_id == user.id:
         lease.released_at = utcnow()
+
+
+class QueueError(ValueError):
+    def __init__(self, message: str, status: int = 422):
+        super().__init__(message)
+        self.status = status
+
+
+def _require_lease(session: Session, task: Task, user: User) -> None:
+    lease = active_lease(session=session, task_id=task.id)
+    if lease is None or lease.user_id != user.id:
+        raise QueueError("this task is not leased to you", status=409)
+
+
+def _clean_text(text: str, what: str, limit: int) -> str:
+    text = text.strip()
+    if not text or len(text) > limit:
+        raise QueueError(f"the {what} must be 1 to {limit} characters")
+    return text
+
+
+def skip(*, session: Session, task: Task, user: User, reason: str) -> Skip:
+    """Pass on a task: it goes back to the queue for others, never again to this annotator."""
+    reason = _clean_text(reason, "reason", 500)
+    _require_lease(session, task, user)
+    row = Skip(task_id=task.id, user_id=user.id, reason=reason)
+    session.add(row)
+    release(session=session, task=task, user=user)
+    audit.record(session=session, action="task.skip", entity="task", entity_id=task.id, user_id=user.id,
+                 project_id=task.project_id, detail={"reason": reason})
+    return row
+
+
+def flag(*, session: Session, task: Task, user: User, note: str) -> Flag:
+    """Flag a task as ambiguous: it leaves the queue for the escalation queue (leads and admins)."""
+    note = _clean_text(note, "note", 2000)
+    _require_lease(session, task, user)
+    row = Flag(task_id=task.id, user_id=user.id, note=note)
+    session.add(row)
+    task.status = TaskStatus.escalated
+    release(session=session, task=task, user=user)
+    audit.record(session=session, action="task.flag", entity="task", entity_id=task.id, user_id=user.id,
+                 project_id=task.project_id, detail={"note": note})
+    return row
+
+
+def resolve_flag(*, session: Session, flag_row: Flag, user: User, resolution: str) -> None:
+    """Send an escalated task back to the queue, saying how the question was settled."""
+    if flag_row.resolved_at is not None:
+        raise QueueError("this flag is resolved already", status=409)
+    flag_row.resolution = _clean_text(resolution, "resolution", 2000)
+    flag_row.resolved_at, flag_row.resolved_by_id = utcnow(), user.id
+    task = session.get(Task, flag_row.task_id)
+    assert task is not None
+    if task.status == TaskStatus.escalated:
+        task.status = TaskStatus.open
+    audit.record(session=session, action="flag.resolve", entity="task", entity_id=task.id, user_id=user.id,
+                 project_id=task.project_id, detail={"resolution": flag_row.resolution})
+
+
+def open_flags(*, session: Session, project_id: int) -> list[tuple[Flag, Task]]:
+    rows = session.execute(
+        select(Flag, Task).join(Task, Task.id == Flag.task_id)
+        .where(Task.project_id == project_id, Flag.resolved_at.is_(None)).order_by(Flag.id)
+    ).all()
+    return [(f, t) for f, t in rows]
 
 
 def release_expired(*, session: Session) -> int:
