@@ -109,7 +109,7 @@ def test_every_build_context_has_a_dockerfile(services: dict[str, Any]) -> None:
 def test_api_migrates_before_serving(services: dict[str, Any]) -> None:
     api = services["api"]
     cmd = command_text(api)
-    assert "alembic upgrade head" in cmd and "uvicorn app.main:app" in cmd
+    assert "alembic upgrade head" in cmd and "uvicorn --factory app.main:create_app" in cmd
     assert cmd.index("alembic upgrade head") < cmd.index("uvicorn")
     between = cmd[cmd.index("alembic upgrade head") : cmd.index("uvicorn")]
     assert "&&" in between, "uvicorn must not start when the migration fails"
@@ -168,3 +168,9 @@ def test_dockerfile_copies_only_paths_that_exist() -> None:
         if parts[:1] == ["COPY"] and not any(p.startswith("--") for p in parts):
             for src in parts[1:-1]:
                 assert (ROOT / src).exists(), f"Dockerfile copies {src}, which is not in the repo"
+
+
+def test_api_entry_point_exists():
+    from app.main import create_app
+
+    assert callable(create_app)
