@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app import imaging, storage
 from app.annotations import drafts, service
@@ -12,6 +13,8 @@ from app.annotations.errors import SubmitError
 from app.annotations.models import Annotation
 from app.deps import ApiProject, ApiUser, SessionDep
 from app.items.models import Item
+from app.projects.models import Project
+from app.queue.models import Task
 from app.queue.router import get_task
 from app.security import csrf_protect
 from app.training import service as training_service
@@ -29,6 +32,17 @@ def annotation_out(a: Annotation) -> dict:
             "suggestion_fraction": a.suggestion_fraction, "created_at": a.created_at.isoformat()}
 
 
+async def read_task_mask(session: Session, project: Project, task: Task, upload: UploadFile):  # type: ignore[no-untyped-def]
+    """The uploaded mask checked against the task's image and the project's classes (422 if not)."""
+    item = session.get(Item, task.item_id)
+    assert item is not None
+    try:
+        return imaging.decode_mask(await upload.read(), width=item.width, height=item.height,
+                                   num_classes=len(project.classes))
+    except imaging.InvalidImage as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+
+
 @router.post("", status_code=201)
 async def submit(
     task_id: int, project: ApiProject, user: ApiUser, session: SessionDep,
@@ -39,18 +53,13 @@ async def submit(
     suggestion_fraction: Annotated[float | None, Form()] = None,
 ) -> JSONResponse:
     task = get_task(session, project, task_id)
-    item = session.get(Item, task.item_id)
-    assert item is not None
+    pixels = await read_task_mask(session, project, task, mask)
     try:
-        pixels = imaging.decode_mask(await mask.read(), width=item.width, height=item.height,
-                                     num_classes=len(project.classes))
         annotation, created = service.submit(
             session=session, project=project, task=task, user=user, mask=pixels, seconds_spent=seconds_spent,
             client_token=client_token, model_version_id=model_version_id,
             suggestion_fraction=suggestion_fraction,
         )
-    except imaging.InvalidImage as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from None
     except SubmitError as exc:
         raise HTTPException(status_code=exc.status, detail=str(exc)) from None
     retrain = training_service.maybe_retrain(session=session, project=project) if created else None
@@ -69,15 +78,10 @@ async def save_draft(
     client_token: Annotated[str | None, Form(max_length=64)] = None,
 ) -> dict:
     task = get_task(session, project, task_id)
-    item = session.get(Item, task.item_id)
-    assert item is not None
+    pixels = await read_task_mask(session, project, task, mask)
     try:
-        pixels = imaging.decode_mask(await mask.read(), width=item.width, height=item.height,
-                                     num_classes=len(project.classes))
         draft = drafts.save(session=session, task=task, user=user, mask=pixels, seconds_spent=seconds_spent,
                             client_token=client_token)
-    except imaging.InvalidImage as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from None
     except SubmitError as exc:
         raise HTTPException(status_code=exc.status, detail=str(exc)) from None
     session.commit()
