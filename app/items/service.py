@@ -29,7 +29,7 @@ def pixel_checksum(image: np.ndarray) -> str:
 def add_item(
     *, session: Session, project: Project, filename: str, data: bytes, split: Split, user: User | None,
 ) -> Item:
-    """Decode, re-encode and store an upload, and put one whole-image task for it in the queue.
+    """Decode, re-encode and store an upload, and put its task(s) in the queue (one per tile, if tiled).
 
     Raises imaging.InvalidImage (not an image, corrupt) or DuplicateItem; nothing is stored then.
     """
@@ -55,12 +55,21 @@ def add_pixels(
     )
     session.add(item)
     session.flush()
-    session.add(Task(project_id=project.id, item_id=item.id, x=0, y=0, width=width, height=height))
+    for x, y, w, h in task_regions(width, height, project.task_tile):
+        session.add(Task(project_id=project.id, item_id=item.id, x=x, y=y, width=w, height=h))
     storage.write_atomic(relative, imaging.encode_png(pixels))
     audit.record(session=session, action="item.add", entity="item", entity_id=item.id,
                  user_id=user.id if user else None, project_id=project.id,
                  detail={"name": filename[:255], "split": split.value})
     return item
+
+
+def task_regions(width: int, height: int, tile: int | None) -> list[tuple[int, int, int, int]]:
+    """The whole image, or square tiles covering it (edge tiles are cut to the image)."""
+    if not tile:
+        return [(0, 0, width, height)]
+    return [(x, y, min(tile, width - x), min(tile, height - y))
+            for y in range(0, height, tile) for x in range(0, width, tile)]
 
 
 def load_pixels(item: Item) -> np.ndarray:

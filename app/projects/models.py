@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, utcnow
@@ -18,6 +18,12 @@ class Project(Base):
     retrain_every: Mapped[int] = mapped_column(default=10)
     # Labels the project may spend in all; None = no budget set.
     label_budget: Mapped[int | None]
+    # Sampling policy: how the queue is ranked (see app.learning.acquisition.STRATEGIES), the share of
+    # each ranking picked at random to keep an unbiased view, and the task unit (None = whole images,
+    # else square tiles of this many pixels).
+    strategy: Mapped[str] = mapped_column(String(32), default="hybrid", server_default="hybrid")
+    steered_share: Mapped[float] = mapped_column(Float, default=0.1, server_default="0.1")
+    task_tile: Mapped[int | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -23,12 +23,18 @@ class ProjectIn(BaseModel):
     classes: list[ClassIn]
     description: str = ""
     retrain_every: int = Field(default=10)
+    strategy: str = "hybrid"
+    steered_share: float = 0.1
+    task_tile: int | None = None
 
 
 class ProjectUpdate(BaseModel):
     description: str | None = None
     retrain_every: int | None = Field(default=None, ge=1, le=100_000)
     label_budget: int | None = Field(default=None, ge=0, le=100_000_000)
+    strategy: str | None = None
+    steered_share: float | None = None
+    task_tile: int | None = None
 
 
 class MemberIn(BaseModel):
@@ -39,6 +45,7 @@ def project_out(project: Project) -> dict:
     return {
         "id": project.id, "name": project.name, "description": project.description,
         "retrain_every": project.retrain_every, "label_budget": project.label_budget,
+        "strategy": project.strategy, "steered_share": project.steered_share, "task_tile": project.task_tile,
         "classes": [{"index": c.index, "name": c.name, "color": c.color} for c in project.classes],
     }
 
@@ -54,7 +61,8 @@ def create_project(body: ProjectIn, user: ApiUser, session: SessionDep) -> dict:
     try:
         project = service.create(session=session, name=body.name, creator=user, description=body.description,
                                  classes=[(c.name, c.color) for c in body.classes],
-                                 retrain_every=body.retrain_every)
+                                 retrain_every=body.retrain_every, strategy=body.strategy,
+                                 steered_share=body.steered_share, task_tile=body.task_tile)
     except service.ProjectError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     session.commit()
@@ -69,7 +77,14 @@ def get_project(project: ApiProject) -> dict:
 @router.patch("/{project_id}")
 def update_project(body: ProjectUpdate, project: ApiProject, user: ApiUser, session: SessionDep) -> dict:
     require_role(user, Role.lead)
-    service.update(session=session, project=project, user=user, **body.model_dump(exclude_unset=True))
+    changes = body.model_dump(exclude_unset=True)
+    required = [k for k in ("description", "retrain_every", "strategy", "steered_share") if changes.get(k, 0) is None]
+    if required:
+        raise HTTPException(status_code=422, detail=f"{required[0]} cannot be null")
+    try:
+        service.update(session=session, project=project, user=user, **changes)
+    except service.ProjectError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
     session.commit()
     return project_out(project)
 

@@ -30,9 +30,23 @@ def validate_classes(classes: Sequence[tuple[str, str]]) -> None:
             raise ProjectError(f"class {name!r}: colour must look like #rrggbb, got {color!r}")
 
 
+STRATEGIES = ("random", "entropy", "margin", "bald", "coreset", "hybrid")
+
+
+def validate_policy(*, strategy: str | None = None, steered_share: float | None = None,
+                    task_tile: int | None = None) -> None:
+    if strategy is not None and strategy not in STRATEGIES:
+        raise ProjectError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    if steered_share is not None and not 0.0 <= steered_share <= 1.0:
+        raise ProjectError("steered_share must be between 0 and 1")
+    if task_tile is not None and not 16 <= task_tile <= 4096:
+        raise ProjectError("task_tile must be between 16 and 4096 pixels (or null for whole images)")
+
+
 def create(
     *, session: Session, name: str, classes: Sequence[tuple[str, str]], creator: User,
-    description: str = "", retrain_every: int = 10,
+    description: str = "", retrain_every: int = 10, strategy: str = "hybrid", steered_share: float = 0.1,
+    task_tile: int | None = None,
 ) -> Project:
     name = name.strip()
     if not name or len(name) > 100:
@@ -42,7 +56,9 @@ def create(
     if not 1 <= retrain_every <= 100_000:
         raise ProjectError("retrain_every must be between 1 and 100000")
     validate_classes(classes)
-    project = Project(name=name, description=description, retrain_every=retrain_every, created_by_id=creator.id)
+    validate_policy(strategy=strategy, steered_share=steered_share, task_tile=task_tile)
+    project = Project(name=name, description=description, retrain_every=retrain_every, created_by_id=creator.id,
+                      strategy=strategy, steered_share=steered_share, task_tile=task_tile)
     project.classes = [
         ProjectClass(index=i, name=n.strip(), color=c.lower()) for i, (n, c) in enumerate(classes)
     ]
@@ -89,7 +105,11 @@ def add_member(*, session: Session, project: Project, user: User, added_by: User
 
 
 def update(*, session: Session, project: Project, user: User, **changes: object) -> None:
-    """Change settings (description, retrain_every, label_budget); the old values go to the audit log."""
+    """Change settings (description, retrain_every, label_budget, policy); old values go to the audit log.
+
+    A new task_tile applies to images added from then on; existing tasks keep their regions.
+    """
+    validate_policy(**{k: changes[k] for k in ("strategy", "steered_share", "task_tile") if k in changes})  # type: ignore[arg-type]
     before = {key: getattr(project, key) for key in changes}
     for key, value in changes.items():
         setattr(project, key, value)

@@ -62,6 +62,8 @@ class Score(Base):
     model_version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id", ondelete="CASCADE"), index=True)
     value: Mapped[float] = mapped_column(Float)
     components: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Pooled trunk features of the task's region: what batch diversity is measured on when ranking.
+    embedding: Mapped[list[float] | None] = mapped_column(JSON)
     strategy: Mapped[str] = mapped_column(String(32))
     rank: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -138,3 +138,31 @@ def test_mask_validation_and_versions(client, project, env):
     from app.imaging import decode_png_array
 
     assert np.array_equal(decode_png_array(stored.content), gt)
+
+
+def test_tiled_project_makes_region_tasks_and_labels_stay_inside_them(client, env):
+    make_user("lead", "lead")
+    token = login(client, "lead")
+    body = {"name": "tiles", "task_tile": 32, "strategy": "entropy",
+            "classes": [{"name": "bg", "color": "#000000"}, {"name": "a", "color": "#ff0000"}]}
+    r = client.post("/api/v1/projects", json=body, headers={"X-CSRF-Token": token})
+    assert r.status_code == 201 and r.json()["task_tile"] == 32
+    pid = r.json()["id"]
+    (png, _), = chart_pngs(1, size=80)
+    assert upload(client, pid, [("c.png", png)], token).status_code == 201
+    tasks = [client.get(f"/api/v1/projects/{pid}/tasks/{t['task_id']}").json()
+             for t in client.get(f"/api/v1/projects/{pid}/queue").json()["tasks"]]
+    regions = sorted((t["region"]["x"], t["region"]["y"], t["region"]["width"], t["region"]["height"]) for t in tasks)
+    assert len(regions) == 9 and (64, 64, 16, 16) in regions  # 3x3 tiles, edges cut to 80 px
+    task = next(t for t in tasks if t["region"]["x"] == 32 and t["region"]["y"] == 0)
+    r = submit(client, pid, task["id"], png_bytes(np.ones((80, 80), np.uint8)), token)
+    assert r.status_code == 201 and r.json()["labeled_pixels"] == 32 * 32  # clipped to the tile
+
+
+@pytest.mark.parametrize("change,message", [({"strategy": "magic"}, "unknown strategy"),
+                                            ({"steered_share": 2}, "steered_share"),
+                                            ({"task_tile": 3}, "task_tile"), ({"strategy": None}, "null")])
+def test_bad_policy_is_refused(client, project, change, message):
+    token = login(client, "lead")
+    r = client.patch(f"/api/v1/projects/{project}", json=change, headers={"X-CSRF-Token": token})
+    assert r.status_code == 422 and message in r.json()["detail"]
