@@ -1,0 +1,129 @@
+// Talking to the server (JSON API, session cookie + CSRF header) and PNG <-> typed arrays.
+
+const csrf = document.body.dataset.csrf;
+
+export function makeApi(projectId) {
+  const base = `/api/v1/projects/${projectId}`;
+  return async function api(path, options = {}) {
+    const headers = Object.assign({ "X-CSRF-Token": csrf }, options.headers || {});
+    const init = Object.assign({}, options, { headers, credentials: "same-origin" });
+    if (options.json !== undefined) {
+      init.body = JSON.stringify(options.json);
+      headers["Content-Type"] = "application/json";
+      delete init.json;
+    }
+    const res = await fetch(base + path, init);
+    let body = null;
+    if ((res.headers.get("content-type") || "").includes("application/json")) {
+      try { body = await res.json(); } catch { body = null; }
+    }
+    return { ok: res.ok, status: res.status, body };
+  };
+}
+
+export function errorText(r, what) {
+  const d = r.body && r.body.detail;
+  if (typeof d === "string") return d;
+  if (Array.isArray(d) && d.length) return d.map((e) => e.msg || String(e)).join("; ");
+  return `${what} failed (HTTP ${r.status})`;
+}
+
+function canvas2d(w, h) {
+  const c = document.createElement("canvas");
+  c.width = w; c.height = h;
+  return [c, c.getContext("2d", { willReadFrequently: true })];
+}
+
+// Exact pixel values: no colour management, no premultiplication.
+const RAW = { colorSpaceConversion: "none", premultiplyAlpha: "none" };
+
+export async function fetchBitmap(url, signal) {
+  const res = await fetch(url, { credentials: "same-origin", signal });
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return createImageBitmap(await res.blob(), RAW);
+}
+
+export async function blobBitmap(blob) { return createImageBitmap(blob, RAW); }
+
+// RGBA bytes of a bitmap that must be w x h.
+export function bitmapPixels(bitmap, w, h) {
+  if (bitmap.width !== w || bitmap.height !== h) throw new Error(`expected ${w}x${h}, got ${bitmap.width}x${bitmap.height}`);
+  const [, ctx] = canvas2d(w, h);
+  ctx.drawImage(bitmap, 0, 0);
+  return ctx.getImageData(0, 0, w, h).data;
+}
+
+export function channel(rgba, c) {
+  const out = new Uint8Array(rgba.length >> 2);
+  for (let i = 0, j = c; i < out.length; i++, j += 4) out[i] = rgba[j];
+  return out;
+}
+
+// Superpixel id = R + 256 G + 65536 B.
+export function superpixelIds(rgba) {
+  const out = new Int32Array(rgba.length >> 2);
+  for (let i = 0, j = 0; i < out.length; i++, j += 4) out[i] = rgba[j] | (rgba[j + 1] << 8) | (rgba[j + 2] << 16);
+  return out;
+}
+
+// The mask as the server wants it: grey levels = class ids (255 = unlabeled). With `fromSug`, the
+// green channel carries the provenance too (local drafts only).
+function maskCanvas(labels, w, h, fromSug = null) {
+  const [c, ctx] = canvas2d(w, h);
+  const img = ctx.createImageData(w, h);
+  const px = new Uint32Array(img.data.buffer);
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i], g = fromSug ? (fromSug[i] ? 1 : 0) : v;
+    px[i] = (0xff000000 | (v << 16) | (g << 8) | v) >>> 0;
+  }
+  ctx.putImageData(img, 0, 0);
+  return c;
+}
+
+export function maskBlob(labels, w, h) {
+  const c = maskCanvas(labels, w, h);
+  return new Promise((resolve) => c.toBlob(resolve, "image/png"));
+}
+
+// Synchronous, for pagehide, when no promise will be waited for.
+export function maskBlobSync(labels, w, h) {
+  return dataUrlToBlob(maskCanvas(labels, w, h).toDataURL("image/png"));
+}
+
+export function localDataUrl(labels, fromSug, w, h) {
+  return maskCanvas(labels, w, h, fromSug).toDataURL("image/png");
+}
+
+export function localBlob(labels, fromSug, w, h) {
+  const c = maskCanvas(labels, w, h, fromSug);
+  return new Promise((resolve) => c.toBlob(resolve, "image/png"));
+}
+
+export function dataUrlToBlob(url) {
+  const [head, b64] = url.split(",");
+  const bin = atob(b64), bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Blob([bytes], { type: head.slice(5).split(";")[0] });
+}
+
+// The browser copy of a draft: kept until the server has it, and as a fallback while offline.
+export class LocalDrafts {
+  constructor(projectId, userId) { this.prefix = `labelwise:draft:${projectId}:${userId}:`; }
+  get(taskId) {
+    try { return JSON.parse(localStorage.getItem(this.prefix + taskId) || "null"); } catch { return null; }
+  }
+  put(taskId, entry) {
+    try { localStorage.setItem(this.prefix + taskId, JSON.stringify(entry)); return true; } catch { return false; }
+  }
+  markSynced(taskId, token, version) {
+    const e = this.get(taskId);
+    if (e && e.token === token && e.version === version) { e.synced = true; this.put(taskId, e); }
+  }
+  drop(taskId) { try { localStorage.removeItem(this.prefix + taskId); } catch { /* private mode */ } }
+}
+
+export function newToken() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,644 @@
+// The labeling page: the queue, the canvas tools, drafts, submit/skip/flag and the keyboard.
+// Everything around the canvas is server-rendered (Jinja2 + HTMX); this module owns the canvas.
+
+import { LabelMap, UNLABELED, hexToRgb, packRgba } from "./labelmap.js";
+import { View } from "./view.js";
+import {
+  LocalDrafts, bitmapPixels, blobBitmap, channel, dataUrlToBlob, errorText, fetchBitmap, localBlob, localDataUrl, makeApi,
+  maskBlob, maskBlobSync, newToken, superpixelIds,
+} from "./io.js";
+
+const $ = (id) => document.getElementById(id);
+const ws = $("workspace"), stage = $("stage");
+const projectId = ws.dataset.project;
+const colors = JSON.parse(ws.dataset.classes).map(hexToRgb);
+const names = JSON.parse(ws.dataset.names || "[]");
+const api = makeApi(projectId);
+const drafts = new LocalDrafts(projectId, ws.dataset.user);
+const view = new View(stage);
+const IDLE_MS = 30000, DRAFT_DELAY_MS = 1000, KEEPALIVE_MAX = 60000;
+const TOOLS = ["brush", "eraser", "fill", "polygon", "superpixel"];
+const VIEWS = ["overlay", "image", "mask"];
+const SUG_LUT = new Uint32Array(256); // suggested background stays clear
+colors.forEach(([r, g, b], c) => { if (c > 0) SUG_LUT[c] = packRgba(r, g, b, 255); });
+
+const activeBtn = document.querySelector(".class-btn.active");
+const state = {
+  task: null, map: null, token: null, seq: 0, suggestionModel: null,
+  classId: activeBtn ? Number(activeBtn.dataset.class) : 0, tool: "brush", size: 4,
+  stroke: null, pan: null, space: false, polygon: null,
+  activeMs: 0, lastInput: 0,
+  draftTimer: 0, saving: false, saveAgain: false, savedVersion: 0,
+  submitting: false, nextArmed: 0, spTask: null,
+};
+window.labelwise = { state, view }; // for the console and the tests
+
+// --- status lines ------------------------------------------------------------------------------
+function setStatus(text, isError = false) {
+  const el = $("status");
+  el.textContent = text;
+  el.classList.toggle("error", isError);
+}
+function setDraftStatus(text, kind = "") {
+  const el = $("draft-status");
+  el.textContent = text;
+  el.dataset.state = kind;
+}
+function clock(ms) {
+  const s = Math.floor(ms / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+// Active time: the gaps between inputs (pointer, keys, wheel) count when shorter than IDLE_MS.
+function touch() {
+  const now = performance.now();
+  if (state.task && state.lastInput && now - state.lastInput < IDLE_MS) state.activeMs += now - state.lastInput;
+  state.lastInput = now;
+}
+const activeSeconds = () => (state.activeMs / 1000).toFixed(2);
+for (const type of ["pointermove", "pointerdown", "keydown", "wheel"]) document.addEventListener(type, touch, { passive: true });
+setInterval(() => { $("active-time").textContent = clock(state.activeMs); }, 1000);
+
+function updateInfo() {
+  const m = state.map;
+  if (!m) { $("labeled-info").textContent = "–"; return; }
+  const area = (m.rx1 - m.rx0) * (m.ry1 - m.ry0);
+  const pct = area ? (100 * m.labeled) / area : 0;
+  let text = `${pct.toFixed(pct > 0 && pct < 1 ? 1 : 0)}% of the region`;
+  if (m.suggestion) text += ` · ${Math.round(100 * m.suggestionFraction())}% from suggestion`;
+  $("labeled-info").textContent = text;
+  ws.dataset.suggestionFraction = m.suggestionFraction().toFixed(4);
+  $("undo").disabled = !m.undoStack.length;
+  $("redo").disabled = !m.redoStack.length;
+}
+
+// --- the queue ---------------------------------------------------------------------------------
+async function loadNext() {
+  const seq = ++state.seq;
+  performance.clearMarks("labelwise:next");
+  performance.mark("labelwise:next");
+  ws.dataset.ready = "false";
+  $("loading").hidden = false;
+  setStatus("Getting the next task…");
+  let r;
+  try { r = await api("/tasks/next", { method: "POST" }); } catch (e) {
+    $("loading").hidden = true;
+    setStatus(`Could not reach the server (${e.message}). Press N to try again.`, true);
+    return;
+  }
+  if (seq !== state.seq) return;
+  if (r.status === 404) {
+    clearTask();
+    $("loading").hidden = true; $("empty").hidden = false; $("canvas-stack").hidden = true;
+    setStatus("");
+    ws.dataset.ready = "empty";
+    return;
+  }
+  if (!r.ok) { $("loading").hidden = true; setStatus(errorText(r, "Getting a task"), true); return; }
+  try { await showTask(r.body, seq); } catch (e) {
+    if (seq === state.seq) setStatus(`Could not show task ${r.body.id}: ${e.message}`, true);
+  } finally { if (seq === state.seq) $("loading").hidden = true; }
+}
+
+function clearTask() {
+  clearTimeout(state.draftTimer);
+  state.task = null; state.map = null; state.polygon = null; state.stroke = null;
+  view.map = null;
+  $("task-info").textContent = "–";
+  updateInfo();
+}
+
+// Which saved draft to restore: the browser's copy unless the server holds a different one.
+function pickDraft(task) {
+  const local = drafts.get(task.id), server = task.draft || null;
+  if (local && (!server || !local.synced || server.client_token === local.token)) return { kind: "local", local };
+  if (server) return { kind: "server", server };
+  return { kind: "none" };
+}
+
+async function showTask(task, seq) {
+  clearTask();
+  const { width: w, height: h } = task.image;
+  const map = new LabelMap(w, h, task.region, colors);
+  const pick = pickDraft(task);
+  const jobs = [
+    fetchBitmap(task.image.url),
+    task.suggestion ? fetchBitmap(task.suggestion.mask_url).catch(() => null) : null,
+    pick.kind === "server" ? fetchBitmap(pick.server.url).catch(() => null)
+      : pick.kind === "local" ? blobBitmap(dataUrlToBlob(pick.local.png)).catch(() => null) : null,
+  ];
+  const [image, sug, draft] = await Promise.all(jobs);
+  if (seq !== state.seq) return;
+  state.task = task; state.map = map; state.polygon = null;
+  state.suggestionModel = null;
+  view.setTask(w, h, task.region, map);
+  $("canvas-stack").hidden = false; $("empty").hidden = true;
+  view.drawImage(image);
+  if (sug) {
+    map.suggestion = channel(bitmapPixels(sug, w, h), 0);
+    state.suggestionModel = String(task.suggestion.model_version_id);
+    view.drawSuggestion(map.suggestion, SUG_LUT);
+  }
+  setStatus(sug ? "" : "No model suggestion for this task yet.");
+  restoreDraft(map, pick, draft);
+  view.flush();
+  state.lastInput = performance.now();
+  $("label-layer").dataset.taskId = String(task.id);
+  ws.dataset.taskId = String(task.id);
+  const region = task.region.width === w && task.region.height === h ? "whole image"
+    : `region ${task.region.width}×${task.region.height} at ${task.region.x},${task.region.y}`;
+  $("task-info").textContent = `#${task.id} · item ${task.item_id} · ${w}×${h} · ${region}`;
+  $("accept-suggestion").disabled = $("accept-class").disabled = !sug;
+  updateInfo();
+  if (window.htmx) htmx.ajax("GET", `/projects/${projectId}/label/why/${task.id}`, { target: "#why-slot", swap: "innerHTML" });
+  requestAnimationFrame(() => {
+    if (seq !== state.seq) return;
+    ws.dataset.ready = "true";
+    performance.mark("labelwise:visible");
+    performance.measure("labelwise:next-to-visible", "labelwise:next", "labelwise:visible");
+  });
+  if (task.suggestion) loadUncertainty(task, map);
+  if (state.tool === "superpixel") ensureSuperpixels();
+}
+
+function restoreDraft(map, pick, bitmap) {
+  if (pick.kind === "none" || !bitmap) {
+    state.token = newToken(); state.activeMs = 0; state.savedVersion = 0;
+    setDraftStatus(pick.kind === "none" ? "none yet" : "could not be read; starting afresh", pick.kind === "none" ? "" : "error");
+    return;
+  }
+  const px = bitmapPixels(bitmap, map.w, map.h), labels = channel(px, 0);
+  if (pick.kind === "local") {
+    map.load(labels, channel(px, 1));
+    state.token = pick.local.token; state.activeMs = 1000 * (pick.local.seconds || 0);
+    setDraftStatus(pick.local.synced ? "restored" : "restored from this browser", "restored");
+    state.savedVersion = pick.local.synced ? map.version : -1;
+    if (!pick.local.synced) scheduleDraft();
+  } else {
+    // The server keeps class ids only: pixels agreeing with the suggestion count as accepted.
+    const sug = map.suggestion, from = new Uint8Array(labels.length);
+    if (sug) for (let i = 0; i < labels.length; i++) from[i] = labels[i] !== UNLABELED && labels[i] === sug[i] ? 1 : 0;
+    map.load(labels, from);
+    state.token = pick.server.client_token || newToken(); state.activeMs = 1000 * (pick.server.seconds_spent || 0);
+    state.savedVersion = map.version;
+    setDraftStatus("restored from the server", "restored");
+  }
+  setStatus("Your draft of this task is back.");
+}
+
+async function loadUncertainty(task, map) {
+  try {
+    const bmp = await fetchBitmap(task.suggestion.uncertainty_url);
+    if (state.map !== map) return;
+    view.drawUncertainty(channel(bitmapPixels(bmp, map.w, map.h), 0));
+    ws.dataset.confidence = "ready";
+  } catch { ws.dataset.confidence = "missing"; }
+}
+
+async function ensureSuperpixels() {
+  const task = state.task, map = state.map;
+  if (!task || !map || map.sp || state.spTask === task.id) return;
+  if (!task.superpixels_url) { setStatus("The server sent no superpixels for this task.", true); return; }
+  state.spTask = task.id;
+  setStatus("Loading superpixels…");
+  try {
+    const bmp = await fetchBitmap(task.superpixels_url);
+    if (state.map !== map) return;
+    map.setSuperpixels(superpixelIds(bitmapPixels(bmp, map.w, map.h)));
+    view.drawSuperpixelEdges(map.sp.ids);
+    ws.dataset.superpixels = "ready";
+    setStatus("");
+  } catch (e) {
+    if (state.map === map) setStatus(`Superpixels failed to load (${e.message}).`, true);
+  } finally { state.spTask = null; }
+}
+
+// --- drafts --------------------------------------------------------------------------------------
+function scheduleDraft() {
+  clearTimeout(state.draftTimer);
+  state.draftTimer = setTimeout(saveDraft, DRAFT_DELAY_MS);
+  setDraftStatus("unsaved changes", "dirty");
+}
+
+function localEntry(map, png, synced) {
+  return { token: state.token, version: map.version, seconds: state.activeMs / 1000, synced, png, at: Date.now() };
+}
+
+function blobToDataUrl(blob) {
+  return new Promise((resolve, reject) => {
+    const fr = new FileReader();
+    fr.onload = () => resolve(fr.result); fr.onerror = () => reject(fr.error);
+    fr.readAsDataURL(blob);
+  });
+}
+
+async function saveDraft() {
+  const task = state.task, map = state.map;
+  if (!task || !map || state.submitting) return;
+  if (state.saving) { state.saveAgain = true; return; }
+  state.saving = true;
+  const version = map.version, token = state.token;
+  try {
+    // The browser copy first (labels in red, provenance in green): it survives a failed request.
+    const png = await blobToDataUrl(await localBlob(map.labels, map.fromSug, map.w, map.h));
+    if (state.map !== map) return;
+    drafts.put(task.id, localEntry(map, png, false));
+    const form = new FormData();
+    form.append("mask", await maskBlob(map.labels, map.w, map.h), "draft.png");
+    form.append("seconds_spent", activeSeconds());
+    form.append("client_token", token);
+    const r = await api(`/tasks/${task.id}/draft`, { method: "PUT", body: form });
+    if (r.ok) {
+      drafts.markSynced(task.id, token, version);
+      if (state.map === map) {
+        state.savedVersion = version;
+        setDraftStatus(`saved ${new Date().toLocaleTimeString()}`, "saved");
+      }
+    } else if (state.map === map) {
+      setDraftStatus(`kept in this browser; the server said: ${errorText(r, "Saving the draft")}`, "local");
+    }
+  } catch {
+    if (state.map === map) setDraftStatus("offline: kept in this browser, will retry", "local");
+  } finally {
+    state.saving = false;
+    if (state.saveAgain || (state.map === map && map.version !== state.savedVersion && version !== map.version)) {
+      state.saveAgain = false; scheduleDraft();
+    }
+  }
+}
+
+// Leaving the page: no promise will be waited for, so encode synchronously and send with keepalive.
+function flushDraftNow() {
+  const task = state.task, map = state.map;
+  if (!task || !map || state.submitting || map.version === state.savedVersion) return;
+  clearTimeout(state.draftTimer);
+  drafts.put(task.id, localEntry(map, localDataUrl(map.labels, map.fromSug, map.w, map.h), false));
+  const blob = maskBlobSync(map.labels, map.w, map.h);
+  if (blob.size > KEEPALIVE_MAX) return; // too big for keepalive: the browser copy restores it
+  const form = new FormData();
+  form.append("mask", blob, "draft.png");
+  form.append("seconds_spent", activeSeconds());
+  form.append("client_token", state.token);
+  const version = map.version, token = state.token;
+  fetch(`/api/v1/projects/${projectId}/tasks/${task.id}/draft`, {
+    method: "PUT", body: form, keepalive: true, credentials: "same-origin",
+    headers: { "X-CSRF-Token": document.body.dataset.csrf },
+  }).then((r) => {
+    if (r.ok) { drafts.markSynced(task.id, token, version); if (state.map === map) state.savedVersion = version; }
+  }).catch(() => {});
+}
+document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") flushDraftNow(); });
+window.addEventListener("pagehide", flushDraftNow);
+window.addEventListener("online", () => { if (state.map && state.map.version !== state.savedVersion) scheduleDraft(); });
+
+// --- edits ---------------------------------------------------------------------------------------
+function changed() { updateInfo(); scheduleDraft(); }
+
+function commitAction() { if (state.map.commit()) changed(); }
+
+function doAction(label, fn) {
+  if (!state.map || state.stroke) return;
+  state.map.begin(label);
+  fn(state.map);
+  commitAction();
+}
+
+function acceptSuggestion(onlyClass) {
+  if (!state.map) return;
+  if (!state.map.suggestion) { setStatus("No suggestion for this task yet.", true); return; }
+  doAction(onlyClass >= 0 ? `accept ${names[onlyClass] || onlyClass}` : "accept", (m) => m.acceptSuggestion(onlyClass));
+}
+
+function undo() {
+  if (!state.map || state.stroke) return;
+  const what = state.map.undo();
+  if (what) { setStatus(`Undid ${what}.`); changed(); }
+}
+function redo() {
+  if (!state.map || state.stroke) return;
+  const what = state.map.redo();
+  if (what) { setStatus(`Redid ${what}.`); changed(); }
+}
+
+function pixelAt(ev) {
+  const [x, y] = view.toImage(ev.clientX, ev.clientY);
+  return [Math.floor(x), Math.floor(y)];
+}
+
+function strokeTo(p) {
+  const s = state.stroke;
+  if (s.last[0] === p[0] && s.last[1] === p[1] && s.started) return;
+  if (state.tool === "superpixel") state.map.superpixelSegment(s.last, p, state.size, s.value);
+  else state.map.strokeSegment(s.last, p, state.size, s.value);
+  s.last = p; s.started = true;
+}
+
+function addVertex(p) {
+  const pts = state.polygon || (state.polygon = []);
+  const last = pts[pts.length - 1];
+  if (!last || last[0] !== p[0] || last[1] !== p[1]) pts.push(p);
+  view.setPolygon(pts);
+  setStatus(`Polygon: ${pts.length} vertices. Enter or double-click closes, Esc cancels.`);
+}
+function closePolygon() {
+  const pts = state.polygon;
+  state.polygon = null; view.setPolygon(null);
+  if (!pts) return;
+  if (pts.length < 3) { setStatus("A polygon needs at least 3 vertices.", true); return; }
+  doAction("polygon", (m) => m.polygon(pts, state.classId));
+  setStatus("");
+}
+function cancelPolygon() {
+  if (!state.polygon) return false;
+  state.polygon = null; view.setPolygon(null); setStatus("Polygon cancelled.");
+  return true;
+}
+
+stage.addEventListener("pointerdown", (ev) => {
+  if (!state.map) return;
+  view.measure();
+  stage.focus({ preventScroll: true });
+  if (ev.button === 1 || (ev.button === 0 && state.space)) {
+    state.pan = { x: ev.clientX, y: ev.clientY };
+    stage.setPointerCapture(ev.pointerId);
+    stage.classList.add("panning");
+    ev.preventDefault();
+    return;
+  }
+  if (ev.button !== 0 || state.stroke) return;
+  const p = pixelAt(ev);
+  const tool = state.tool;
+  if (tool === "fill") { doAction("fill", (m) => m.fill(p[0], p[1], state.classId)); return; }
+  if (tool === "polygon") { addVertex(p); return; }
+  if (tool === "superpixel" && !state.map.sp) { ensureSuperpixels(); return; }
+  stage.setPointerCapture(ev.pointerId);
+  state.map.begin(tool);
+  state.stroke = { last: p, value: tool === "eraser" ? UNLABELED : state.classId, started: false };
+  strokeTo(p);
+});
+
+stage.addEventListener("pointermove", (ev) => {
+  if (state.pan) {
+    view.panBy(ev.clientX - state.pan.x, ev.clientY - state.pan.y);
+    state.pan.x = ev.clientX; state.pan.y = ev.clientY;
+    return;
+  }
+  if (!state.map) return;
+  if (state.stroke) {
+    const events = ev.getCoalescedEvents ? ev.getCoalescedEvents() : [];
+    for (const e of events.length ? events : [ev]) strokeTo(pixelAt(e));
+  }
+  const p = pixelAt(ev);
+  const brushy = state.tool === "brush" || state.tool === "eraser" || state.tool === "superpixel";
+  view.showCursor(p[0], p[1], state.size, brushy && !state.space);
+  if (state.polygon) view.setPolygon(state.polygon, p);
+});
+
+function endPointer() {
+  if (state.pan) { state.pan = null; stage.classList.remove("panning"); }
+  if (state.stroke) { state.stroke = null; commitAction(); }
+}
+stage.addEventListener("pointerup", endPointer);
+stage.addEventListener("pointercancel", endPointer);
+stage.addEventListener("pointerleave", () => view.showCursor(0, 0, 0, false));
+stage.addEventListener("dblclick", () => { if (state.tool === "polygon") closePolygon(); });
+stage.addEventListener("auxclick", (ev) => { if (ev.button === 1) ev.preventDefault(); });
+stage.addEventListener("wheel", (ev) => {
+  if (!state.map) return;
+  ev.preventDefault();
+  view.measure();
+  const unit = ev.deltaMode === 1 ? 0.05 : ev.deltaMode === 2 ? 1 : 0.0015;
+  view.zoomAt(ev.clientX, ev.clientY, Math.exp(-ev.deltaY * unit));
+}, { passive: false });
+new ResizeObserver(() => { view.measure(); if (view.fitted) view.fit(); }).observe(stage);
+
+// --- controls ------------------------------------------------------------------------------------
+function selectClass(id) {
+  if (id < 0 || id >= colors.length) return;
+  state.classId = id;
+  if (state.tool === "eraser") selectTool("brush");
+  document.querySelectorAll(".class-btn").forEach((b) => {
+    const on = Number(b.dataset.class) === id;
+    b.classList.toggle("active", on);
+    b.setAttribute("aria-checked", String(on));
+  });
+  $("accept-class-name").textContent = names[id] || `class ${id}`;
+  ws.dataset.classId = String(id);
+}
+
+function selectTool(tool) {
+  if (!TOOLS.includes(tool)) return;
+  if (tool !== "polygon") cancelPolygon();
+  state.tool = tool;
+  document.querySelectorAll(".tool-btn").forEach((b) => b.classList.toggle("active", b.dataset.tool === tool));
+  stage.dataset.tool = tool;
+  ws.dataset.tool = tool;
+  if (tool === "superpixel") ensureSuperpixels();
+}
+
+function setSize(n) {
+  const input = $("brush-size");
+  state.size = Math.max(Number(input.min), Math.min(Number(input.max), n));
+  input.value = String(state.size);
+  $("brush-size-out").textContent = String(state.size);
+}
+
+function setOpacity(pct) {
+  $("label-layer").style.opacity = String(pct / 100);
+  $("opacity-out").textContent = `${pct}%`;
+}
+
+function setView(v) {
+  stage.dataset.view = v;
+  document.querySelectorAll(".view-btn").forEach((b) => b.classList.toggle("active", b.dataset.view === v));
+}
+
+function setLayer(id, on) {
+  const box = $(id);
+  box.checked = on;
+  if (id === "show-suggestion") $("suggestion-layer").classList.toggle("off", !on);
+  if (id === "show-confidence") {
+    $("uncertainty-layer").classList.toggle("off", !on);
+    $("confidence-legend").hidden = !on;
+  }
+}
+
+function openDialog(id) {
+  const d = $(id);
+  if (d.open) return;
+  d.querySelectorAll(".error").forEach((e) => { e.textContent = ""; });
+  d.showModal();
+}
+const dialogOpen = () => document.querySelector("dialog[open]") !== null;
+
+async function releaseAndNext() {
+  const m = state.map;
+  if (m && m.labeled > 0 && performance.now() > state.nextArmed) {
+    state.nextArmed = performance.now() + 4000;
+    setStatus("This task has labels. Press N (or Next) again within 4 s to drop them and take the next task.", true);
+    return;
+  }
+  state.nextArmed = 0;
+  if (state.task) {
+    const id = state.task.id;
+    clearTask();
+    drafts.drop(id);
+    try { await api(`/tasks/${id}/release`, { method: "POST" }); } catch { /* the lease expires anyway */ }
+  }
+  await loadNext();
+}
+
+async function submit() {
+  const task = state.task, map = state.map;
+  if (!task || !map || state.submitting) return;
+  if (map.labeled === 0) { setStatus("Paint something first.", true); return; }
+  state.submitting = true;
+  $("submit").disabled = true;
+  clearTimeout(state.draftTimer);
+  setStatus("Submitting…");
+  try {
+    const form = new FormData();
+    form.append("mask", await maskBlob(map.labels, map.w, map.h), "mask.png");
+    form.append("seconds_spent", activeSeconds());
+    form.append("client_token", state.token); // the same token on a retry: one annotation
+    if (state.suggestionModel) {
+      form.append("model_version_id", state.suggestionModel);
+      form.append("suggestion_fraction", map.suggestionFraction().toFixed(4));
+    }
+    const r = await api(`/tasks/${task.id}/annotations`, { method: "POST", body: form });
+    if (!r.ok) {
+      // Refused (wrong size, unknown classes, lease gone...): say why, keep every pixel.
+      setStatus(`Not submitted: ${errorText(r, "Submit")}. Your labels are kept.`, true);
+      ws.dataset.submitError = String(r.status);
+      scheduleDraft();
+      return;
+    }
+    drafts.drop(task.id);
+    ws.dataset.lastAnnotation = String(r.body.id);
+    document.body.dispatchEvent(new CustomEvent("labelwise:submitted"));
+    clearTask();
+    state.submitting = false;
+    await loadNext();
+    setStatus(r.status === 200 ? "That submit had already arrived: saved once." :
+      r.body.retrain_queued ? "Saved. The model is retraining…" : "Saved.");
+  } catch (e) {
+    setStatus(`Submit failed (${e.message}). Your labels are kept: press Enter to retry.`, true);
+    scheduleDraft();
+  } finally {
+    state.submitting = false;
+    $("submit").disabled = false;
+  }
+}
+
+function bindDialog(id, formId, field, path, key, done) {
+  const d = $(id), form = $(formId);
+  d.querySelectorAll("[data-close]").forEach((b) => b.addEventListener("click", () => d.close()));
+  d.querySelectorAll("[data-reason]").forEach((b) => b.addEventListener("click", () => {
+    $(field).value = b.dataset.reason; $(field).focus();
+  }));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const task = state.task, text = $(field).value.trim();
+    const err = d.querySelector(".error");
+    if (!task) { d.close(); return; }
+    if (!text) { err.textContent = "Please write a few words."; return; }
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      const r = await api(`/tasks/${task.id}/${path}`, { method: "POST", json: { [key]: text } });
+      if (!r.ok) { err.textContent = errorText(r, path); return; }
+      d.close();
+      $(field).value = "";
+      drafts.drop(task.id);
+      clearTask();
+      await loadNext();
+      setStatus(done);
+    } catch (e) { err.textContent = `Could not reach the server (${e.message}).`; } finally { button.disabled = false; }
+  });
+}
+bindDialog("skip-dialog", "skip-form", "skip-reason", "skip", "reason", "Skipped: you will not get that task again.");
+bindDialog("flag-dialog", "flag-form", "flag-note", "flag", "note", "Flagged: a lead will look at it.");
+$("help-dialog").querySelector("[data-close]").addEventListener("click", () => $("help-dialog").close());
+
+document.querySelectorAll(".class-btn").forEach((b) => b.addEventListener("click", () => selectClass(Number(b.dataset.class))));
+document.querySelectorAll(".tool-btn").forEach((b) => b.addEventListener("click", () => selectTool(b.dataset.tool)));
+document.querySelectorAll(".view-btn").forEach((b) => b.addEventListener("click", () => setView(b.dataset.view)));
+$("brush-size").addEventListener("input", () => setSize(Number($("brush-size").value)));
+$("opacity").addEventListener("input", () => setOpacity(Number($("opacity").value)));
+$("show-suggestion").addEventListener("change", (e) => setLayer("show-suggestion", e.target.checked));
+$("show-confidence").addEventListener("change", (e) => setLayer("show-confidence", e.target.checked));
+$("accept-suggestion").addEventListener("click", () => acceptSuggestion(-1));
+$("accept-class").addEventListener("click", () => acceptSuggestion(state.classId));
+$("fill-background").addEventListener("click", () => doAction("rest is background", (m) => m.fillUnlabeled(0)));
+$("undo").addEventListener("click", undo);
+$("redo").addEventListener("click", redo);
+$("submit").addEventListener("click", submit);
+$("next").addEventListener("click", releaseAndNext);
+$("skip").addEventListener("click", () => state.task && openDialog("skip-dialog"));
+$("flag").addEventListener("click", () => state.task && openDialog("flag-dialog"));
+$("fit").addEventListener("click", () => view.fit());
+$("help-open").addEventListener("click", () => openDialog("help-dialog"));
+$("empty-retry").addEventListener("click", loadNext);
+// A clicked button keeps focus; give it back to the canvas so Enter and Space stay shortcuts.
+ws.addEventListener("click", (ev) => {
+  if (ev.target.closest("button")) stage.focus({ preventScroll: true });
+});
+
+// --- keyboard ----------------------------------------------------------------------------------
+function typing(t) {
+  return t instanceof HTMLTextAreaElement || t.isContentEditable ||
+    (t instanceof HTMLInputElement && !["range", "checkbox", "radio", "button"].includes(t.type));
+}
+
+document.addEventListener("keydown", (ev) => {
+  if (dialogOpen() || typing(ev.target)) return;
+  const k = ev.key, lower = k.length === 1 ? k.toLowerCase() : k;
+  if ((ev.ctrlKey || ev.metaKey) && !ev.altKey) {
+    if (lower === "z") { if (ev.shiftKey) redo(); else undo(); } else if (lower === "y") redo(); else return;
+    ev.preventDefault();
+    return;
+  }
+  if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
+  if (/^[0-9]$/.test(k)) selectClass(Number(k));
+  else if (lower === "b") selectTool("brush");
+  else if (lower === "e") selectTool("eraser");
+  else if (lower === "r") selectTool("fill");
+  else if (lower === "p") selectTool("polygon");
+  else if (lower === "w") selectTool("superpixel");
+  else if (lower === "a") acceptSuggestion(ev.shiftKey ? state.classId : -1);
+  else if (lower === "g") doAction("rest is background", (m) => m.fillUnlabeled(0));
+  else if (lower === "s") setLayer("show-suggestion", !$("show-suggestion").checked);
+  else if (lower === "c") setLayer("show-confidence", !$("show-confidence").checked);
+  else if (lower === "v") setView(VIEWS[(VIEWS.indexOf(stage.dataset.view) + 1) % VIEWS.length]);
+  else if (lower === "h") stage.classList.add("hide-mask");
+  else if (lower === "f") view.fit();
+  else if (k === "+" || k === "=") view.zoomCenter(1.25);
+  else if (k === "-" || k === "_") view.zoomCenter(0.8);
+  else if (k === "[") setSize(state.size - (state.size > 10 ? 2 : 1));
+  else if (k === "]") setSize(state.size + (state.size >= 10 ? 2 : 1));
+  else if (k === " ") { state.space = true; stage.classList.add("pan-ready"); view.showCursor(0, 0, 0, false); }
+  else if (k === "Enter") { if (ev.repeat) return; if (state.polygon) closePolygon(); else submit(); }
+  else if (k === "Escape") { if (!cancelPolygon()) return; }
+  else if (k === "Backspace" && state.polygon) { state.polygon.pop(); view.setPolygon(state.polygon); }
+  else if (lower === "k") { if (state.task) openDialog("skip-dialog"); }
+  else if (k === "!") { if (state.task) openDialog("flag-dialog"); }
+  else if (lower === "n") { if (!ev.repeat) releaseAndNext(); }
+  else if (k === "?") openDialog("help-dialog");
+  else return;
+  ev.preventDefault();
+});
+
+document.addEventListener("keyup", (ev) => {
+  if (ev.key === " ") { state.space = false; stage.classList.remove("pan-ready"); ev.preventDefault(); }
+  if (ev.key === "h" || ev.key === "H") stage.classList.remove("hide-mask");
+});
+window.addEventListener("blur", () => {
+  state.space = false;
+  stage.classList.remove("pan-ready", "hide-mask");
+});
+
+setSize(Number($("brush-size").value));
+setOpacity(Number($("opacity").value));
+selectClass(state.classId);
+selectTool("brush");
+loadNext();

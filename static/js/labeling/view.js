@@ -1,0 +1,177 @@
+// What the annotator sees: a stack of canvases at image resolution, moved and scaled as one with a
+// CSS transform (zoom and pan never re-render anything), plus an SVG overlay for the task region,
+// the polygon being drawn, and a brush cursor in screen space.
+
+import { packRgba } from "./labelmap.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const MIN_SCALE = 0.02, MAX_SCALE = 64;
+
+// Uncertainty ramp (0 = sure .. 1 = unsure); .confidence-legend in app.css shows the same stops.
+export const RAMP = [[0, [48, 18, 59]], [0.25, [70, 134, 251]], [0.5, [26, 228, 182]], [0.75, [250, 186, 57]], [1, [122, 4, 3]]];
+
+function rampLut() {
+  const lut = new Uint32Array(256);
+  for (let v = 0; v < 256; v++) {
+    const t = v / 255;
+    let k = 0;
+    while (k < RAMP.length - 2 && t > RAMP[k + 1][0]) k++;
+    const [t0, c0] = RAMP[k], [t1, c1] = RAMP[k + 1], f = (t - t0) / (t1 - t0);
+    const c = c0.map((a, j) => Math.round(a + (c1[j] - a) * f));
+    lut[v] = packRgba(c[0], c[1], c[2], Math.round(40 + 200 * t)); // sure pixels mostly see-through
+  }
+  return lut;
+}
+const RAMP_LUT = rampLut();
+
+function el(name, attrs = {}) {
+  const e = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  return e;
+}
+
+export class View {
+  constructor(stage) {
+    this.stage = stage;
+    this.stack = stage.querySelector("#canvas-stack");
+    this.image = stage.querySelector("#image-layer");
+    this.suggestion = stage.querySelector("#suggestion-layer");
+    this.uncertainty = stage.querySelector("#uncertainty-layer");
+    this.labels = stage.querySelector("#label-layer");
+    this.edges = stage.querySelector("#superpixel-layer");
+    this.svg = stage.querySelector("#overlay");
+    this.cursor = stage.querySelector("#brush-cursor");
+    this.zoomOut = document.getElementById("zoom-level");
+    this.s = 1; this.tx = 0; this.ty = 0; this.fitted = true;
+    this.w = 0; this.h = 0; this.region = null;
+    this.map = null;
+    this.rect = stage.getBoundingClientRect();
+    this.dim = el("path", { class: "dim", "fill-rule": "evenodd" });
+    this.outline = el("rect", { class: "region-outline", fill: "none" });
+    this.poly = el("polyline", { class: "poly", fill: "none" });
+    this.polyDots = el("g", { class: "poly-dots" });
+    this.svg.append(this.dim, this.outline, this.poly, this.polyDots);
+    this.frame = this.frame.bind(this);
+    requestAnimationFrame(this.frame);
+  }
+
+  // A new task: size every layer to the image; the label layer shows `map.rgba`.
+  setTask(w, h, region, map) {
+    this.w = w; this.h = h; this.region = region; this.map = map;
+    for (const c of this.layers()) { c.width = w; c.height = h; }
+    this.stack.style.width = `${w}px`; this.stack.style.height = `${h}px`;
+    this.svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
+    this.svg.setAttribute("width", w); this.svg.setAttribute("height", h);
+    const { x, y, width, height } = region;
+    const whole = x <= 0 && y <= 0 && width >= w && height >= h;
+    this.dim.setAttribute("d", whole ? "" : `M0 0H${w}V${h}H0Z M${x} ${y}H${x + width}V${y + height}H${x}Z`);
+    for (const [k, v] of Object.entries({ x, y, width, height })) this.outline.setAttribute(k, v);
+    this.outline.classList.toggle("hidden", whole);
+    this.setPolygon(null);
+    for (const c of this.layers()) c.getContext("2d").clearRect(0, 0, w, h);
+    this.fit();
+  }
+
+  layers() { return [this.image, this.suggestion, this.uncertainty, this.edges, this.labels]; }
+
+  drawImage(bitmap) { this.image.getContext("2d").drawImage(bitmap, 0, 0); }
+
+  // Whole-image colouring happens once per task, into its own canvas; toggling only hides it.
+  drawSuggestion(ids, lut) {
+    const ctx = this.suggestion.getContext("2d"), img = ctx.createImageData(this.w, this.h);
+    const px = new Uint32Array(img.data.buffer);
+    for (let i = 0; i < ids.length; i++) px[i] = lut[ids[i]];
+    ctx.putImageData(img, 0, 0);
+  }
+
+  drawUncertainty(grey) {
+    const ctx = this.uncertainty.getContext("2d"), img = ctx.createImageData(this.w, this.h);
+    const px = new Uint32Array(img.data.buffer);
+    for (let i = 0; i < grey.length; i++) px[i] = RAMP_LUT[grey[i]];
+    ctx.putImageData(img, 0, 0);
+  }
+
+  // Superpixel borders, shown while the superpixel brush is the tool.
+  drawSuperpixelEdges(ids) {
+    const ctx = this.edges.getContext("2d"), img = ctx.createImageData(this.w, this.h), w = this.w;
+    const px = new Uint32Array(img.data.buffer), edge = packRgba(255, 255, 255, 150);
+    for (let i = 0; i < ids.length; i++) {
+      const x = i % w;
+      if ((x + 1 < w && ids[i] !== ids[i + 1]) || (i + w < ids.length && ids[i] !== ids[i + w])) px[i] = edge;
+    }
+    ctx.putImageData(img, 0, 0);
+  }
+
+  // Only the rectangle the tools dirtied since the last frame is copied to the label canvas.
+  flush() {
+    const d = this.map && this.map.takeDirty();
+    if (!d) return;
+    this.labels.getContext("2d").putImageData(this.map.rgba, 0, 0, d[0], d[1], d[2] - d[0], d[3] - d[1]);
+  }
+  frame() { this.flush(); requestAnimationFrame(this.frame); }
+
+  // --- zoom and pan ----------------------------------------------------------------------------
+  apply() {
+    this.stack.style.transform = `translate(${this.tx}px, ${this.ty}px) scale(${this.s})`;
+    this.stage.classList.toggle("zoomed-in", this.s >= 4);
+    const sw = (1.5 / this.s).toFixed(4);
+    for (const e of [this.outline, this.poly]) e.setAttribute("stroke-width", sw);
+    for (const c of this.polyDots.children) c.setAttribute("r", (3 / this.s).toFixed(4));
+    if (this.zoomOut) this.zoomOut.textContent = `${Math.round(this.s * 100)}%`;
+  }
+  measure() { this.rect = this.stage.getBoundingClientRect(); }
+
+  // Fit the task region (with some context around it when it is part of the image) to the stage.
+  fit() {
+    if (!this.w) return;
+    this.measure();
+    const r = this.region, whole = r.x <= 0 && r.y <= 0 && r.width >= this.w && r.height >= this.h;
+    const pad = whole ? 0 : Math.round(0.15 * Math.max(r.width, r.height));
+    const bx = Math.max(0, r.x - pad), by = Math.max(0, r.y - pad);
+    const bw = Math.min(this.w, r.x + r.width + pad) - bx, bh = Math.min(this.h, r.y + r.height + pad) - by;
+    const m = 16;
+    this.s = Math.max(MIN_SCALE, Math.min((this.rect.width - 2 * m) / bw, (this.rect.height - 2 * m) / bh));
+    this.tx = (this.rect.width - bw * this.s) / 2 - bx * this.s;
+    this.ty = (this.rect.height - bh * this.s) / 2 - by * this.s;
+    this.fitted = true;
+    this.apply();
+  }
+
+  zoomAt(clientX, clientY, factor) {
+    const s = Math.max(MIN_SCALE, Math.min(MAX_SCALE, this.s * factor));
+    const px = clientX - this.rect.left, py = clientY - this.rect.top;
+    this.tx = px - ((px - this.tx) * s) / this.s;
+    this.ty = py - ((py - this.ty) * s) / this.s;
+    this.s = s; this.fitted = false;
+    this.apply();
+  }
+  zoomCenter(factor) { this.zoomAt(this.rect.left + this.rect.width / 2, this.rect.top + this.rect.height / 2, factor); }
+  panBy(dx, dy) { this.tx += dx; this.ty += dy; this.fitted = false; this.apply(); }
+
+  // Client coordinates -> image coordinates (floats; floor them for the pixel).
+  toImage(clientX, clientY) {
+    return [(clientX - this.rect.left - this.tx) / this.s, (clientY - this.rect.top - this.ty) / this.s];
+  }
+
+  // --- overlays ----------------------------------------------------------------------------------
+  showCursor(X, Y, size, visible) {
+    const c = this.cursor;
+    if (!visible) { c.hidden = true; return; }
+    const d = Math.max(2, size * this.s);
+    const left = this.tx + (X + 0.5) * this.s - d / 2, top = this.ty + (Y + 0.5) * this.s - d / 2;
+    c.hidden = false;
+    c.style.width = `${d}px`; c.style.height = `${d}px`;
+    c.style.transform = `translate(${left}px, ${top}px)`;
+  }
+
+  // pts: pixel indices of the vertices so far; `hover` is where the next one would go.
+  setPolygon(pts, hover = null) {
+    if (!pts || !pts.length) { this.poly.setAttribute("points", ""); this.polyDots.replaceChildren(); return; }
+    const all = hover ? pts.concat([hover]) : pts;
+    this.poly.setAttribute("points", all.map(([x, y]) => `${x + 0.5},${y + 0.5}`).join(" "));
+    this.poly.setAttribute("stroke-width", (1.5 / this.s).toFixed(4));
+    if (this.polyDots.children.length !== pts.length) {
+      this.polyDots.replaceChildren(...pts.map(([x, y]) => el("circle", { cx: x + 0.5, cy: y + 0.5, r: (3 / this.s).toFixed(4) })));
+    }
+  }
+}
