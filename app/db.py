@@ -97,6 +97,8 @@ def is_sqlite() -> bool:
 
 
 def new_session() -> Session:
+    import app.models  # noqa: F401  (every mapper must be known before the first query)
+
     get_engine()
     assert _session_factory is not None
     return _session_factory()

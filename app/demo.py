@@ -135,7 +135,10 @@ def request_training(project_id: int) -> int:
     with session_scope() as session:
         project = session.get(Project, project_id)
         assert project is not None
-        mv = training_service.request_training(session=session, project=project, reason="demo")
+        try:
+            mv = training_service.request_training(session=session, project=project, reason="demo")
+        except training_service.TrainingError as exc:
+            raise DemoError(str(exc)) from None
         if mv is None:
             pending = training_service.pending_version(session=session, project_id=project_id)
             assert pending is not None
