@@ -91,6 +91,10 @@ async function loadNext() {
     clearTask();
     $("loading").hidden = true; $("empty").hidden = false; $("canvas-stack").hidden = true;
     setStatus("");
+    setDraftStatus("–");
+    view.showCursor(0, 0, 0, false);
+    $("why-slot").replaceChildren();
+    ws.dataset.taskId = $("label-layer").dataset.taskId = "";
     ws.dataset.ready = "empty";
     return;
   }
@@ -102,6 +106,8 @@ async function loadNext() {
 
 function clearTask() {
   clearTimeout(state.draftTimer);
+  $("retake").hidden = true;
+  for (const id of ["submit", "skip", "flag", "accept-suggestion", "accept-class", "fill-background"]) $(id).disabled = true;
   state.task = null; state.map = null; state.polygon = null; state.stroke = null;
   view.map = null;
   $("task-info").textContent = "–";
@@ -149,6 +155,7 @@ async function showTask(task, seq) {
     : `region ${task.region.width}×${task.region.height} at ${task.region.x},${task.region.y}`;
   $("task-info").textContent = `#${task.id} · item ${task.item_id} · ${w}×${h} · ${region}`;
   $("accept-suggestion").disabled = $("accept-class").disabled = !sug;
+  for (const id of ["submit", "skip", "flag", "fill-background"]) $(id).disabled = false;
   updateInfo();
   if (window.htmx) htmx.ajax("GET", `/projects/${projectId}/label/why/${task.id}`, { target: "#why-slot", swap: "innerHTML" });
   requestAnimationFrame(() => {
@@ -171,9 +178,9 @@ function restoreDraft(map, pick, bitmap) {
   if (pick.kind === "local") {
     map.load(labels, channel(px, 1));
     state.token = pick.local.token; state.activeMs = 1000 * (pick.local.seconds || 0);
-    setDraftStatus(pick.local.synced ? "restored" : "restored from this browser", "restored");
     state.savedVersion = pick.local.synced ? map.version : -1;
-    if (!pick.local.synced) scheduleDraft();
+    if (!pick.local.synced) scheduleDraft(); // the server has not seen this yet
+    setDraftStatus(pick.local.synced ? "restored" : "restored from this browser", "restored");
   } else {
     // The server keeps class ids only: pixels agreeing with the suggestion count as accepted.
     const sug = map.suggestion, from = new Uint8Array(labels.length);
@@ -510,6 +517,7 @@ async function submit() {
       // Refused (wrong size, unknown classes, lease gone...): say why, keep every pixel.
       setStatus(`Not submitted: ${errorText(r, "Submit")}. Your labels are kept.`, true);
       ws.dataset.submitError = String(r.status);
+      $("retake").hidden = r.status !== 409;
       scheduleDraft();
       return;
     }
@@ -526,8 +534,26 @@ async function submit() {
     scheduleDraft();
   } finally {
     state.submitting = false;
-    $("submit").disabled = false;
+    $("submit").disabled = !state.task;
   }
+}
+
+// After a 409 (the lease ran out): ask for the task again and keep painting where we were.
+async function retake() {
+  const task = state.task;
+  $("retake").hidden = true;
+  if (!task) return;
+  const r = await api("/tasks/next", { method: "POST" }).catch(() => null);
+  if (!r || !r.ok) { setStatus(r ? errorText(r, "Taking the task again") : "Could not reach the server.", true); return; }
+  if (r.body.id === task.id) {
+    state.task = r.body;
+    ws.dataset.submitError = "";
+    setStatus("The task is yours again: press Enter to submit.");
+    scheduleDraft();
+    return;
+  }
+  await api(`/tasks/${r.body.id}/release`, { method: "POST" }).catch(() => null);
+  setStatus("Someone else has this task now. Your labels stay on screen and in this browser, but cannot be submitted.", true);
 }
 
 function bindDialog(id, formId, field, path, key, done) {
@@ -579,6 +605,7 @@ $("flag").addEventListener("click", () => state.task && openDialog("flag-dialog"
 $("fit").addEventListener("click", () => view.fit());
 $("help-open").addEventListener("click", () => openDialog("help-dialog"));
 $("empty-retry").addEventListener("click", loadNext);
+$("retake").addEventListener("click", retake);
 // A clicked button keeps focus; give it back to the canvas so Enter and Space stay shortcuts.
 ws.addEventListener("click", (ev) => {
   if (ev.target.closest("button")) stage.focus({ preventScroll: true });

@@ -94,7 +94,7 @@ export class View {
   // Superpixel borders, shown while the superpixel brush is the tool.
   drawSuperpixelEdges(ids) {
     const ctx = this.edges.getContext("2d"), img = ctx.createImageData(this.w, this.h), w = this.w;
-    const px = new Uint32Array(img.data.buffer), edge = packRgba(255, 255, 255, 150);
+    const px = new Uint32Array(img.data.buffer), edge = packRgba(0, 229, 255, 100);
     for (let i = 0; i < ids.length; i++) {
       const x = i % w;
       if ((x + 1 < w && ids[i] !== ids[i + 1]) || (i + w < ids.length && ids[i] !== ids[i + w])) px[i] = edge;
