@@ -16,6 +16,7 @@ import numpy as np
 
 from app.learning.inference import predict_proba
 from app.learning.metrics import confusion_matrix, segmentation_metrics
+from app.learning.model import save_checkpoint
 from app.learning.train import TrainConfig, train_segmenter
 from app.learning.welllog import CLASSES, generate_chart, generate_dataset
 
@@ -41,6 +42,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--png", default=None, help="also save example charts + masks here")
+    ap.add_argument("--save", default=None, help="also save the trained model checkpoint here")
     args = ap.parse_args()
 
     rng = np.random.default_rng(123)
@@ -60,6 +62,8 @@ def main() -> None:
                                   config=TrainConfig(epochs=args.epochs, seed=args.seed),
                                   progress=lambda e, loss: print(f"  epoch {e}: loss {loss:.4f}", flush=True))
     train_s = time.perf_counter() - t0
+    if args.save:
+        save_checkpoint(args.save, model, model.config, {"history_loss": hist["loss"]})
     probs = predict_proba(model, np.stack([im for im, _ in test]))
     conf = confusion_matrix(probs.argmax(1), np.stack([m for _, m in test]), len(CLASSES))
     met = segmentation_metrics(conf)

@@ -1,0 +1,218 @@
+"""Label-efficiency simulator: replay ground-truth masks as a perfect annotator and measure how
+many labels each acquisition strategy needs to reach 95% of the full-data foreground mIoU.
+
+Method (see /work/shared/LEARNING-NOTES.md for why):
+- Per seed, a random seed set of tasks is labeled and the round-0 model trained once; every
+  strategy starts from that same model and labeled set.
+- Each round, each strategy scores a random subset of the unlabeled pool with the previous
+  round's model, labels a batch of tasks (batch sizes grow geometrically by `growth`), and a new
+  model is trained FROM SCRATCH on a cosine schedule with a FIXED number of optimisation steps
+  (equal compute for every strategy, round and seed; never less than one pass over the labels).
+  The training seed depends on (seed, round) only, so strategies differ only in their labels.
+- Class weights come from the labeled pixels only (train_segmenter does this).
+- The full-data reference is the same recipe on every pool label, trained once and cached.
+- Curves are averaged over seeds per round; labels_to_target is where the MEAN curve first
+  reaches target * full-data miou_fg, linearly interpolated between the two rounds around the
+  crossing (the round-0 fraction if round 0 is already there; null if never). Its spread is
+  [min, max] of the same figure per seed (max null when some seed never got there).
+- A strategy is called better than random only when its whole per-seed range lies below
+  random's (the gap exceeds the seed-to-seed spread).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.learning.simulate_acquire import STRATEGIES, AcquireConfig, acquire
+from app.learning.simulate_config import SimConfig, SimulationInputError, check_config, check_out, schedule
+from app.learning.simulate_data import SimData, load_data
+from app.learning.simulate_results import assemble, summarize_round
+from app.learning.simulate_tasks import LabelState, all_candidates, evaluate, train_round
+
+__all__ = ["SimConfig", "SimulationInputError", "run_simulation", "check_config"]
+
+
+def _data_digest(data: SimData) -> str:
+    h = hashlib.sha256()
+    for arr in (*data.pool_images, *data.pool_masks, *data.test_images, *data.test_masks):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()[:16]
+
+
+class _Run:
+    """Mutable bookkeeping of one simulation (timings for the cost estimate, progress)."""
+
+    def __init__(self, cfg: SimConfig, data: SimData, on_step: Callable[[str, int], None]) -> None:
+        self.cfg, self.data, self._on_step = cfg, data, on_step
+        self.total_runs = 0
+        self.timing = {"train_seconds": 0.0, "train_steps": 0, "train_runs": 0, "score_seconds": 0.0,
+                       "score_images": 0, "score_calls": 0, "eval_seconds": 0.0, "eval_images": 0}
+
+    def train_eval(self, images: list[np.ndarray], masks: list[np.ndarray], seed: int) -> tuple[Any, dict[str, Any]]:
+        cfg, d = self.cfg, self.data
+        model, hist = train_round(images, masks, d.num_classes, steps=None if cfg.epochs else cfg.steps,
+                                  epochs=cfg.epochs, batch_size=cfg.train_batch, lr=cfg.lr, crop=cfg.crop,
+                                  seed=seed, device=cfg.device)
+        self.timing["train_seconds"] += hist["seconds"]
+        self.timing["train_steps"] += hist["steps"]
+        self.timing["train_runs"] += 1
+        t0 = time.perf_counter()
+        metrics = evaluate(model, d.test_images, d.test_masks, d.classes, device=cfg.device)
+        self.timing["eval_seconds"] += time.perf_counter() - t0
+        self.timing["eval_images"] += len(d.test_images)
+        metrics.update(steps=hist["steps"], train_seconds=round(hist["seconds"], 3))
+        return model, metrics
+
+    def on_step(self, message: str) -> None:
+        """Announce the training run about to start (the progress bar ticks per run)."""
+        self._on_step(message, self.total_runs)
+
+
+def _cached_reference(paths: list[Path], key: str) -> dict[str, Any] | None:
+    for path in paths:
+        try:
+            cached = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(cached, dict) and cached.get("key") == key and "miou_fg" in cached:
+            return {**cached, "cached": True}
+    return None
+
+
+def _reference(run: _Run, cached: dict[str, Any] | None, cache_dir: Path | None, key: str) -> dict[str, Any]:
+    """The same recipe trained once on every pool label (or the cached result for `key`)."""
+    if cached is not None:
+        return cached
+    d = run.data
+    run.on_step("full-data reference")
+    _, metrics = run.train_eval(list(d.pool_images), list(d.pool_masks), seed=run.cfg.data_seed)
+    ref = {"miou_fg": metrics["miou_fg"], "per_class_iou": metrics["per_class_iou"], "ece": metrics["ece"],
+           "steps": metrics["steps"], "train_seconds": metrics["train_seconds"], "key": key, "cached": False}
+    if cache_dir is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        (cache_dir / f"reference-{key}.json").write_text(json.dumps(ref, indent=1))
+    return ref
+
+
+def _plan(cfg: SimConfig, data: SimData) -> tuple[list[Any], int, list[int]]:
+    """-> (pool tasks, first batch, cumulative labeled tasks per round)."""
+    tasks = all_candidates([m.shape for m in data.pool_masks], cfg.unit, cfg.tile)
+    if cfg.unit == "image":
+        default_batch = max(2, round(0.04 * len(data.pool_masks)))
+    else:
+        default_batch = max(4, round(0.01 * len(tasks)))
+    batch = cfg.batch or default_batch
+    return tasks, batch, schedule(len(tasks), cfg, cfg.initial or batch, batch)
+
+
+def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int,
+              counts: list[int]) -> dict[str, Any]:
+    cfg, d = run.cfg, run.data
+    acfg = AcquireConfig(score_subset=cfg.score_subset, mc_samples=cfg.mc_samples,
+                         steered_share=cfg.steered_share, device=cfg.device)
+    margin = cfg.tile // 2
+    target_value = None if reference["miou_fg"] is None else cfg.target * reference["miou_fg"]
+    per_seed: dict[str, list[list[dict[str, Any]]]] = {s: [] for s in cfg.strategies}
+    states: dict[tuple[str, int], tuple[LabelState, Any]] = {}
+    for seed in range(cfg.seeds):
+        run.on_step(f"round 0 (seed set)  seed {seed + 1}/{cfg.seeds}")
+        state = LabelState(d.pool_masks, tasks)
+        rng = np.random.default_rng([cfg.data_seed, seed, 0])
+        state.label([int(t) for t in rng.choice(len(tasks), size=counts[0], replace=False)])
+        xs, ys = state.training_samples(d.pool_images, cfg.unit, margin)
+        model, metrics = run.train_eval(xs, ys, seed=10_000 * seed)
+        record = {"labeled_fraction": state.fraction, "labeled_tasks": len(state.labeled), **metrics}
+        for s in cfg.strategies:
+            per_seed[s].append([dict(record)])
+            states[(s, seed)] = (state.copy(), model)
+    rounds_done = 0
+    for r in range(1, len(counts)):
+        for seed in range(cfg.seeds):
+            for s in cfg.strategies:
+                run.on_step(f"round {r}/{len(counts) - 1}  {s}  seed {seed + 1}/{cfg.seeds}")
+                state, model = states[(s, seed)]
+                rng = np.random.default_rng([cfg.data_seed, seed, r, zlib.crc32(s.encode())])
+                t0 = time.perf_counter()
+                picked, scored = acquire(s, tasks, state.unlabeled(), model, d.pool_images,
+                                         counts[r] - counts[r - 1], rng, acfg)
+                run.timing["score_seconds"] += time.perf_counter() - t0 if scored else 0.0
+                run.timing["score_images"] += scored
+                run.timing["score_calls"] += 1 if scored else 0
+                state.label(picked)
+                xs, ys = state.training_samples(d.pool_images, cfg.unit, margin)
+                model, metrics = run.train_eval(xs, ys, seed=10_000 * seed + r)
+                states[(s, seed)] = (state, model)
+                per_seed[s][seed].append({"labeled_fraction": state.fraction, "labeled_tasks": len(state.labeled),
+                                          "scored_images": scored, **metrics})
+        rounds_done = r
+        # without --rounds, stop once every mean curve (random's too) is at the target: the ratios are
+        # measured; with --rounds the caller asked for those rounds (the pool and budget permitting)
+        if cfg.rounds is None and target_value and all(
+                summarize_round(per_seed[s], target_value)["reached"] for s in cfg.strategies):
+            break
+    return {"per_seed": per_seed, "counts": counts[:rounds_done + 1], "planned_counts": counts,
+            "batch": batch, "n_tasks": len(tasks), "stopped_early": rounds_done < len(counts) - 1}
+
+
+def run_simulation(cfg: SimConfig, out: str | Path, *, force: bool = False, cache_dir: str | Path | None = None,
+                   on_step: Callable[[str, int], None] | None = None, plot: bool = True) -> dict[str, Any]:
+    """Validate everything, simulate, write DIR/results.json (+ curves.png) atomically -> results.
+
+    Bad options or data raise SimulationInputError before any training and before DIR exists.
+    Output is written into a temporary folder beside DIR and renamed at the end, so DIR never
+    holds half a run (an existing DIR is replaced only with force=True).
+    """
+    check_config(cfg, STRATEGIES)
+    out = Path(out)
+    check_out(out, force)
+    data = load_data(cfg.data, pool=cfg.pool, test=cfg.test, val=cfg.val, size=cfg.size, seed=cfg.data_seed)
+    if cfg.unit == "region" and max(max(m.shape) for m in data.pool_masks) <= cfg.tile:
+        raise SimulationInputError(f"--tile {cfg.tile} is not smaller than the images: use --unit image")
+    started = time.perf_counter()
+    run = _Run(cfg, data, on_step or (lambda _msg, _total: None))
+    tasks, batch, counts = _plan(cfg, data)
+    key_src = {k: v for k, v in cfg.to_dict().items()
+               if k in ("size", "steps", "epochs", "train_batch", "lr", "crop", "device", "data_seed")}
+    key = hashlib.sha256(json.dumps([key_src, _data_digest(data)], sort_keys=True).encode()).hexdigest()[:16]
+    cache = Path(cache_dir) if cache_dir else None
+    cached = _cached_reference(([cache / f"reference-{key}.json"] if cache else []) + [out / "reference.json"], key)
+    run.total_runs = (0 if cached else 1) + cfg.seeds * (1 + (len(counts) - 1) * len(cfg.strategies))
+    reference = _reference(run, cached, cache, key)
+    sim = _simulate(run, reference, tasks, batch, counts)
+    results = assemble(cfg.to_dict(), data.classes, reference, sim, cfg.target, cfg.strategies)
+    results["timing"] = {**{k: round(v, 3) if isinstance(v, float) else v for k, v in run.timing.items()},
+                         "total_seconds": round(time.perf_counter() - started, 3)}
+    results["data"] = {"source": data.source, "pool_images": len(data.pool_masks), "test_images": len(data.test_masks),
+                       "val_images": len(data.val_masks), "pool_pixels": data.pool_pixels()}
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        (tmp / "results.json").write_text(json.dumps(results, indent=1))
+        (tmp / "reference.json").write_text(json.dumps(reference, indent=1))
+        if plot:
+            from app.learning.simulate_report import plot_curves
+
+            plot_curves(results, tmp / "curves.png")
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return results
+
+
+def with_overrides(cfg: SimConfig, **kw: Any) -> SimConfig:
+    return replace(cfg, **{k: v for k, v in kw.items() if v is not None})

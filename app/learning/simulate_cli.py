@@ -1,0 +1,142 @@
+"""`labelwise simulate`: options, progress bar, summary. app/cli.py only wires these in."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from app.learning.simulate_config import SimConfig, SimulationInputError
+
+__all__ = ["add_arguments", "main"]
+
+_D = SimConfig()
+
+
+def _fraction(text: str) -> float:
+    v = float(text)
+    return v / 100 if v > 1 else v  # "10" and "0.1" both mean 10%
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    a = p.add_argument
+    a("--data", default="welllog", help="'welllog' (built-in charts) or a folder with images/ and masks/ "
+                                         "(+ optional classes.json)")
+    a("--strategies", default=",".join(_D.strategies), help="comma-separated; random is the baseline "
+                                                              "(default %(default)s)")
+    a("--unit", choices=["image", "region"], default=_D.unit, help="a task is a whole image or a square tile")
+    a("--tile", type=int, default=_D.tile, help="tile side in px for --unit region (default %(default)s)")
+    a("--budget", type=_fraction, default=None, help="largest labeled fraction to spend (default: until "
+                                                     "every strategy, random too, reaches the target, or the pool "
+                                                     "is used up)")
+    a("--rounds", type=int, default=None, help="acquisition rounds to run (default: until every strategy, "
+                                                    "random too, reaches the target, or budget or pool run out)")
+    a("--seeds", type=int, default=_D.seeds, help="repeats with different seed sets (default %(default)s)")
+    a("--initial", type=int, default=None, help="tasks in the random seed set (default: --batch)")
+    a("--batch", type=int, default=None, help="tasks acquired in the first round (default: 4%% of the images, "
+                                              "or 1%% of the tiles)")
+    a("--growth", type=float, default=_D.growth, help="each round acquires this times the previous batch "
+                                                      "(default %(default)s; 1 = fixed batch)")
+    a("--size", type=int, default=_D.size, help="well-log chart side in px (default %(default)s)")
+    a("--pool", type=int, default=None, help="pool images (default: 200 charts, or a folder's rest)")
+    a("--test", type=int, default=None, help="held-out test images (default: 60 charts, or 25%% of a folder)")
+    a("--val", type=int, default=None, help="calibration images (default: 20 charts, or 10%% of a folder)")
+    a("--steps", type=int, default=_D.steps, help="optimisation steps per training run, the same for every "
+                                                  "round and strategy (default %(default)s)")
+    a("--epochs", type=int, default=None, help="instead of --steps: passes over the labeled samples")
+    a("--train-batch", type=int, default=_D.train_batch, help="training batch size (default %(default)s)")
+    a("--lr", type=float, default=_D.lr, help="peak learning rate, cosine to 0 (default %(default)s)")
+    a("--crop", type=int, default=_D.crop, help="training crop side in px, 0 = none (default %(default)s)")
+    a("--score-subset", type=int, default=_D.score_subset, help="unlabeled images scored per round, 0 = all "
+                                                                "(default %(default)s)")
+    a("--mc-samples", type=int, default=_D.mc_samples, help="MC-dropout samples (default %(default)s)")
+    a("--steered-share", type=float, default=_D.steered_share, help="share of each batch steered toward rare "
+                                                                    "classes (default %(default)s)")
+    a("--target", type=float, default=_D.target, help="share of full-data foreground mIoU to reach "
+                                                      "(default %(default)s)")
+    a("--device", default=_D.device, help="cpu or cuda (default %(default)s)")
+    a("--seed", type=int, default=_D.data_seed, help="data / split seed (default %(default)s)")
+    a("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice; 1 can be faster on a "
+                                             "busy machine)")
+    a("--cache-dir", default=None, help="also cache the full-data reference here, keyed by data and recipe")
+    a("--out", required=True, help="output folder (results.json, curves.png)")
+    a("--force", action="store_true", help="replace a non-empty --out folder")
+    a("--quiet", action="store_true", help="no progress bar")
+
+
+def config_from_args(args: argparse.Namespace) -> SimConfig:
+    return SimConfig(
+        data=args.data, strategies=tuple(s.strip() for s in args.strategies.split(",") if s.strip()),
+        unit=args.unit, tile=args.tile, budget=args.budget, rounds=args.rounds, seeds=args.seeds,
+        initial=args.initial, batch=args.batch, growth=args.growth, size=args.size, pool=args.pool,
+        test=args.test, val=args.val, steps=args.steps, epochs=args.epochs, train_batch=args.train_batch,
+        lr=args.lr, crop=args.crop or None, score_subset=args.score_subset, mc_samples=args.mc_samples,
+        steered_share=args.steered_share, target=args.target, device=args.device, data_seed=args.seed)
+
+
+def run_with_progress(cfg: SimConfig, out: str, *, force: bool = False, cache_dir: str | None = None,
+                      quiet: bool = False, console: Any = None) -> dict[str, Any]:
+    """run_simulation with a rich progress bar (one tick per training run)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from app.learning.simulate import run_simulation
+
+    console = console or Console()
+    if quiet:
+        return run_simulation(cfg, out, force=force, cache_dir=cache_dir)
+    columns = (TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("loading data", total=None)
+
+        def on_step(message: str, total: int) -> None:
+            if progress.tasks[0].total != total:
+                progress.update(task, total=total)
+            if progress.tasks[0].description != "loading data":
+                progress.advance(task)  # the previous run has finished
+            progress.update(task, description=message)
+
+        results = run_simulation(cfg, out, force=force, cache_dir=cache_dir, on_step=on_step)
+        progress.update(task, description="done", completed=progress.tasks[0].total or 0)
+    return results
+
+
+def main(args: argparse.Namespace) -> int:
+    """The `labelwise simulate` command: exit 2 with one line on stderr for bad input."""
+    from rich.console import Console
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    console = Console()
+    try:
+        cfg = config_from_args(args)
+        results = run_with_progress(cfg, args.out, force=args.force, cache_dir=args.cache_dir, quiet=args.quiet,
+                                    console=console)
+    except SimulationInputError as exc:
+        print(f"labelwise: {exc}", file=sys.stderr)
+        return 2
+    print_summary(results, args.out, console)
+    return 0
+
+
+def print_summary(results: dict[str, Any], out: str, console: Any) -> None:
+    from app.learning.simulate_report import estimate_table, summary_table
+
+    console.print(summary_table(results))
+    console.print("A strategy counts as better than random only where its whole seed range reaches the target "
+                  "below random's; otherwise the gap is within seed-to-seed noise.")
+    tm = results["timing"]
+    console.print(f"ran in {tm['total_seconds']:.0f} s: {tm['train_runs']} training runs, "
+                  f"{tm['train_seconds'] / max(tm['train_steps'], 1) * 1000:.0f} ms per step, "
+                  f"{tm['score_images']} images scored ({_rate(tm['score_seconds'], tm['score_images'])}), "
+                  f"{tm['eval_images']} evaluated ({_rate(tm['eval_seconds'], tm['eval_images'])})")
+    console.print("estimated time of larger runs (same machine, from the rates above):")
+    for label, seconds in estimate_table(results):
+        console.print(f"  {label:<42} ~{seconds / 60:.1f} min")
+    console.print(f"wrote {out}/results.json and {out}/curves.png")
+
+
+def _rate(seconds: float, n: int) -> str:
+    return f"{seconds / n * 1000:.0f} ms each" if n else "-"

@@ -1,0 +1,103 @@
+"""Options of the label-efficiency simulator and their checks (no torch import: the CLI builds
+its parser from these defaults)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SimConfig", "SimulationInputError", "check_config", "check_out", "schedule"]
+
+
+class SimulationInputError(ValueError):
+    """Bad simulator input (data folder or options); the message names the file or option."""
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    data: str = "welllog"
+    strategies: tuple[str, ...] = ("random", "entropy", "bald")
+    unit: str = "image"  # "image" or "region"
+    tile: int = 32  # region side in px (region units)
+    budget: float | None = None  # largest labeled fraction; None = until every strategy reaches the target
+    rounds: int | None = None  # rounds to run; None = until all reach the target (or budget/pool end)
+    seeds: int = 3
+    initial: int | None = None  # tasks in the seed set; default = batch
+    batch: int | None = None  # tasks in the first acquisition round; default 4% of images / 1% of tiles
+    growth: float = 1.5  # each round acquires growth x the previous batch
+    size: int = 128  # well-log chart side
+    pool: int | None = None  # default 200 well-log charts / the rest of a folder
+    test: int | None = None  # default 60 / 25% of a folder
+    val: int | None = None  # calibration split; default 20 / 10% of a folder
+    steps: int | None = 150  # optimisation steps per training run (ignored when epochs is set)
+    epochs: int | None = None  # passes over the labeled samples instead of fixed steps
+    train_batch: int = 8
+    lr: float = 2e-3
+    crop: int | None = 64  # random training crop side (None = whole samples)
+    score_subset: int = 64  # unlabeled images scored per round; 0 = all
+    mc_samples: int = 8
+    steered_share: float = 0.0
+    target: float = 0.95
+    device: str = "cpu"
+    data_seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["strategies"] = list(self.strategies)
+        return d
+
+
+def check_config(cfg: SimConfig, known: Sequence[str]) -> None:
+    """Raise SimulationInputError for an impossible option (before touching any file)."""
+    bad = [s for s in cfg.strategies if s not in known]
+    if not cfg.strategies or bad:
+        raise SimulationInputError(f"--strategies: unknown {bad or 'none given'}; known: {', '.join(known)}")
+    if len(set(cfg.strategies)) != len(cfg.strategies):
+        raise SimulationInputError("--strategies: a strategy is listed twice")
+    checks = [
+        (cfg.unit in ("image", "region"), "--unit must be image or region"),
+        (cfg.tile >= 8, "--tile must be at least 8"),
+        (cfg.budget is None or 0 < cfg.budget <= 1, "--budget must be a fraction in (0, 1]"),
+        (cfg.rounds is None or cfg.rounds >= 1, "--rounds must be at least 1"),
+        (cfg.seeds >= 1, "--seeds must be at least 1"),
+        (cfg.initial is None or cfg.initial >= 1, "--initial must be at least 1"),
+        (cfg.batch is None or cfg.batch >= 1, "--batch must be at least 1"),
+        (cfg.growth >= 1.0, "--growth must be at least 1"),
+        (cfg.steps is None or cfg.steps >= 1, "--steps must be at least 1"),
+        (cfg.epochs is None or cfg.epochs >= 1, "--epochs must be at least 1"),
+        (cfg.steps is not None or cfg.epochs is not None, "give --steps or --epochs"),
+        (cfg.crop is None or cfg.crop >= 16, "--crop must be at least 16"),
+        (0 <= cfg.steered_share <= 1, "--steered-share must be in [0, 1]"),
+        (0 < cfg.target <= 1, "--target must be in (0, 1]"),
+        (cfg.device in ("cpu", "cuda") or cfg.device.startswith("cuda:"), "--device must be cpu or cuda"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise SimulationInputError(message)
+    if cfg.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise SimulationInputError("--device cuda: no CUDA device here")
+
+
+def check_out(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise SimulationInputError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise SimulationInputError(f"{out}: folder is not empty (use --force to replace it)")
+
+
+def schedule(n_tasks: int, cfg: SimConfig, initial: int, batch: int) -> list[int]:
+    """Cumulative labeled task counts per round, round 0 first, capped by pool, budget, rounds."""
+    cap = n_tasks if cfg.budget is None else max(1, int(cfg.budget * n_tasks + 1e-9))
+    counts = [min(initial, cap)]
+    step = float(batch)
+    while counts[-1] < cap and (cfg.rounds is None or len(counts) <= cfg.rounds):
+        counts.append(min(cap, counts[-1] + max(1, int(round(step)))))
+        step *= cfg.growth
+    return counts
+
+

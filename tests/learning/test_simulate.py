@@ -1,0 +1,159 @@
+"""The label-efficiency simulator on a tiny configuration: document shape, sanity, determinism."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from app.learning.simulate import SimConfig, run_simulation
+from app.learning.simulate_config import schedule
+from app.learning.simulate_results import labels_to_target, verdict
+from app.learning.simulate_tasks import LabelState, all_candidates
+
+TINY = SimConfig(strategies=("random", "entropy"), size=32, pool=10, test=4, val=2, rounds=2, seeds=2, steps=4,
+                 train_batch=4, batch=2, crop=None, score_subset=6, mc_samples=2)
+TINY_REGION = SimConfig(strategies=("random", "entropy"), unit="region", tile=16, size=32, pool=6, test=4, val=2,
+                        rounds=2, seeds=2, steps=4, train_batch=4, batch=3, crop=None, score_subset=4, mc_samples=2)
+ROUND_FIELDS = {"labeled_fraction", "labeled_tasks", "miou_fg", "per_class_iou", "ece"}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny convolutions: one thread avoids OpenMP barrier stalls on a busy 2-core machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def image_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("sim") / "image"
+    return out, run_simulation(TINY, out)
+
+
+@pytest.fixture(scope="module")
+def region_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("sim") / "region"
+    return out, run_simulation(TINY_REGION, out)
+
+
+def _check_document(doc: dict[str, Any], strategies: tuple[str, ...], rounds: int) -> None:
+    classes = ["background", "curve-1", "curve-2"]
+    assert doc["classes"] == classes
+    assert set(doc["full_data"]) >= {"miou_fg", "per_class_iou"}
+    assert list(doc["full_data"]["per_class_iou"]) == classes
+    assert 0.0 <= doc["full_data"]["miou_fg"] <= 1.0
+    assert list(doc["strategies"]) == list(strategies)
+    assert set(doc["labels_to_target"]) == set(strategies) == set(doc["labels_to_target_spread"])
+    for name in strategies:
+        rounds_ = doc["strategies"][name]["rounds"]
+        assert len(rounds_) == rounds + 1  # round 0 (seed set) + acquisition rounds
+        for r in rounds_:
+            assert set(r) >= ROUND_FIELDS
+            assert 0.0 < r["labeled_fraction"] <= 1.0
+            assert r["miou_fg"] is None or 0.0 <= r["miou_fg"] <= 1.0
+            assert list(r["per_class_iou"]) == classes
+            assert 0.0 <= r["ece"] <= 1.0
+        fractions = [r["labeled_fraction"] for r in rounds_]
+        tasks = [r["labeled_tasks"] for r in rounds_]
+        assert fractions == sorted(fractions) and len(set(fractions)) == len(fractions)
+        assert tasks == sorted(tasks) and len(set(tasks)) == len(tasks)
+        ltt = doc["labels_to_target"][name]
+        assert ltt is None or 0.0 < ltt <= fractions[-1]
+        spread = doc["labels_to_target_spread"][name]
+        assert spread is None or (len(spread) == 2 and spread[0] <= (spread[1] if spread[1] is not None else 1))
+        assert len(doc["strategies"][name]["seeds"]) == 2
+    # round 0 is shared: the same seed set and model for every strategy
+    assert doc["strategies"][strategies[0]]["rounds"][0] == doc["strategies"][strategies[1]]["rounds"][0]
+
+
+def test_image_units_document(image_run: tuple[Path, dict[str, Any]]) -> None:
+    out, results = image_run
+    doc = json.loads((out / "results.json").read_text())
+    _check_document(doc, ("random", "entropy"), rounds=2)
+    assert doc["strategies"]["random"]["rounds"][0]["labeled_fraction"] == pytest.approx(2 / 10)
+    assert [r["labeled_tasks"] for r in doc["strategies"]["entropy"]["rounds"]] == [2, 4, 7]  # growth 1.5
+    assert (out / "curves.png").stat().st_size > 10_000
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp folder left
+    assert set(doc["ratio_to_random"]) == {"random", "entropy"} and "entropy" in doc["verdict"]
+    assert doc["timing"]["train_runs"] >= 1 + 2 * (1 + 2)
+
+
+def test_region_units_document(region_run: tuple[Path, dict[str, Any]]) -> None:
+    out, _ = region_run
+    doc = json.loads((out / "results.json").read_text())
+    _check_document(doc, ("random", "entropy"), rounds=2)
+    pool_pixels = 6 * 32 * 32
+    for r in doc["strategies"]["random"]["rounds"]:
+        assert r["labeled_fraction"] == pytest.approx(r["labeled_tasks"] * 16 * 16 / pool_pixels)
+    assert doc["schedule"]["pool_tasks"] == 6 * 4
+    assert [r["labeled_tasks"] for r in doc["strategies"]["random"]["rounds"]] == [3, 6, 10]
+
+
+def test_same_json_twice_under_seed(tmp_path: Path, image_run: tuple[Path, dict[str, Any]]) -> None:
+    def strip(doc: Any) -> Any:
+        if isinstance(doc, dict):
+            return {k: strip(v) for k, v in doc.items() if k not in ("timing", "train_seconds", "cached")}
+        if isinstance(doc, list):
+            return [strip(v) for v in doc]
+        return doc
+
+    again = run_simulation(TINY, tmp_path / "again")
+    first = json.loads((image_run[0] / "results.json").read_text())
+    assert strip(json.loads(json.dumps(again))) == strip(first)
+
+
+def test_reference_is_reused_from_the_cache(tmp_path: Path) -> None:
+    cfg = SimConfig(strategies=("random",), size=32, pool=6, test=3, val=0, rounds=1, seeds=1, steps=3, batch=2,
+                    train_batch=4, crop=None)
+    first = run_simulation(cfg, tmp_path / "a", cache_dir=tmp_path / "cache", plot=False)
+    second = run_simulation(cfg, tmp_path / "b", cache_dir=tmp_path / "cache", plot=False)
+    assert not (tmp_path / "b" / "curves.png").exists()
+    assert first["full_data"] == second["full_data"]
+    assert second["timing"]["train_runs"] == first["timing"]["train_runs"] - 1  # no reference training
+
+
+def test_labels_to_target_interpolates_the_first_crossing() -> None:
+    fr = [0.1, 0.2, 0.4, 0.8]
+    assert labels_to_target(fr, [0.5, 0.6, 0.8, 0.9], 0.7) == pytest.approx(0.3)
+    assert labels_to_target(fr, [0.75, 0.6, 0.8, 0.9], 0.7) == pytest.approx(0.1)  # round 0 already there
+    assert labels_to_target(fr, [0.5, 0.6, 0.65, 0.69], 0.7) is None
+    assert labels_to_target(fr, [None, 0.6, 0.8, 0.7], 0.7) == pytest.approx(0.3)
+
+
+def test_verdict_needs_the_gap_to_exceed_the_seed_spread() -> None:
+    assert verdict([0.1, 0.2], [0.3, 0.5], 0.8) == "better than random beyond seed spread"
+    assert verdict([0.1, 0.35], [0.3, 0.5], 0.8) == "not distinguishable"
+    assert verdict([0.1, 0.2], None, 0.8) == "better than random beyond seed spread"
+    assert verdict([0.1, None], None, 0.8) == "not distinguishable"
+    assert verdict([0.6, 0.7], [0.3, 0.5], 0.8) == "worse than random beyond seed spread"
+
+
+def test_schedule_grows_and_stops_at_pool_budget_or_rounds() -> None:
+    assert schedule(100, SimConfig(), 4, 4) == [4, 8, 14, 23, 37, 57, 87, 100]
+    assert schedule(100, SimConfig(budget=0.3), 4, 4)[-1] == 30
+    assert schedule(100, SimConfig(rounds=2, growth=1.0), 5, 10) == [5, 15, 25]
+
+
+def test_region_labels_reveal_only_their_pixels() -> None:
+    masks = [np.full((40, 40), 1, np.uint8), np.full((40, 40), 2, np.uint8)]
+    images = [np.zeros((40, 40, 3), np.uint8)] * 2
+    tasks = all_candidates([m.shape for m in masks], "region", 16)
+    assert len(tasks) == 2 * 9  # 16 + 16 + 8 per side
+    state = LabelState(masks, tasks)
+    last = next(i for i, t in enumerate(tasks) if t.image_index == 1 and t.region[:2] == (32, 32))
+    state.label([0, last])
+    assert state.labeled_pixels == 16 * 16 + 8 * 8
+    assert state.fraction == pytest.approx((256 + 64) / 3200)
+    xs, ys = state.training_samples(images, "region", margin=8)
+    assert [y.shape for y in ys] == [(24, 24), (16, 16)]  # tile + context, clipped at the border
+    assert (ys[0][:16, :16] == 1).all() and (ys[0][16:, :] == 255).all() and (ys[0][:, 16:] == 255).all()
+    assert (ys[1][8:, 8:] == 2).all() and (ys[1][:8] == 255).all()
+    with pytest.raises(ValueError):
+        state.label([0])
