@@ -84,6 +84,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return cmd_serve(args)
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from app.learning import simulate_cli
+
+    return simulate_cli.main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="labelwise", description="Model-guided image segmentation labeling.")
     parser.add_argument("--data-dir", help="data directory (default: $LABELWISE_DATA_DIR or ./labelwise-data)")
@@ -113,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password", required=True)
     p.add_argument("--role", choices=["annotator", "lead", "admin"], default="annotator")
     p.set_defaults(func=cmd_create_user)
+
+    from app.learning.simulate_cli import add_arguments as add_simulate_arguments
+
+    p = sub.add_parser("simulate", help="replay ground-truth masks: labels each strategy needs to reach a target")
+    add_simulate_arguments(p)
+    p.set_defaults(func=cmd_simulate)
     return parser
 
 
