@@ -1,5 +1,7 @@
 // Talking to the server (JSON API, session cookie + CSRF header) and PNG <-> typed arrays.
 
+import { RAW } from "./decode.js";
+
 const csrf = document.body.dataset.csrf;
 
 export function makeApi(projectId) {
@@ -34,36 +36,10 @@ function canvas2d(w, h) {
   return [c, c.getContext("2d", { willReadFrequently: true })];
 }
 
-// Exact pixel values: no colour management, no premultiplication.
-const RAW = { colorSpaceConversion: "none", premultiplyAlpha: "none" };
-
 export async function fetchBitmap(url, signal) {
   const res = await fetch(url, { credentials: "same-origin", signal });
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return createImageBitmap(await res.blob(), RAW);
-}
-
-export async function blobBitmap(blob) { return createImageBitmap(blob, RAW); }
-
-// RGBA bytes of a bitmap that must be w x h.
-export function bitmapPixels(bitmap, w, h) {
-  if (bitmap.width !== w || bitmap.height !== h) throw new Error(`expected ${w}x${h}, got ${bitmap.width}x${bitmap.height}`);
-  const [, ctx] = canvas2d(w, h);
-  ctx.drawImage(bitmap, 0, 0);
-  return ctx.getImageData(0, 0, w, h).data;
-}
-
-export function channel(rgba, c) {
-  const out = new Uint8Array(rgba.length >> 2);
-  for (let i = 0, j = c; i < out.length; i++, j += 4) out[i] = rgba[j];
-  return out;
-}
-
-// Superpixel id = R + 256 G + 65536 B.
-export function superpixelIds(rgba) {
-  const out = new Int32Array(rgba.length >> 2);
-  for (let i = 0, j = 0; i < out.length; i++, j += 4) out[i] = rgba[j] | (rgba[j + 1] << 8) | (rgba[j + 2] << 16);
-  return out;
 }
 
 // The mask as the server wants it: grey levels = class ids (255 = unlabeled). With `fromSug`, the

@@ -49,18 +49,29 @@ export function hexToRgb(hex) {
 // Little-endian RGBA packed into a Uint32 (the byte order of ImageData on every platform we target).
 export function packRgba(r, g, b, a) { return ((a << 24) | (b << 16) | (g << 8) | r) >>> 0; }
 
+// The buffers of the last finished task, reused by the next one of the same size: no garbage piles
+// up task after task (a major GC mid-stroke is a dropped frame).
+let spare = null;
+let serials = 0; // action serials increase across tasks, so a reused `mark` buffer needs no clearing
+
 export class LabelMap {
   constructor(width, height, region, colors) {
     this.w = width; this.h = height; this.n = width * height;
     this.rx0 = Math.max(0, region.x); this.ry0 = Math.max(0, region.y);
     this.rx1 = Math.min(width, region.x + region.width); this.ry1 = Math.min(height, region.y + region.height);
     this.numClasses = colors.length;
-    this.labels = new Uint8Array(this.n).fill(UNLABELED);
-    this.fromSug = new Uint8Array(this.n);
-    this.mark = new Uint32Array(this.n); // action serial that last recorded pixel i
-    this.serial = 0;
-    this.rgba = new ImageData(width, height);
-    this.px = new Uint32Array(this.rgba.data.buffer);
+    if (spare && spare.w === width && spare.h === height) {
+      Object.assign(this, spare.buffers);
+      spare = null;
+      this.labels.fill(UNLABELED); this.fromSug.fill(0); this.px.fill(0);
+    } else {
+      this.labels = new Uint8Array(this.n).fill(UNLABELED);
+      this.fromSug = new Uint8Array(this.n);
+      this.mark = new Uint32Array(this.n); // action serial that last recorded pixel i
+      this.rgba = new ImageData(width, height);
+      this.px = new Uint32Array(this.rgba.data.buffer);
+    }
+    this.serial = serials;
     this.lut = new Uint32Array(256);
     colors.forEach(([r, g, b], c) => { this.lut[c] = packRgba(r, g, b, c === 0 ? 110 : 255); });
     this.labeled = 0; this.suggested = 0; // counts kept exact through every edit, undo and redo
@@ -84,9 +95,16 @@ export class LabelMap {
   takeDirty() { const d = this.dirty; this.dirty = null; return d; }
 
   // --- actions -------------------------------------------------------------------------------
+  // The task is over: hand the buffers to the next map (nothing may read this one afterwards).
+  release() {
+    const { labels, fromSug, mark, rgba, px } = this;
+    spare = { w: this.w, h: this.h, buffers: { labels, fromSug, mark, rgba, px } };
+    this.labels = this.fromSug = this.mark = this.px = null; this.rgba = null;
+  }
+
   begin(label) {
     if (this.action) this.commit();
-    this.serial++;
+    this.serial = ++serials;
     this.action = new Diff();
     this.action.label = label;
     return this.action;

@@ -1,12 +1,12 @@
 // The labeling page: the queue, the canvas tools, drafts, submit/skip/flag and the keyboard.
 // Everything around the canvas is server-rendered (Jinja2 + HTMX); this module owns the canvas.
 
-import { LabelMap, UNLABELED, hexToRgb, packRgba } from "./labelmap.js";
-import { View } from "./view.js";
+import { runOp } from "./decode.js";
 import {
-  LocalDrafts, bitmapPixels, blobBitmap, channel, dataUrlToBlob, errorText, fetchBitmap, localBlob, localDataUrl, makeApi,
-  maskBlob, maskBlobSync, newToken, superpixelIds,
+  LocalDrafts, dataUrlToBlob, errorText, fetchBitmap, localBlob, localDataUrl, makeApi, maskBlob, maskBlobSync, newToken,
 } from "./io.js";
+import { LabelMap, UNLABELED, hexToRgb, packRgba } from "./labelmap.js";
+import { RAMP_LUT, View } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
 const ws = $("workspace"), stage = $("stage");
@@ -22,6 +22,42 @@ const VIEWS = ["overlay", "image", "mask"];
 const SUG_LUT = new Uint32Array(256); // suggested background stays clear
 colors.forEach(([r, g, b], c) => { if (c > 0) SUG_LUT[c] = packRgba(r, g, b, 255); });
 
+const EDGE = packRgba(0, 229, 255, 100); // superpixel borders
+
+// Whole-image decoding in a worker (decode.js); on the main thread if workers are unavailable.
+const jobs = new Map();
+let worker = null, jobSeq = 0;
+try {
+  worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+  worker.onmessage = (ev) => {
+    const job = jobs.get(ev.data.id);
+    if (!job) return;
+    jobs.delete(ev.data.id);
+    if (ev.data.error) job.reject(new Error(ev.data.error)); else job.resolve(ev.data.result);
+  };
+  worker.onerror = () => { // the worker could not start: do the pending jobs here
+    worker = null;
+    for (const [id, job] of jobs) { jobs.delete(id); runOp(job.op, job.source, job.params).then(job.resolve, job.reject); }
+  };
+} catch { worker = null; }
+
+function decode(op, source, params) {
+  if (!worker) return runOp(op, source, params);
+  return new Promise((resolve, reject) => {
+    const id = ++jobSeq;
+    jobs.set(id, { resolve, reject, op, source, params });
+    worker.postMessage({ id, op, source, params });
+  });
+}
+
+// A decoded layer, or null when it is missing or not the image's size (then it is left out).
+function sized(result, w, h) {
+  if (!result) return null;
+  if (result.w === w && result.h === h) return result;
+  console.warn(`layer is ${result.w}x${result.h}, the image ${w}x${h}: ignored`);
+  return null;
+}
+
 const activeBtn = document.querySelector(".class-btn.active");
 const state = {
   task: null, map: null, token: null, seq: 0, suggestionModel: null,
@@ -29,7 +65,7 @@ const state = {
   stroke: null, pan: null, space: false, polygon: null,
   activeMs: 0, lastInput: 0,
   draftTimer: 0, saving: false, saveAgain: false, savedVersion: 0,
-  submitting: false, nextArmed: 0, spTask: null,
+  submitting: false, nextArmed: 0, spTask: null, skipped: new Set(),
 };
 window.labelwise = { state, view }; // for the console and the tests
 
@@ -87,6 +123,7 @@ async function loadNext() {
     return;
   }
   if (seq !== state.seq) return;
+  performance.mark("labelwise:task");
   if (r.status === 404) {
     clearTask();
     $("loading").hidden = true; $("empty").hidden = false; $("canvas-stack").hidden = true;
@@ -108,6 +145,7 @@ function clearTask() {
   clearTimeout(state.draftTimer);
   $("retake").hidden = true;
   for (const id of ["submit", "skip", "flag", "accept-suggestion", "accept-class", "fill-background"]) $(id).disabled = true;
+  if (state.map) state.map.release();
   state.task = null; state.map = null; state.polygon = null; state.stroke = null;
   view.map = null;
   $("task-info").textContent = "–";
@@ -122,28 +160,60 @@ function pickDraft(task) {
   return { kind: "none" };
 }
 
+// --- look-ahead: the queue's next free task is fetched and decoded while the annotator works ------
+// A guess (another annotator may take it first); a wrong guess costs one download, nothing else.
+const ahead = { image: null, mask: null, imageP: null, maskP: null };
+const PREFETCH = localStorage.getItem("labelwise:prefetch") !== "off";
+
+async function prefetchNext(current) {
+  if (!PREFETCH) return;
+  let r;
+  try { r = await api("/queue?limit=5"); } catch { return; }
+  if (!r.ok || !r.body || state.task !== current) return;
+  const t = r.body.tasks.find((e) => !e.leased && e.task_id !== current.id && !state.skipped.has(e.task_id));
+  if (!t) return;
+  const base = `/api/v1/projects/${projectId}`;
+  const image = `${base}/items/${t.item_id}/image`;
+  const mv = r.body.model_version_id;
+  const mask = mv == null ? null : `${base}/tasks/${t.task_id}/suggestion/mask?mv=${mv}`;
+  if (ahead.image === image && ahead.mask === mask) return;
+  Object.assign(ahead, { image, mask, imageP: fetchBitmap(image).catch(() => null),
+    maskP: mask ? decode("suggestion", mask, { lut: SUG_LUT }).catch(() => null) : null });
+}
+
+function fromAhead(url, kind, load) {
+  const hit = url && ahead[kind] === url ? ahead[`${kind}P`] : null;
+  ahead[kind] = null; ahead[`${kind}P`] = null;
+  if (!url) return null;
+  return hit ? hit.then((b) => b || load(url)) : load(url);
+}
+
 async function showTask(task, seq) {
   clearTask();
   const { width: w, height: h } = task.image;
-  const map = new LabelMap(w, h, task.region, colors);
   const pick = pickDraft(task);
-  const jobs = [
-    fetchBitmap(task.image.url),
-    task.suggestion ? fetchBitmap(task.suggestion.mask_url).catch(() => null) : null,
-    pick.kind === "server" ? fetchBitmap(pick.server.url).catch(() => null)
-      : pick.kind === "local" ? blobBitmap(dataUrlToBlob(pick.local.png)).catch(() => null) : null,
+  const loadSuggestion = (url) => decode("suggestion", url, { lut: SUG_LUT });
+  const loads = [
+    fromAhead(task.image.url, "image", fetchBitmap),
+    task.suggestion ? fromAhead(task.suggestion.mask_url, "mask", loadSuggestion).catch(() => null)
+      : (fromAhead(null, "mask", loadSuggestion), null),
+    pick.kind === "server" ? decode("draft", pick.server.url).catch(() => null)
+      : pick.kind === "local" ? decode("draft", dataUrlToBlob(pick.local.png)).catch(() => null) : null,
   ];
-  const [image, sug, draft] = await Promise.all(jobs);
+  const map = new LabelMap(w, h, task.region, colors);
+  const [image, sugResult, draftResult] = await Promise.all(loads);
+  const sug = sized(sugResult, w, h), draft = sized(draftResult, w, h);
   if (seq !== state.seq) return;
+  performance.mark("labelwise:loaded");
   state.task = task; state.map = map; state.polygon = null;
   state.suggestionModel = null;
   view.setTask(w, h, task.region, map);
   $("canvas-stack").hidden = false; $("empty").hidden = true;
   view.drawImage(image);
   if (sug) {
-    map.suggestion = channel(bitmapPixels(sug, w, h), 0);
+    map.suggestion = sug.ids;
     state.suggestionModel = String(task.suggestion.model_version_id);
-    view.drawSuggestion(map.suggestion, SUG_LUT);
+    view.putLayer(view.suggestion, sug.rgba);
   }
   setStatus(sug ? "" : "No model suggestion for this task yet.");
   restoreDraft(map, pick, draft);
@@ -158,25 +228,27 @@ async function showTask(task, seq) {
   for (const id of ["submit", "skip", "flag", "fill-background"]) $(id).disabled = false;
   updateInfo();
   if (window.htmx) htmx.ajax("GET", `/projects/${projectId}/label/why/${task.id}`, { target: "#why-slot", swap: "innerHTML" });
+  performance.mark("labelwise:drawn");
   requestAnimationFrame(() => {
     if (seq !== state.seq) return;
     ws.dataset.ready = "true";
     performance.mark("labelwise:visible");
     performance.measure("labelwise:next-to-visible", "labelwise:next", "labelwise:visible");
+    setTimeout(() => prefetchNext(task), 0);
   });
   if (task.suggestion) loadUncertainty(task, map);
   if (state.tool === "superpixel") ensureSuperpixels();
 }
 
-function restoreDraft(map, pick, bitmap) {
-  if (pick.kind === "none" || !bitmap) {
+function restoreDraft(map, pick, draft) {
+  if (pick.kind === "none" || !draft) {
     state.token = newToken(); state.activeMs = 0; state.savedVersion = 0;
     setDraftStatus(pick.kind === "none" ? "none yet" : "could not be read; starting afresh", pick.kind === "none" ? "" : "error");
     return;
   }
-  const px = bitmapPixels(bitmap, map.w, map.h), labels = channel(px, 0);
+  const labels = draft.labels;
   if (pick.kind === "local") {
-    map.load(labels, channel(px, 1));
+    map.load(labels, draft.fromSug);
     state.token = pick.local.token; state.activeMs = 1000 * (pick.local.seconds || 0);
     state.savedVersion = pick.local.synced ? map.version : -1;
     if (!pick.local.synced) scheduleDraft(); // the server has not seen this yet
@@ -195,9 +267,10 @@ function restoreDraft(map, pick, bitmap) {
 
 async function loadUncertainty(task, map) {
   try {
-    const bmp = await fetchBitmap(task.suggestion.uncertainty_url);
+    const r = sized(await decode("ramp", task.suggestion.uncertainty_url, { lut: RAMP_LUT }), map.w, map.h);
     if (state.map !== map) return;
-    view.drawUncertainty(channel(bitmapPixels(bmp, map.w, map.h), 0));
+    if (!r) throw new Error("wrong size");
+    view.putLayer(view.uncertainty, r.rgba);
     ws.dataset.confidence = "ready";
   } catch { ws.dataset.confidence = "missing"; }
 }
@@ -209,10 +282,11 @@ async function ensureSuperpixels() {
   state.spTask = task.id;
   setStatus("Loading superpixels…");
   try {
-    const bmp = await fetchBitmap(task.superpixels_url);
+    const r = sized(await decode("superpixels", task.superpixels_url, { edge: EDGE }), map.w, map.h);
     if (state.map !== map) return;
-    map.setSuperpixels(superpixelIds(bitmapPixels(bmp, map.w, map.h)));
-    view.drawSuperpixelEdges(map.sp.ids);
+    if (!r) throw new Error("not the image's size");
+    map.setSuperpixels(r.ids);
+    view.putLayer(view.edges, r.rgba);
     ws.dataset.superpixels = "ready";
     setStatus("");
   } catch (e) {
@@ -523,10 +597,11 @@ async function submit() {
     }
     drafts.drop(task.id);
     ws.dataset.lastAnnotation = String(r.body.id);
-    document.body.dispatchEvent(new CustomEvent("labelwise:submitted"));
     clearTask();
     state.submitting = false;
     await loadNext();
+    // The header strip refreshes once the next task is on screen, not in competition with it.
+    document.body.dispatchEvent(new CustomEvent("labelwise:submitted"));
     setStatus(r.status === 200 ? "That submit had already arrived: saved once." :
       r.body.retrain_queued ? "Saved. The model is retraining…" : "Saved.");
   } catch (e) {
@@ -575,6 +650,7 @@ function bindDialog(id, formId, field, path, key, done) {
       if (!r.ok) { err.textContent = errorText(r, path); return; }
       d.close();
       $(field).value = "";
+      if (path === "skip") state.skipped.add(task.id);
       drafts.drop(task.id);
       clearTask();
       await loadNext();

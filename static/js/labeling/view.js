@@ -22,7 +22,7 @@ function rampLut() {
   }
   return lut;
 }
-const RAMP_LUT = rampLut();
+export const RAMP_LUT = rampLut();
 
 function el(name, attrs = {}) {
   const e = document.createElementNS(SVG, name);
@@ -76,30 +76,10 @@ export class View {
 
   drawImage(bitmap) { this.image.getContext("2d").drawImage(bitmap, 0, 0); }
 
-  // Whole-image colouring happens once per task, into its own canvas; toggling only hides it.
-  drawSuggestion(ids, lut) {
-    const ctx = this.suggestion.getContext("2d"), img = ctx.createImageData(this.w, this.h);
-    const px = new Uint32Array(img.data.buffer);
-    for (let i = 0; i < ids.length; i++) px[i] = lut[ids[i]];
-    ctx.putImageData(img, 0, 0);
-  }
-
-  drawUncertainty(grey) {
-    const ctx = this.uncertainty.getContext("2d"), img = ctx.createImageData(this.w, this.h);
-    const px = new Uint32Array(img.data.buffer);
-    for (let i = 0; i < grey.length; i++) px[i] = RAMP_LUT[grey[i]];
-    ctx.putImageData(img, 0, 0);
-  }
-
-  // Superpixel borders, shown while the superpixel brush is the tool.
-  drawSuperpixelEdges(ids) {
-    const ctx = this.edges.getContext("2d"), img = ctx.createImageData(this.w, this.h), w = this.w;
-    const px = new Uint32Array(img.data.buffer), edge = packRgba(0, 229, 255, 100);
-    for (let i = 0; i < ids.length; i++) {
-      const x = i % w;
-      if ((x + 1 < w && ids[i] !== ids[i + 1]) || (i + w < ids.length && ids[i] !== ids[i + w])) px[i] = edge;
-    }
-    ctx.putImageData(img, 0, 0);
+  // Whole-image layers (suggestion colours, uncertainty ramp, superpixel borders) are built once per
+  // task, off the main thread, and only shown or hidden afterwards.
+  putLayer(canvas, rgba) {
+    canvas.getContext("2d").putImageData(new ImageData(rgba, this.w, this.h), 0, 0);
   }
 
   // Only the rectangle the tools dirtied since the last frame is copied to the label canvas.

@@ -1,0 +1,69 @@
+// Whole-image work, done once per task and off the main thread when workers are available
+// (worker.js runs these; main.js falls back to calling them directly).
+//
+// Every op takes the PNG's RGBA bytes (exact values: no colour management, no premultiplication)
+// and returns typed arrays that can be transferred.
+
+export const RAW = { colorSpaceConversion: "none", premultiplyAlpha: "none" };
+
+export async function fetchBlob(url, signal) {
+  const res = await fetch(url, { credentials: "same-origin", signal });
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return res.blob();
+}
+
+export function rgbaOf(bitmap) {
+  const w = bitmap.width, h = bitmap.height;
+  const canvas = typeof OffscreenCanvas !== "undefined" ? new OffscreenCanvas(w, h)
+    : Object.assign(document.createElement("canvas"), { width: w, height: h });
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  ctx.drawImage(bitmap, 0, 0);
+  return ctx.getImageData(0, 0, w, h).data;
+}
+
+export function channel(rgba, c) {
+  const out = new Uint8Array(rgba.length >> 2);
+  for (let i = 0, j = c; i < out.length; i++, j += 4) out[i] = rgba[j];
+  return out;
+}
+
+// op -> (rgba, width, params) -> result object of typed arrays
+export const OPS = {
+  // Class ids (red channel) and their colours through `lut` (Uint32 RGBA per class id).
+  suggestion(rgba, w, { lut }) {
+    const ids = channel(rgba, 0), out = new Uint32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) out[i] = lut[ids[i]];
+    return { ids, rgba: new Uint8ClampedArray(out.buffer) };
+  },
+  // Grey levels through a colour ramp.
+  ramp(rgba, w, { lut }) {
+    const out = new Uint32Array(rgba.length >> 2);
+    for (let i = 0, j = 0; i < out.length; i++, j += 4) out[i] = lut[rgba[j]];
+    return { rgba: new Uint8ClampedArray(out.buffer) };
+  },
+  // A draft: class ids in red, provenance (accepted from the suggestion) in green.
+  draft(rgba) { return { labels: channel(rgba, 0), fromSug: channel(rgba, 1) }; },
+  // Superpixel id = R + 256 G + 65536 B, and their borders drawn in `edge`.
+  superpixels(rgba, w, { edge }) {
+    const n = rgba.length >> 2, ids = new Int32Array(n), out = new Uint32Array(n);
+    for (let i = 0, j = 0; i < n; i++, j += 4) ids[i] = rgba[j] | (rgba[j + 1] << 8) | (rgba[j + 2] << 16);
+    for (let i = 0; i < n; i++) {
+      const x = i % w;
+      if ((x + 1 < w && ids[i] !== ids[i + 1]) || (i + w < n && ids[i] !== ids[i + w])) out[i] = edge;
+    }
+    return { ids, rgba: new Uint8ClampedArray(out.buffer) };
+  },
+};
+
+export async function runOp(op, source, params) {
+  const blob = source instanceof Blob ? source : await fetchBlob(source);
+  const bitmap = await createImageBitmap(blob, RAW);
+  const w = bitmap.width, h = bitmap.height;
+  const rgba = rgbaOf(bitmap);
+  if (bitmap.close) bitmap.close();
+  return Object.assign({ w, h }, OPS[op](rgba, w, params || {}));
+}
+
+export function transferables(result) {
+  return Object.values(result).filter((v) => ArrayBuffer.isView(v)).map((v) => v.buffer);
+}
