@@ -211,7 +211,7 @@ def measure_stroke(page, base: str, pid: int, brush: int) -> dict:  # type: igno
         page.mouse.move(x0 + w * t, y0 + h * (0.5 + 0.45 * ((i // 30) % 2 * 2 - 1) * ((i % 30) / 30)))
     page.mouse.up()
     stroke_s = time.perf_counter() - t0
-    page.wait_for_timeout(200)
+    page.wait_for_timeout(1600)  # and the autosave that follows a second later
     result = page.evaluate("() => { const b = window.__bench; b.running = false; return b; }")
     frames = result["frames"]
     result["longtasks"], starts = [d for d, _ in result["longtasks"]], [round(t) for _, t in result["longtasks"]]
@@ -227,6 +227,7 @@ def measure_stroke(page, base: str, pid: int, brush: int) -> dict:  # type: igno
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tasks", type=int, default=30)
+    ap.add_argument("--cold", type=int, default=10, help="tasks measured again with the look-ahead off")
     ap.add_argument("--stroke-size", type=int, default=2048)
     ap.add_argument("--brush", type=int, default=24)
     ap.add_argument("--keep", action="store_true", help="keep the temporary data directory")
@@ -245,15 +246,16 @@ def main() -> int:
         if args.fake_model:
             from app.learning.welllog import generate_dataset
 
-            charts = [c for c, _ in generate_dataset(args.tasks + 1, seed=7, size=1024)]
+            charts = [c for c, _ in generate_dataset(args.tasks + args.cold + 1, seed=7, size=1024)]
             pid = seed_fake_ranked_project("charts", charts)
             what = "with synthetic suggestions"
         else:
-            pid = seed_suggestion_project(args.tasks, echo)
+            pid = seed_suggestion_project(args.tasks + args.cold, echo)
             what = "trained, scored and ranked"
         big = seed_fake_ranked_project("big", [gradient_image(args.stroke_size)])
-        echo(f"[setup] {args.tasks + 1}+ charts of 1024x1024 {what}; one {args.stroke_size}x{args.stroke_size} image "
-             f"with a synthetic suggestion; {time.perf_counter() - t:.1f} s")
+        n, size = args.tasks + args.cold + 1, args.stroke_size
+        echo(f"[setup] {n}+ charts of 1024x1024 {what}; one {size}x{size} image with a synthetic suggestion; "
+             f"{time.perf_counter() - t:.1f} s")
         base, server = serve()
 
         from playwright.sync_api import sync_playwright
@@ -271,7 +273,14 @@ def main() -> int:
 
             next_ms = measure_next(page, base, pid, args.tasks, echo)
             echo(f"[next] {len(next_ms)} tasks: p50 {pct(next_ms, 50):.1f} ms, p95 {pct(next_ms, 95):.1f} ms, "
-                 f"max {max(next_ms):.1f} ms")
+                 f"max {max(next_ms):.1f} ms (the page looks ahead to the queue's next task)")
+            cold_ms: list[float] = []
+            if args.cold:  # the same without the look-ahead: a first task, or a wrong guess
+                page.evaluate("localStorage.setItem('labelwise:prefetch', 'off')")
+                cold_ms = measure_next(page, base, pid, args.cold, echo)
+                page.evaluate("localStorage.removeItem('labelwise:prefetch')")
+                echo(f"[next] cold, no look-ahead, {len(cold_ms)} tasks: p50 {pct(cold_ms, 50):.1f} ms, "
+                     f"p95 {pct(cold_ms, 95):.1f} ms, max {max(cold_ms):.1f} ms")
             stroke = measure_stroke(page, base, big, args.brush)
             d = stroke["deltas"]
             long_tasks = [x for x in stroke["longtasks"] if x > 50]
@@ -286,6 +295,7 @@ def main() -> int:
         print(json.dumps({
             "next_to_visible_p95_ms": round(pct(next_ms, 95), 1),
             "next_to_visible_p50_ms": round(pct(next_ms, 50), 1),
+            "next_to_visible_cold_p95_ms": round(pct(cold_ms, 95), 1) if cold_ms else None,
             "stroke_frame_p95_ms": round(pct(d, 95), 1),
             "stroke_frame_p50_ms": round(pct(d, 50), 1),
             "long_tasks_over_50ms": len(long_tasks),

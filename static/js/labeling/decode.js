@@ -55,7 +55,31 @@ export const OPS = {
   },
 };
 
+// A label map as PNG: grey levels = class ids (what the server takes), or, with `fromSug`, the
+// provenance in the green channel (the browser's own draft copy).
+export function maskPixels(labels, fromSug) {
+  const px = new Uint32Array(labels.length);
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i], g = fromSug ? (fromSug[i] ? 1 : 0) : v;
+    px[i] = (0xff000000 | (v << 16) | (g << 8) | v) >>> 0;
+  }
+  return new Uint8ClampedArray(px.buffer);
+}
+
+export function encodePng({ labels, fromSug, w, h }) {
+  const data = new ImageData(maskPixels(labels, fromSug), w, h);
+  if (typeof OffscreenCanvas !== "undefined") {
+    const c = new OffscreenCanvas(w, h);
+    c.getContext("2d").putImageData(data, 0, 0);
+    return c.convertToBlob({ type: "image/png" });
+  }
+  const c = Object.assign(document.createElement("canvas"), { width: w, height: h });
+  c.getContext("2d").putImageData(data, 0, 0);
+  return new Promise((resolve) => c.toBlob(resolve, "image/png"));
+}
+
 export async function runOp(op, source, params) {
+  if (op === "encode") return { blob: await encodePng(params) };
   const blob = source instanceof Blob ? source : await fetchBlob(source);
   const bitmap = await createImageBitmap(blob, RAW);
   const w = bitmap.width, h = bitmap.height;

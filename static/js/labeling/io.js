@@ -1,6 +1,6 @@
 // Talking to the server (JSON API, session cookie + CSRF header) and PNG <-> typed arrays.
 
-import { RAW } from "./decode.js";
+import { RAW, maskPixels } from "./decode.js";
 
 const csrf = document.body.dataset.csrf;
 
@@ -42,37 +42,19 @@ export async function fetchBitmap(url, signal) {
   return createImageBitmap(await res.blob(), RAW);
 }
 
-// The mask as the server wants it: grey levels = class ids (255 = unlabeled). With `fromSug`, the
-// green channel carries the provenance too (local drafts only).
+// Leaving the page: no promise will be waited for, so these encode synchronously.
 function maskCanvas(labels, w, h, fromSug = null) {
   const [c, ctx] = canvas2d(w, h);
-  const img = ctx.createImageData(w, h);
-  const px = new Uint32Array(img.data.buffer);
-  for (let i = 0; i < labels.length; i++) {
-    const v = labels[i], g = fromSug ? (fromSug[i] ? 1 : 0) : v;
-    px[i] = (0xff000000 | (v << 16) | (g << 8) | v) >>> 0;
-  }
-  ctx.putImageData(img, 0, 0);
+  ctx.putImageData(new ImageData(maskPixels(labels, fromSug), w, h), 0, 0);
   return c;
 }
 
-export function maskBlob(labels, w, h) {
-  const c = maskCanvas(labels, w, h);
-  return new Promise((resolve) => c.toBlob(resolve, "image/png"));
-}
-
-// Synchronous, for pagehide, when no promise will be waited for.
 export function maskBlobSync(labels, w, h) {
   return dataUrlToBlob(maskCanvas(labels, w, h).toDataURL("image/png"));
 }
 
 export function localDataUrl(labels, fromSug, w, h) {
   return maskCanvas(labels, w, h, fromSug).toDataURL("image/png");
-}
-
-export function localBlob(labels, fromSug, w, h) {
-  const c = maskCanvas(labels, w, h, fromSug);
-  return new Promise((resolve) => c.toBlob(resolve, "image/png"));
 }
 
 export function dataUrlToBlob(url) {

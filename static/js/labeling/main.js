@@ -3,7 +3,7 @@
 
 import { runOp } from "./decode.js";
 import {
-  LocalDrafts, dataUrlToBlob, errorText, fetchBitmap, localBlob, localDataUrl, makeApi, maskBlob, maskBlobSync, newToken,
+  LocalDrafts, dataUrlToBlob, errorText, fetchBitmap, localDataUrl, makeApi, maskBlobSync, newToken,
 } from "./io.js";
 import { LabelMap, UNLABELED, hexToRgb, packRgba } from "./labelmap.js";
 import { RAMP_LUT, View } from "./view.js";
@@ -51,6 +51,12 @@ function decode(op, source, params) {
 }
 
 // A decoded layer, or null when it is missing or not the image's size (then it is left out).
+// PNG-encode a label map (copied now; encoded off the main thread).
+function encodeMask(map, withProvenance = false) {
+  const params = { labels: map.labels, fromSug: withProvenance ? map.fromSug : null, w: map.w, h: map.h };
+  return decode("encode", null, params).then((r) => r.blob);
+}
+
 function sized(result, w, h) {
   if (!result) return null;
   if (result.w === w && result.h === h) return result;
@@ -301,8 +307,8 @@ function scheduleDraft() {
   setDraftStatus("unsaved changes", "dirty");
 }
 
-function localEntry(map, png, synced) {
-  return { token: state.token, version: map.version, seconds: state.activeMs / 1000, synced, png, at: Date.now() };
+function localEntry(version, png, synced) {
+  return { token: state.token, version, seconds: state.activeMs / 1000, synced, png, at: Date.now() };
 }
 
 function blobToDataUrl(blob) {
@@ -321,11 +327,12 @@ async function saveDraft() {
   const version = map.version, token = state.token;
   try {
     // The browser copy first (labels in red, provenance in green): it survives a failed request.
-    const png = await blobToDataUrl(await localBlob(map.labels, map.fromSug, map.w, map.h));
+    const [local, server] = [encodeMask(map, true), encodeMask(map)]; // both snapshots taken now
+    const png = await blobToDataUrl(await local);
     if (state.map !== map) return;
-    drafts.put(task.id, localEntry(map, png, false));
+    drafts.put(task.id, localEntry(version, png, false));
     const form = new FormData();
-    form.append("mask", await maskBlob(map.labels, map.w, map.h), "draft.png");
+    form.append("mask", await server, "draft.png");
     form.append("seconds_spent", activeSeconds());
     form.append("client_token", token);
     const r = await api(`/tasks/${task.id}/draft`, { method: "PUT", body: form });
@@ -353,7 +360,7 @@ function flushDraftNow() {
   const task = state.task, map = state.map;
   if (!task || !map || state.submitting || map.version === state.savedVersion) return;
   clearTimeout(state.draftTimer);
-  drafts.put(task.id, localEntry(map, localDataUrl(map.labels, map.fromSug, map.w, map.h), false));
+  drafts.put(task.id, localEntry(map.version, localDataUrl(map.labels, map.fromSug, map.w, map.h), false));
   const blob = maskBlobSync(map.labels, map.w, map.h);
   if (blob.size > KEEPALIVE_MAX) return; // too big for keepalive: the browser copy restores it
   const form = new FormData();
@@ -579,7 +586,7 @@ async function submit() {
   setStatus("Submitting…");
   try {
     const form = new FormData();
-    form.append("mask", await maskBlob(map.labels, map.w, map.h), "mask.png");
+    form.append("mask", await encodeMask(map), "mask.png");
     form.append("seconds_spent", activeSeconds());
     form.append("client_token", state.token); // the same token on a retry: one annotation
     if (state.suggestionModel) {
