@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-__all__ = ["softmax_entropy", "normalized_entropy", "foreground_probability", "region_score"]
+__all__ = ["softmax_entropy", "normalized_entropy", "foreground_probability", "region_score", "margin",
+           "least_confidence", "bald", "tile_grid", "class_weight_map", "aggregate"]
 
 _EPS = 1e-12
 
@@ -81,3 +82,62 @@ def region_score(entropy_map: np.ndarray, region: tuple[int, int, int, int] | No
         "predicted_fg_fraction": fg_fraction,
         "score": weighted,
     }
+
+
+def margin(probs: np.ndarray) -> np.ndarray:
+    """1 - (p_top1 - p_top2): [..., C, H, W] -> [..., H, W]; 1 = a tie, 0 = certain (higher = less sure)."""
+    top2 = np.sort(np.asarray(probs, dtype=np.float64), axis=-3)[..., -2:, :, :]
+    return (1.0 - (top2[..., 1, :, :] - top2[..., 0, :, :])).astype(np.float32)
+
+
+def least_confidence(probs: np.ndarray) -> np.ndarray:
+    """1 - max_c p_c: [..., C, H, W] -> [..., H, W]."""
+    return (1.0 - np.asarray(probs, dtype=np.float64).max(axis=-3)).astype(np.float32)
+
+
+def bald(samples: np.ndarray) -> np.ndarray:
+    """Mutual information between prediction and weights from MC samples [T, ..., C, H, W] -> [..., H, W].
+
+    BALD = H(mean_t p_t) - mean_t H(p_t) (nats): high where the samples disagree, 0 when they all agree.
+    Tiny negative values from rounding are clipped to 0.
+    """
+    s = np.asarray(samples, dtype=np.float64)
+    mi = softmax_entropy(s.mean(axis=0)).astype(np.float64) - softmax_entropy(s).astype(np.float64).mean(axis=0)
+    return np.clip(mi, 0.0, None).astype(np.float32)
+
+
+def tile_grid(height: int, width: int, tile: int) -> list[tuple[int, int, int, int]]:
+    """Square tiles (x, y, w, h) covering the image row by row; edge tiles are cut to the image."""
+    if tile < 1:
+        raise ValueError("tile must be >= 1")
+    return [(x, y, min(tile, width - x), min(tile, height - y))
+            for y in range(0, height, tile) for x in range(0, width, tile)]
+
+
+def class_weight_map(probs: np.ndarray, class_weights: np.ndarray) -> np.ndarray:
+    """Expected class weight per pixel, sum_c p_c w_c: probs [C,H,W], weights [C] -> [H,W].
+
+    Rare classes get large weights (from label frequencies), so doubt on likely-rare pixels counts more.
+    """
+    w = np.asarray(class_weights, dtype=np.float64)
+    return np.tensordot(w, np.asarray(probs, dtype=np.float64), axes=(0, 0)).astype(np.float32)
+
+
+def aggregate(maps: dict[str, np.ndarray], regions: list[tuple[int, int, int, int]], *,
+              class_weight_map: np.ndarray | None = None) -> list[dict[str, float]]:
+    """Per region (x, y, w, h): the mean of every map [H,W], and `<name>_weighted`, its mean weighted by
+    class_weight_map (sum(m * w) / sum(w)); without a weight map the weighted mean is the plain mean."""
+    out = []
+    for x, y, w, h in regions:
+        window = np.s_[y:y + h, x:x + w]
+        weights = None if class_weight_map is None else np.asarray(class_weight_map, np.float64)[window]
+        row: dict[str, float] = {}
+        for name, values in maps.items():
+            v = np.asarray(values, np.float64)[window]
+            if v.size == 0:
+                raise ValueError(f"region {(x, y, w, h)} is empty")
+            row[name] = float(v.mean())
+            row[f"{name}_weighted"] = float((v * weights).sum() / max(weights.sum(), 1e-12)) if weights is not None \
+                else row[name]
+        out.append(row)
+    return out
