@@ -37,7 +37,8 @@ def test_accept_a_class_accept_all_edit_and_the_fraction_is_exact(live_server, p
     expected[sug == 2] = 2
     assert np.array_equal(page_labels(page), expected)
 
-    page.keyboard.press("a")  # the rest of the suggestion
+    page.keyboard.press("a")  # the rest of the suggestion; it is all labels now, so the layer hides
+    assert not page.is_checked("#show-suggestion")
     expected = sug.copy()
     from_sug = np.ones((64, 64), bool)
     assert np.array_equal(page_labels(page), expected)
@@ -66,6 +67,7 @@ def test_accept_a_class_accept_all_edit_and_the_fraction_is_exact(live_server, p
 
     page.keyboard.press("Enter")
     wait_next_task(page, tid)
+    assert page.is_checked("#show-suggestion")  # the next task's suggestion shows
     [(row, mask)] = annotations()
     assert np.array_equal(mask, expected)
     assert row["model_version_id"] == mv

@@ -216,6 +216,7 @@ async function showTask(task, seq) {
   view.setTask(w, h, task.region, map);
   $("canvas-stack").hidden = false; $("empty").hidden = true;
   view.drawImage(image);
+  if (state.sugAutoHidden) { setLayer("show-suggestion", true); state.sugAutoHidden = false; }
   if (sug) {
     map.suggestion = sug.ids;
     state.suggestionModel = String(task.suggestion.model_version_id);
@@ -395,6 +396,12 @@ function acceptSuggestion(onlyClass) {
   if (!state.map) return;
   if (!state.map.suggestion) { setStatus("No suggestion for this task yet.", true); return; }
   doAction(onlyClass >= 0 ? `accept ${names[onlyClass] || onlyClass}` : "accept", (m) => m.acceptSuggestion(onlyClass));
+  if (onlyClass < 0 && $("show-suggestion").checked) {
+    // Everything it proposed is now a label: stop drawing it twice.
+    setLayer("show-suggestion", false);
+    state.sugAutoHidden = true; // shown again on the next task
+    setStatus("Suggestion accepted where nothing was painted. S shows it again.");
+  }
 }
 
 function undo() {
@@ -543,6 +550,7 @@ function setView(v) {
 
 function setLayer(id, on) {
   const box = $(id);
+  if (id === "show-suggestion") state.sugAutoHidden = false;
   box.checked = on;
   if (id === "show-suggestion") $("suggestion-layer").classList.toggle("off", !on);
   if (id === "show-confidence") {
