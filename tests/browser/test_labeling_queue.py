@@ -17,6 +17,11 @@ def test_skip_with_a_reason_and_flag_into_the_escalation_queue(live_server, page
     assert page.text_content("[data-testid=labels-total]").strip() == "0"
     assert "40" in page.text_content("#stats")
 
+    # N with a task open is a skip too (a released task would come straight back): it asks why.
+    page.keyboard.press("n")
+    assert page.is_visible("#skip-dialog")
+    page.keyboard.press("Escape")
+
     # Skip: K, a reason chip, confirm.
     skipped = task_id(page)
     page.keyboard.press("k")
@@ -36,7 +41,7 @@ def test_skip_with_a_reason_and_flag_into_the_escalation_queue(live_server, page
     assert page.is_visible("#flag-dialog")  # required note
     page.fill("#flag-note", "Two curves cross here: which one is curve-1?")
     screenshot(page, "flag-dialog")
-    page.click("#flag-dialog button[type=submit]")
+    page.keyboard.press("Control+Enter")
     wait_next_task(page, flagged)
     assert "Flagged" in page.text_content("#status")
     last = task_id(page)
@@ -64,5 +69,7 @@ def test_skip_with_a_reason_and_flag_into_the_escalation_queue(live_server, page
     page.wait_for_function("document.querySelector('[data-testid=labels-total]').textContent.trim() === '1'")
     assert page.is_visible("#empty")
     screenshot(page, "queue-empty")
+    page.keyboard.press("n")  # look again: still empty
+    page.wait_for_selector("#workspace[data-ready=empty]")
     # The only console error: the browser logging the empty queue's 404 from /tasks/next.
     assert all("404" in e for e in page.js_errors)

@@ -71,7 +71,7 @@ const state = {
   stroke: null, pan: null, space: false, polygon: null,
   activeMs: 0, lastInput: 0,
   draftTimer: 0, saving: false, saveAgain: false, savedVersion: 0,
-  submitting: false, nextArmed: 0, spTask: null, skipped: new Set(),
+  submitting: false, spTask: null, skipped: new Set(),
 };
 window.labelwise = { state, view }; // for the console and the tests
 
@@ -567,21 +567,11 @@ function openDialog(id) {
 }
 const dialogOpen = () => document.querySelector("dialog[open]") !== null;
 
-async function releaseAndNext() {
-  const m = state.map;
-  if (m && m.labeled > 0 && performance.now() > state.nextArmed) {
-    state.nextArmed = performance.now() + 4000;
-    setStatus("This task has labels. Press N (or Next) again within 4 s to drop them and take the next task.", true);
-    return;
-  }
-  state.nextArmed = 0;
-  if (state.task) {
-    const id = state.task.id;
-    clearTask();
-    drafts.drop(id);
-    try { await api(`/tasks/${id}/release`, { method: "POST" }); } catch { /* the lease expires anyway */ }
-  }
-  await loadNext();
+// "Next": with no task on screen, ask the queue for one. With a task in hand, passing it on is a
+// skip (a released task would come straight back: it is still the top of the queue), which asks why.
+function next() {
+  if (state.task) { openDialog("skip-dialog"); return; }
+  loadNext();
 }
 
 async function submit() {
@@ -690,12 +680,16 @@ $("fill-background").addEventListener("click", () => doAction("rest is backgroun
 $("undo").addEventListener("click", undo);
 $("redo").addEventListener("click", redo);
 $("submit").addEventListener("click", submit);
-$("next").addEventListener("click", releaseAndNext);
 $("skip").addEventListener("click", () => state.task && openDialog("skip-dialog"));
 $("flag").addEventListener("click", () => state.task && openDialog("flag-dialog"));
 $("fit").addEventListener("click", () => view.fit());
 $("help-open").addEventListener("click", () => openDialog("help-dialog"));
 $("empty-retry").addEventListener("click", loadNext);
+for (const form of document.querySelectorAll("dialog form")) { // Ctrl+Enter sends a dialog from its text box
+  form.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); form.requestSubmit(); }
+  });
+}
 $("retake").addEventListener("click", retake);
 // A clicked button keeps focus; give it back to the canvas so Enter and Space stay shortcuts.
 ws.addEventListener("click", (ev) => {
@@ -740,7 +734,7 @@ document.addEventListener("keydown", (ev) => {
   else if (k === "Backspace" && state.polygon) { state.polygon.pop(); view.setPolygon(state.polygon); }
   else if (lower === "k") { if (state.task) openDialog("skip-dialog"); }
   else if (k === "!") { if (state.task) openDialog("flag-dialog"); }
-  else if (lower === "n") { if (!ev.repeat) releaseAndNext(); }
+  else if (lower === "n") { if (!ev.repeat) next(); }
   else if (k === "?") openDialog("help-dialog");
   else return;
   ev.preventDefault();
