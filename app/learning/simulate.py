@@ -68,10 +68,12 @@ class _Run:
         self.timing["train_steps"] += hist["steps"]
         self.timing["train_runs"] += 1
         t0 = time.perf_counter()
-        metrics = evaluate(model, d.test_images, d.test_masks, d.classes, device=cfg.device)
+        metrics = evaluate(model, d.test_images, d.test_masks, d.classes, device=cfg.device,
+                           val_images=d.val_images, val_masks=d.val_masks)
         self.timing["eval_seconds"] += time.perf_counter() - t0
         self.timing["eval_images"] += len(d.test_images)
         metrics.update(steps=hist["steps"], train_seconds=round(hist["seconds"], 3))
+        metrics["class_weights"] = hist["class_weights"]  # from the labeled pixels only
         return model, metrics
 
     def on_step(self, message: str) -> None:
@@ -97,8 +99,7 @@ def _reference(run: _Run, cached: dict[str, Any] | None, cache_dir: Path | None,
     d = run.data
     run.on_step("full-data reference")
     _, metrics = run.train_eval(list(d.pool_images), list(d.pool_masks), seed=run.cfg.data_seed)
-    ref = {"miou_fg": metrics["miou_fg"], "per_class_iou": metrics["per_class_iou"], "ece": metrics["ece"],
-           "steps": metrics["steps"], "train_seconds": metrics["train_seconds"], "key": key, "cached": False}
+    ref = {**metrics, "key": key, "cached": False}
     if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
         (cache_dir / f"reference-{key}.json").write_text(json.dumps(ref, indent=1))
@@ -144,8 +145,10 @@ def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int
                 state, model = states[(s, seed)]
                 rng = np.random.default_rng([cfg.data_seed, seed, r, zlib.crc32(s.encode())])
                 t0 = time.perf_counter()
-                picked, scored = acquire(s, tasks, state.unlabeled(), model, d.pool_images,
-                                         counts[r] - counts[r - 1], rng, acfg)
+                prev = per_seed[s][seed][-1]
+                picked, scored = acquire(s, tasks, state.unlabeled(), state.labeled_images(), model,
+                                         d.pool_images, counts[r] - counts[r - 1], rng, acfg,
+                                         class_weights=np.asarray(prev["class_weights"], np.float32))
                 run.timing["score_seconds"] += time.perf_counter() - t0 if scored else 0.0
                 run.timing["score_images"] += scored
                 run.timing["score_calls"] += 1 if scored else 0

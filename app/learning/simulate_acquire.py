@@ -1,47 +1,22 @@
-"""Acquisition for the simulator: score a random subset of the unlabeled pool with the
-current model and pick a batch of tasks.
-
-TEMPORARY stand-ins (Candidate, tile_grid, expected_calibration_error, "random"/"entropy")
-until app.learning.acquisition / calibration / mc_dropout land; then this module only adapts
-the simulator's state to select_batch.
-"""
+"""Acquisition for the simulator: score a random subset of the unlabeled pool with the current
+model (head-only MC dropout) and let app.learning.acquisition.select_batch pick the tasks."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
+import torch
 
-from app.learning.inference import predict_proba
+from app.learning.acquisition import STRATEGIES, Candidate, select_batch
+from app.learning.inference import images_to_batch
+from app.learning.mc_dropout import predict_with_uncertainty
 from app.learning.model import UNet
-from app.learning.uncertainty import softmax_entropy
 
-STRATEGIES = ("random", "entropy")
+__all__ = ["STRATEGIES", "AcquireConfig", "acquire"]
 
-
-class Candidate(NamedTuple):
-    image_index: int
-    region: tuple[int, int, int, int]
-
-
-def tile_grid(h: int, w: int, tile: int) -> list[tuple[int, int, int, int]]:
-    return [(x, y, min(tile, w - x), min(tile, h - y)) for y in range(0, h, tile) for x in range(0, w, tile)]
-
-
-def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, n_bins: int = 15) -> float:
-    conf = probs.max(axis=1).ravel()
-    correct = (probs.argmax(axis=1).ravel() == labels.ravel())
-    keep = labels.ravel() != 255
-    conf, correct = conf[keep], correct[keep]
-    bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
-    total = 0.0
-    for b in range(n_bins):
-        sel = bins == b
-        if sel.any():
-            total += sel.sum() * abs(conf[sel].mean() - correct[sel].mean())
-    return float(total / max(len(conf), 1))
+_NEEDS_EMBEDDINGS = ("hybrid", "coreset")
 
 
 @dataclass(frozen=True)
@@ -52,29 +27,58 @@ class AcquireConfig:
     device: str = "cpu"
 
 
-def acquire(strategy: str, tasks: Sequence[Candidate], unlabeled: Sequence[int], model: UNet | None,
-            images: Sequence[np.ndarray], n: int, rng: np.random.Generator,
-            cfg: AcquireConfig) -> tuple[list[int], int]:
-    """-> (task ids to label, number of images scored)."""
+def _embeddings(model: UNet, images: Sequence[np.ndarray], device: str) -> np.ndarray:
+    """[N, F] global-average-pooled trunk features (as PixelUncertainty.embedding), in eval mode."""
+    model.eval()
+    out = []
+    with torch.inference_mode():
+        for im in images:
+            out.append(model.features(images_to_batch([im]).to(device)).mean(dim=(2, 3))[0].cpu().numpy())
+    return np.stack(out).astype(np.float32) if out else np.zeros((0, model.num_features), np.float32)
+
+
+def acquire(strategy: str, tasks: Sequence[Candidate], unlabeled: Sequence[int], labeled_images: Sequence[int],
+            model: UNet, images: Sequence[np.ndarray], n: int, rng: np.random.Generator, cfg: AcquireConfig, *,
+            class_weights: np.ndarray | None = None) -> tuple[list[int], int]:
+    """Pick `n` of the `unlabeled` task ids -> (task ids in rank order, number of images scored).
+
+    random draws from the whole unlabeled pool without scoring. Other strategies score the
+    unlabeled tasks of at most `score_subset` randomly chosen images; class weights come from
+    the labeled set; hybrid and core-set also see the embeddings of (up to score_subset of)
+    the labeled images, so they can prefer what is unlike the labels.
+    """
     n = min(n, len(unlabeled))
-    if strategy == "random" or model is None:
-        return [int(t) for t in rng.choice(np.asarray(unlabeled), size=n, replace=False)], 0
+    if strategy == "random":
+        cands = [tasks[t] for t in unlabeled]
+        picks = select_batch("random", cands, None, n, rng=rng)
+        index = {c: t for c, t in zip(cands, unlabeled, strict=True)}
+        return [index[p.candidate] for p in picks], 0
     by_image: dict[int, list[int]] = {}
     for t in unlabeled:
         by_image.setdefault(tasks[t].image_index, []).append(t)
     img_ids = sorted(by_image)
     if cfg.score_subset and len(img_ids) > cfg.score_subset:
         img_ids = sorted(int(i) for i in rng.choice(img_ids, size=cfg.score_subset, replace=False))
-    probs = predict_proba(model, [images[i] for i in img_ids], device=cfg.device)
-    scores: list[tuple[float, int]] = []
-    for i, p in zip(img_ids, probs, strict=True):
-        ent = softmax_entropy(p)
+    uncertainty = predict_with_uncertainty(model, [images[i] for i in img_ids], samples=cfg.mc_samples,
+                                           device=cfg.device, seed=int(rng.integers(2**31)))
+    # candidates index the scored subset (position j), as select_batch reads uncertainty[image_index]
+    local: list[Candidate] = []
+    task_of: dict[Candidate, int] = {}
+    for j, i in enumerate(img_ids):
         for t in by_image[i]:
-            x, y, w, h = tasks[t].region
-            scores.append((float(ent[y:y + h, x:x + w].mean()), t))
-    scores.sort(key=lambda s: (-s[0], s[1]))
-    picked = [t for _, t in scores[:n]]
-    if len(picked) < n:  # subset too small: fill at random from the rest
+            c = Candidate(j, tasks[t].region)
+            local.append(c)
+            task_of[c] = t
+    labeled_emb = None
+    if strategy in _NEEDS_EMBEDDINGS and labeled_images:
+        ids = list(labeled_images)
+        if cfg.score_subset and len(ids) > cfg.score_subset:
+            ids = sorted(int(i) for i in rng.choice(ids, size=cfg.score_subset, replace=False))
+        labeled_emb = _embeddings(model, [images[i] for i in ids], cfg.device)
+    picks = select_batch(strategy, local, uncertainty, n, rng=rng, class_weights=class_weights,
+                         steered_share=cfg.steered_share, labeled_embeddings=labeled_emb)
+    picked = [task_of[p.candidate] for p in picks]
+    if len(picked) < n:  # the scored subset held too few tasks: fill at random from the rest
         rest = np.asarray(sorted(set(unlabeled) - set(picked)))
         picked += [int(t) for t in rng.choice(rest, size=n - len(picked), replace=False)]
     return picked, len(img_ids)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from typing import Any
 
 from app.learning.simulate_config import SimConfig, SimulationInputError
@@ -85,6 +86,15 @@ def run_with_progress(cfg: SimConfig, out: str, *, force: bool = False, cache_di
     console = console or Console()
     if quiet:
         return run_simulation(cfg, out, force=force, cache_dir=cache_dir)
+    if not console.is_terminal:  # a log file or pipe: one plain line per training run
+        started, done = time.perf_counter(), [0]
+
+        def log_step(message: str, total: int) -> None:
+            done[0] += 1
+            console.print(f"[{time.perf_counter() - started:6.0f} s] run {done[0]}/{total}  {message}",
+                          highlight=False)
+
+        return run_simulation(cfg, out, force=force, cache_dir=cache_dir, on_step=log_step)
     columns = (TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("loading data", total=None)

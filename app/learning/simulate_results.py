@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from app.learning.stopping import stop_report
+
 __all__ = ["labels_to_target", "mean_rounds", "summarize_round", "assemble"]
 
 
@@ -50,7 +52,8 @@ def mean_rounds(seed_rounds: list[list[dict[str, Any]]]) -> list[dict[str, Any]]
             "per_class_iou_min": {c: _min_max([x["per_class_iou"][c] for x in recs], min) for c in classes},
             "per_class_iou_max": {c: _min_max([x["per_class_iou"][c] for x in recs], max) for c in classes},
             "ece": _mean([x.get("ece") for x in recs]),
-            **({"ece_calibrated": _mean([x.get("ece_calibrated") for x in recs])}
+            **({"ece_calibrated": _mean([x.get("ece_calibrated") for x in recs]),
+                "temperature": _mean([x.get("temperature") for x in recs])}
                if any("ece_calibrated" in x for x in recs) else {}),
         })
     return out
@@ -106,6 +109,7 @@ def assemble(config: dict[str, Any], classes: list[str], reference: dict[str, An
         "labels_to_target": {},
         "labels_to_target_spread": {},
         "labels_to_target_per_seed": {},
+        "stop_report": {},
     }
     max_fraction = 0.0
     for s in strategies:
@@ -116,6 +120,9 @@ def assemble(config: dict[str, Any], classes: list[str], reference: dict[str, An
         out["labels_to_target"][s] = summary["labels_to_target"]
         out["labels_to_target_spread"][s] = _spread(summary["per_seed"])
         out["labels_to_target_per_seed"][s] = summary["per_seed"]
+        # what the product's stop rule would have said on this curve (test mIoU stands in for validation)
+        out["stop_report"][s] = stop_report([{"miou_fg": r["miou_fg"], "labeled": r["labeled_tasks"]}
+                                             for r in summary["mean"]])
         max_fraction = max(max_fraction, max(r["labeled_fraction"] for r in summary["mean"]))
     rnd = out["labels_to_target"].get("random")
     if "random" in strategies:

@@ -14,12 +14,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from app.learning.acquisition import Candidate
+from app.learning.calibration import expected_calibration_error, fit_temperature, logits_for
 from app.learning.constants import IGNORE_INDEX
-from app.learning.inference import predict_proba
+from app.learning.inference import images_to_batch
 from app.learning.metrics import confusion_matrix, segmentation_metrics
 from app.learning.model import UNet
-from app.learning.simulate_acquire import Candidate, expected_calibration_error, tile_grid
 from app.learning.train import TrainConfig, train_segmenter
+from app.learning.uncertainty import tile_grid
 
 __all__ = ["LabelState", "all_candidates", "train_round", "evaluate"]
 
@@ -66,6 +68,9 @@ class LabelState:
             window = self.revealed[c.image_index][y:y + h, x:x + w]
             self.labeled_pixels += int((~window).sum())
             window[...] = True
+
+    def labeled_images(self) -> list[int]:
+        return sorted({self.tasks[t].image_index for t in self.labeled})
 
     def unlabeled(self) -> list[int]:
         return [t for t in range(len(self.tasks)) if t not in self.labeled]
@@ -120,35 +125,50 @@ def train_round(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], num_c
     return train_segmenter(images, masks, num_classes, config=cfg)
 
 
+def _logits(model: UNet, images: Sequence[np.ndarray], device: str) -> list[np.ndarray]:
+    """Raw logits [C,H,W] per image, batched by equal size (eval mode)."""
+    model.eval()
+    out: list[np.ndarray | None] = [None] * len(images)
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for i, im in enumerate(images):
+        groups.setdefault(im.shape, []).append(i)
+    with torch.inference_mode():
+        for idx in groups.values():
+            for start in range(0, len(idx), 16):
+                part = idx[start:start + 16]
+                logits = model(images_to_batch([images[i] for i in part]).to(device)).float().cpu().numpy()
+                for i, lg in zip(part, logits, strict=True):
+                    out[i] = lg
+    return [lg for lg in out if lg is not None]
+
+
+def _softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
+    z = logits / temperature
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
 def evaluate(model: UNet, images: Sequence[np.ndarray], masks: Sequence[np.ndarray], classes: Sequence[str], *,
-             device: str, temperature: float = 1.0) -> dict[str, Any]:
-    """Foreground mIoU, per-class IoU (by class name) and ECE (void pixels skipped) on a split."""
+             device: str, val_images: Sequence[np.ndarray] = (), val_masks: Sequence[np.ndarray] = ()
+             ) -> dict[str, Any]:
+    """Foreground mIoU, per-class IoU (by class name) and ECE (void pixels skipped) on a split.
+
+    With a validation split, also the temperature fitted there (NLL, app.learning.calibration)
+    and the test ECE after scaling by it ("ece_calibrated").
+    """
     c = len(classes)
     conf = np.zeros((c, c), np.int64)
-    ece_probs, ece_labels = [], []
-    for start in range(0, len(images), 16):
-        batch = list(images[start:start + 16])
-        probs = predict_proba(model, batch, device=device, temperature=temperature)
-        for p, m in zip(probs, masks[start:start + 16], strict=True):
-            conf += confusion_matrix(p.argmax(0), m, c)
-            ece_probs.append(p)
-            ece_labels.append(m)
+    logits = _logits(model, images, device)
+    for lg, m in zip(logits, masks, strict=True):
+        conf += confusion_matrix(lg.argmax(0), m, c)
     metrics = segmentation_metrics(conf)
-    ece = float(expected_calibration_error(_stack(ece_probs), _stack(ece_labels)))
-    return {"miou_fg": metrics["miou_fg"],
-            "per_class_iou": {name: metrics["per_class"][str(i)]["iou"] for i, name in enumerate(classes)},
-            "ece": ece}
-
-
-def _stack(arrays: list[np.ndarray]) -> np.ndarray:
-    if len({a.shape for a in arrays}) == 1:
-        return np.stack(arrays)
-    # mixed sizes: flatten each to [C, 1, P] / [1, P] so the pixels can be concatenated
-    if arrays[0].ndim == 3:
-        return np.concatenate([a.reshape(a.shape[0], 1, -1) for a in arrays], axis=2)[None]
-    return np.concatenate([a.reshape(1, -1) for a in arrays], axis=1)[None]
-
-
-def torch_threads(n: int | None) -> None:
-    if n:
-        torch.set_num_threads(n)
+    out: dict[str, Any] = {
+        "miou_fg": metrics["miou_fg"],
+        "per_class_iou": {name: metrics["per_class"][str(i)]["iou"] for i, name in enumerate(classes)},
+        "ece": expected_calibration_error([_softmax(lg, 1.0) for lg in logits], list(masks)),
+    }
+    if len(val_images):
+        t = fit_temperature(logits_for(model, val_images, device=device), list(val_masks))
+        out["temperature"] = t
+        out["ece_calibrated"] = expected_calibration_error([_softmax(lg, t) for lg in logits], list(masks))
+    return out

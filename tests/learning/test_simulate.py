@@ -69,6 +69,8 @@ def _check_document(doc: dict[str, Any], strategies: tuple[str, ...], rounds: in
         spread = doc["labels_to_target_spread"][name]
         assert spread is None or (len(spread) == 2 and spread[0] <= (spread[1] if spread[1] is not None else 1))
         assert len(doc["strategies"][name]["seeds"]) == 2
+        assert all(0.0 <= r["ece_calibrated"] <= 1.0 and r["temperature"] > 0 for r in rounds_)  # val split
+        assert set(doc["stop_report"][name]) >= {"stop", "reason"}
     # round 0 is shared: the same seed set and model for every strategy
     assert doc["strategies"][strategies[0]]["rounds"][0] == doc["strategies"][strategies[1]]["rounds"][0]
 
@@ -117,6 +119,18 @@ def test_reference_is_reused_from_the_cache(tmp_path: Path) -> None:
     assert not (tmp_path / "b" / "curves.png").exists()
     assert first["full_data"] == second["full_data"]
     assert second["timing"]["train_runs"] == first["timing"]["train_runs"] - 1  # no reference training
+
+
+def test_every_strategy_picks_unlabeled_tiles(tmp_path: Path) -> None:
+    from app.learning.acquisition import STRATEGIES
+
+    cfg = SimConfig(strategies=tuple(STRATEGIES), unit="region", tile=16, size=32, pool=5, test=2, val=0, rounds=1,
+                    seeds=1, steps=2, train_batch=4, batch=4, crop=None, score_subset=3, mc_samples=2,
+                    steered_share=0.25)
+    results = run_simulation(cfg, tmp_path / "all", plot=False)
+    for name in STRATEGIES:
+        assert [r["labeled_tasks"] for r in results["strategies"][name]["rounds"]] == [4, 8]
+        assert results["strategies"][name]["seeds"][0][1]["scored_images"] == (0 if name == "random" else 3)
 
 
 def test_labels_to_target_interpolates_the_first_crossing() -> None:

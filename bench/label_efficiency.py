@@ -1,0 +1,108 @@
+"""Label efficiency of the acquisition strategies on the well-log charts (manual benchmark).
+
+    .venv/bin/python bench/label_efficiency.py [--units image,region] [--seeds 3] [--threads 1]
+
+Runs the simulator (app.learning.simulate) for image units and region units and prints, per
+strategy, the labeled pixel fraction at which the mean curve over seeds reaches 95% of the
+full-data foreground mIoU, its seed spread, the ratio best / random, and the ECE after
+temperature scaling of the last round's models. The last line is JSON with those figures.
+
+Targets: best strategy <= 35% of random's labels (image units); region units reach the target
+with <= 10% of the pool's pixels; ECE after temperature scaling <= 1.5%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rich.console import Console  # noqa: E402
+
+from app.learning.simulate_cli import print_summary, run_with_progress  # noqa: E402
+from app.learning.simulate_config import SimConfig  # noqa: E402
+
+# The best configurations affordable in ~20 minutes on 2 shared CPU cores (see LEARNING-NOTES).
+CONFIGS = {
+    "image": SimConfig(unit="image", strategies=("random", "entropy", "bald", "hybrid"), seeds=3, steps=200,
+                       growth=2.0),
+    "region": SimConfig(unit="region", tile=32, strategies=("random", "entropy", "bald", "hybrid"), seeds=3,
+                        steps=200, growth=2.0, budget=0.5),
+}
+
+
+def figures(results: dict[str, Any]) -> dict[str, Any]:
+    ltt = results["labels_to_target"]
+    others = {s: v for s, v in ltt.items() if s != "random" and v is not None}
+    best = min(others, key=others.__getitem__) if others else None
+    rnd = ltt.get("random")
+    last = {s: st["rounds"][-1] for s, st in results["strategies"].items()}
+    ece_cal = [r.get("ece_calibrated") for r in last.values() if r.get("ece_calibrated") is not None]
+    return {
+        "full_data_miou_fg": results["full_data"]["miou_fg"],
+        "labels_to_target": ltt,
+        "labels_to_target_spread": results["labels_to_target_spread"],
+        "verdict": results.get("verdict"),
+        "best": best,
+        "best_over_random": (others[best] / rnd) if best and rnd else None,
+        "best_over_random_upper_bound": (others[best] / results["max_labeled_fraction"]) if best and not rnd else None,
+        "best_labeled_fraction_at_target": others.get(best) if best else None,
+        "ece_last_round": {s: r["ece"] for s, r in last.items()},
+        "ece_calibrated_last_round": {s: r.get("ece_calibrated") for s, r in last.items()},
+        "ece_calibrated_max": max(ece_cal) if ece_cal else None,
+        "seconds": results["timing"]["total_seconds"],
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--units", default="image,region")
+    ap.add_argument("--seeds", type=int, default=None)
+    ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--strategies", default=None)
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--out", default="/tmp/labelwise-bench")
+    ap.add_argument("--cache-dir", default="/tmp/labelwise-bench/cache")
+    args = ap.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    console = Console()
+    report: dict[str, Any] = {}
+    for unit in args.units.split(","):
+        cfg = CONFIGS[unit]
+        changes = {"seeds": args.seeds, "steps": args.steps,
+                   "strategies": tuple(args.strategies.split(",")) if args.strategies else None}
+        cfg = SimConfig(**{**cfg.to_dict(), **{k: v for k, v in changes.items() if v is not None},
+                           "strategies": changes["strategies"] or cfg.strategies})
+        out = Path(args.out) / unit
+        console.rule(f"{unit} units: {', '.join(cfg.strategies)}; {cfg.seeds} seeds, {cfg.steps} steps per round")
+        t0 = time.perf_counter()
+        results = run_with_progress(cfg, str(out), force=True, cache_dir=args.cache_dir, console=console)
+        print_summary(results, str(out), console)
+        report[unit] = figures(results)
+        f = report[unit]
+        console.print(f"[bold]{unit}[/]: best {f['best']} at {f['best_labeled_fraction_at_target']}, "
+                      f"best/random {f['best_over_random']}, ECE after scaling (worst strategy) "
+                      f"{f['ece_calibrated_max']}; {time.perf_counter() - t0:.0f} s")
+    targets = {
+        "image_best_over_random_le_0.35": _le(report.get("image", {}).get("best_over_random"), 0.35),
+        "region_fraction_at_target_le_0.10": _le(report.get("region", {}).get("best_labeled_fraction_at_target"), 0.10),
+        "ece_calibrated_le_0.015": _le(max((r["ece_calibrated_max"] for r in report.values()
+                                            if r["ece_calibrated_max"] is not None), default=None), 0.015),
+    }
+    print(json.dumps({"units": report, "targets_met": targets}, sort_keys=True))
+
+
+def _le(value: float | None, bound: float) -> bool | None:
+    return None if value is None else value <= bound
+
+
+if __name__ == "__main__":
+    main()
