@@ -64,22 +64,6 @@ export function dataUrlToBlob(url) {
   return new Blob([bytes], { type: head.slice(5).split(";")[0] });
 }
 
-// The browser copy of a draft: kept until the server has it, and as a fallback while offline.
-export class LocalDrafts {
-  constructor(projectId, userId) { this.prefix = `labelwise:draft:${projectId}:${userId}:`; }
-  get(taskId) {
-    try { return JSON.parse(localStorage.getItem(this.prefix + taskId) || "null"); } catch { return null; }
-  }
-  put(taskId, entry) {
-    try { localStorage.setItem(this.prefix + taskId, JSON.stringify(entry)); return true; } catch { return false; }
-  }
-  markSynced(taskId, token, version) {
-    const e = this.get(taskId);
-    if (e && e.token === token && e.version === version) { e.synced = true; this.put(taskId, e); }
-  }
-  drop(taskId) { try { localStorage.removeItem(this.prefix + taskId); } catch { /* private mode */ } }
-}
-
 export function newToken() {
   if (crypto.randomUUID) return crypto.randomUUID();
   const b = crypto.getRandomValues(new Uint8Array(16));

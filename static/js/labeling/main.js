@@ -1,10 +1,9 @@
 // The labeling page: the queue, the canvas tools, drafts, submit/skip/flag and the keyboard.
 // Everything around the canvas is server-rendered (Jinja2 + HTMX); this module owns the canvas.
 
-import { runOp } from "./decode.js";
-import {
-  LocalDrafts, dataUrlToBlob, errorText, fetchBitmap, localDataUrl, makeApi, maskBlobSync, newToken,
-} from "./io.js";
+import { DraftKeeper, LocalDrafts } from "./drafts.js";
+import { errorText, fetchBitmap, makeApi } from "./io.js";
+import { decode, encodeMask, sized } from "./jobs.js";
 import { LabelMap, UNLABELED, hexToRgb, packRgba } from "./labelmap.js";
 import { RAMP_LUT, View } from "./view.js";
 
@@ -14,55 +13,13 @@ const projectId = ws.dataset.project;
 const colors = JSON.parse(ws.dataset.classes).map(hexToRgb);
 const names = JSON.parse(ws.dataset.names || "[]");
 const api = makeApi(projectId);
-const drafts = new LocalDrafts(projectId, ws.dataset.user);
 const view = new View(stage);
-const IDLE_MS = 30000, DRAFT_DELAY_MS = 1000, KEEPALIVE_MAX = 60000;
+const IDLE_MS = 30000;
 const TOOLS = ["brush", "eraser", "fill", "polygon", "superpixel"];
 const VIEWS = ["overlay", "image", "mask"];
 const SUG_LUT = new Uint32Array(256); // suggested background stays clear
 colors.forEach(([r, g, b], c) => { if (c > 0) SUG_LUT[c] = packRgba(r, g, b, 255); });
-
 const EDGE = packRgba(0, 229, 255, 100); // superpixel borders
-
-// Whole-image decoding in a worker (decode.js); on the main thread if workers are unavailable.
-const jobs = new Map();
-let worker = null, jobSeq = 0;
-try {
-  worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
-  worker.onmessage = (ev) => {
-    const job = jobs.get(ev.data.id);
-    if (!job) return;
-    jobs.delete(ev.data.id);
-    if (ev.data.error) job.reject(new Error(ev.data.error)); else job.resolve(ev.data.result);
-  };
-  worker.onerror = () => { // the worker could not start: do the pending jobs here
-    worker = null;
-    for (const [id, job] of jobs) { jobs.delete(id); runOp(job.op, job.source, job.params).then(job.resolve, job.reject); }
-  };
-} catch { worker = null; }
-
-function decode(op, source, params) {
-  if (!worker) return runOp(op, source, params);
-  return new Promise((resolve, reject) => {
-    const id = ++jobSeq;
-    jobs.set(id, { resolve, reject, op, source, params });
-    worker.postMessage({ id, op, source, params });
-  });
-}
-
-// A decoded layer, or null when it is missing or not the image's size (then it is left out).
-// PNG-encode a label map (copied now; encoded off the main thread).
-function encodeMask(map, withProvenance = false) {
-  const params = { labels: map.labels, fromSug: withProvenance ? map.fromSug : null, w: map.w, h: map.h };
-  return decode("encode", null, params).then((r) => r.blob);
-}
-
-function sized(result, w, h) {
-  if (!result) return null;
-  if (result.w === w && result.h === h) return result;
-  console.warn(`layer is ${result.w}x${result.h}, the image ${w}x${h}: ignored`);
-  return null;
-}
 
 const activeBtn = document.querySelector(".class-btn.active");
 const state = {
@@ -70,9 +27,13 @@ const state = {
   classId: activeBtn ? Number(activeBtn.dataset.class) : 0, tool: "brush", size: 4,
   stroke: null, pan: null, space: false, polygon: null,
   activeMs: 0, lastInput: 0,
-  draftTimer: 0, saving: false, saveAgain: false, savedVersion: 0,
   submitting: false, spTask: null, skipped: new Set(),
 };
+const keeper = new DraftKeeper({
+  api, projectId, local: new LocalDrafts(projectId, ws.dataset.user),
+  current: () => ({ task: state.task, map: state.map, token: state.token, seconds: state.activeMs / 1000 }),
+  show: (text, kind) => setDraftStatus(text, kind), busy: () => state.submitting,
+});
 window.labelwise = { state, view }; // for the console and the tests
 
 // --- status lines ------------------------------------------------------------------------------
@@ -148,7 +109,7 @@ async function loadNext() {
 }
 
 function clearTask() {
-  clearTimeout(state.draftTimer);
+  keeper.cancel();
   $("retake").hidden = true;
   for (const id of ["submit", "skip", "flag", "accept-suggestion", "accept-class", "fill-background"]) $(id).disabled = true;
   if (state.map) state.map.release();
@@ -156,14 +117,6 @@ function clearTask() {
   view.map = null;
   $("task-info").textContent = "–";
   updateInfo();
-}
-
-// Which saved draft to restore: the browser's copy unless the server holds a different one.
-function pickDraft(task) {
-  const local = drafts.get(task.id), server = task.draft || null;
-  if (local && (!server || !local.synced || server.client_token === local.token)) return { kind: "local", local };
-  if (server) return { kind: "server", server };
-  return { kind: "none" };
 }
 
 // --- look-ahead: the queue's next free task is fetched and decoded while the annotator works ------
@@ -197,14 +150,13 @@ function fromAhead(url, kind, load) {
 async function showTask(task, seq) {
   clearTask();
   const { width: w, height: h } = task.image;
-  const pick = pickDraft(task);
+  const pick = keeper.pick(task);
   const loadSuggestion = (url) => decode("suggestion", url, { lut: SUG_LUT });
   const loads = [
     fromAhead(task.image.url, "image", fetchBitmap),
     task.suggestion ? fromAhead(task.suggestion.mask_url, "mask", loadSuggestion).catch(() => null)
       : (fromAhead(null, "mask", loadSuggestion), null),
-    pick.kind === "server" ? decode("draft", pick.server.url).catch(() => null)
-      : pick.kind === "local" ? decode("draft", dataUrlToBlob(pick.local.png)).catch(() => null) : null,
+    keeper.load(pick),
   ];
   const map = new LabelMap(w, h, task.region, colors);
   const [image, sugResult, draftResult] = await Promise.all(loads);
@@ -223,7 +175,9 @@ async function showTask(task, seq) {
     view.putLayer(view.suggestion, sug.rgba);
   }
   setStatus(sug ? "" : "No model suggestion for this task yet.");
-  restoreDraft(map, pick, draft);
+  const restored = keeper.restore(map, pick, draft);
+  state.token = restored.token; state.activeMs = 1000 * restored.seconds;
+  if (restored.restored) setStatus("Your draft of this task is back.");
   view.flush();
   state.lastInput = performance.now();
   $("label-layer").dataset.taskId = String(task.id);
@@ -245,31 +199,6 @@ async function showTask(task, seq) {
   });
   if (task.suggestion) loadUncertainty(task, map);
   if (state.tool === "superpixel") ensureSuperpixels();
-}
-
-function restoreDraft(map, pick, draft) {
-  if (pick.kind === "none" || !draft) {
-    state.token = newToken(); state.activeMs = 0; state.savedVersion = 0;
-    setDraftStatus(pick.kind === "none" ? "none yet" : "could not be read; starting afresh", pick.kind === "none" ? "" : "error");
-    return;
-  }
-  const labels = draft.labels;
-  if (pick.kind === "local") {
-    map.load(labels, draft.fromSug);
-    state.token = pick.local.token; state.activeMs = 1000 * (pick.local.seconds || 0);
-    state.savedVersion = pick.local.synced ? map.version : -1;
-    if (!pick.local.synced) scheduleDraft(); // the server has not seen this yet
-    setDraftStatus(pick.local.synced ? "restored" : "restored from this browser", "restored");
-  } else {
-    // The server keeps class ids only: pixels agreeing with the suggestion count as accepted.
-    const sug = map.suggestion, from = new Uint8Array(labels.length);
-    if (sug) for (let i = 0; i < labels.length; i++) from[i] = labels[i] !== UNLABELED && labels[i] === sug[i] ? 1 : 0;
-    map.load(labels, from);
-    state.token = pick.server.client_token || newToken(); state.activeMs = 1000 * (pick.server.seconds_spent || 0);
-    state.savedVersion = map.version;
-    setDraftStatus("restored from the server", "restored");
-  }
-  setStatus("Your draft of this task is back.");
 }
 
 async function loadUncertainty(task, map) {
@@ -301,87 +230,8 @@ async function ensureSuperpixels() {
   } finally { state.spTask = null; }
 }
 
-// --- drafts --------------------------------------------------------------------------------------
-function scheduleDraft() {
-  clearTimeout(state.draftTimer);
-  state.draftTimer = setTimeout(saveDraft, DRAFT_DELAY_MS);
-  setDraftStatus("unsaved changes", "dirty");
-}
-
-function localEntry(version, png, synced) {
-  return { token: state.token, version, seconds: state.activeMs / 1000, synced, png, at: Date.now() };
-}
-
-function blobToDataUrl(blob) {
-  return new Promise((resolve, reject) => {
-    const fr = new FileReader();
-    fr.onload = () => resolve(fr.result); fr.onerror = () => reject(fr.error);
-    fr.readAsDataURL(blob);
-  });
-}
-
-async function saveDraft() {
-  const task = state.task, map = state.map;
-  if (!task || !map || state.submitting) return;
-  if (state.saving) { state.saveAgain = true; return; }
-  state.saving = true;
-  const version = map.version, token = state.token;
-  try {
-    // The browser copy first (labels in red, provenance in green): it survives a failed request.
-    const [local, server] = [encodeMask(map, true), encodeMask(map)]; // both snapshots taken now
-    const png = await blobToDataUrl(await local);
-    if (state.map !== map) return;
-    drafts.put(task.id, localEntry(version, png, false));
-    const form = new FormData();
-    form.append("mask", await server, "draft.png");
-    form.append("seconds_spent", activeSeconds());
-    form.append("client_token", token);
-    const r = await api(`/tasks/${task.id}/draft`, { method: "PUT", body: form });
-    if (r.ok) {
-      drafts.markSynced(task.id, token, version);
-      if (state.map === map) {
-        state.savedVersion = version;
-        setDraftStatus(`saved ${new Date().toLocaleTimeString()}`, "saved");
-      }
-    } else if (state.map === map) {
-      setDraftStatus(`kept in this browser; the server said: ${errorText(r, "Saving the draft")}`, "local");
-    }
-  } catch {
-    if (state.map === map) setDraftStatus("offline: kept in this browser, will retry", "local");
-  } finally {
-    state.saving = false;
-    if (state.saveAgain || (state.map === map && map.version !== state.savedVersion && version !== map.version)) {
-      state.saveAgain = false; scheduleDraft();
-    }
-  }
-}
-
-// Leaving the page: no promise will be waited for, so encode synchronously and send with keepalive.
-function flushDraftNow() {
-  const task = state.task, map = state.map;
-  if (!task || !map || state.submitting || map.version === state.savedVersion) return;
-  clearTimeout(state.draftTimer);
-  drafts.put(task.id, localEntry(map.version, localDataUrl(map.labels, map.fromSug, map.w, map.h), false));
-  const blob = maskBlobSync(map.labels, map.w, map.h);
-  if (blob.size > KEEPALIVE_MAX) return; // too big for keepalive: the browser copy restores it
-  const form = new FormData();
-  form.append("mask", blob, "draft.png");
-  form.append("seconds_spent", activeSeconds());
-  form.append("client_token", state.token);
-  const version = map.version, token = state.token;
-  fetch(`/api/v1/projects/${projectId}/tasks/${task.id}/draft`, {
-    method: "PUT", body: form, keepalive: true, credentials: "same-origin",
-    headers: { "X-CSRF-Token": document.body.dataset.csrf },
-  }).then((r) => {
-    if (r.ok) { drafts.markSynced(task.id, token, version); if (state.map === map) state.savedVersion = version; }
-  }).catch(() => {});
-}
-document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") flushDraftNow(); });
-window.addEventListener("pagehide", flushDraftNow);
-window.addEventListener("online", () => { if (state.map && state.map.version !== state.savedVersion) scheduleDraft(); });
-
 // --- edits ---------------------------------------------------------------------------------------
-function changed() { updateInfo(); scheduleDraft(); }
+function changed() { updateInfo(); keeper.schedule(); }
 
 function commitAction() { if (state.map.commit()) changed(); }
 
@@ -580,7 +430,7 @@ async function submit() {
   if (map.labeled === 0) { setStatus("Paint something first.", true); return; }
   state.submitting = true;
   $("submit").disabled = true;
-  clearTimeout(state.draftTimer);
+  keeper.cancel();
   setStatus("Submitting…");
   try {
     const form = new FormData();
@@ -597,10 +447,10 @@ async function submit() {
       setStatus(`Not submitted: ${errorText(r, "Submit")}. Your labels are kept.`, true);
       ws.dataset.submitError = String(r.status);
       $("retake").hidden = r.status !== 409;
-      scheduleDraft();
+      keeper.schedule();
       return;
     }
-    drafts.drop(task.id);
+    keeper.drop(task.id);
     ws.dataset.lastAnnotation = String(r.body.id);
     clearTask();
     state.submitting = false;
@@ -611,7 +461,7 @@ async function submit() {
       r.body.retrain_queued ? "Saved. The model is retraining…" : "Saved.");
   } catch (e) {
     setStatus(`Submit failed (${e.message}). Your labels are kept: press Enter to retry.`, true);
-    scheduleDraft();
+    keeper.schedule();
   } finally {
     state.submitting = false;
     $("submit").disabled = !state.task;
@@ -629,7 +479,7 @@ async function retake() {
     state.task = r.body;
     ws.dataset.submitError = "";
     setStatus("The task is yours again: press Enter to submit.");
-    scheduleDraft();
+    keeper.schedule();
     return;
   }
   await api(`/tasks/${r.body.id}/release`, { method: "POST" }).catch(() => null);
@@ -656,7 +506,7 @@ function bindDialog(id, formId, field, path, key, done) {
       d.close();
       $(field).value = "";
       if (path === "skip") state.skipped.add(task.id);
-      drafts.drop(task.id);
+      keeper.drop(task.id);
       clearTask();
       await loadNext();
       setStatus(done);
