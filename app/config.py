@@ -26,6 +26,7 @@ class Settings(BaseSettings):
 
     lease_seconds: int = 15 * 60
     score_chunk_size: int = 16
+    mc_samples: int = 8  # MC-dropout samples of the head when scoring
     max_upload_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 4096 * 4096
 

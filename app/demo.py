@@ -175,13 +175,16 @@ def describe_model(model_version_id: int) -> str:
         project = session.get(Project, mv.project_id) if mv else None
         assert mv is not None and project is not None
         m = mv.metrics
+        cal = m.get("calibration")
+        calibration = (f", ECE {cal['ece_before']:.3f} -> {cal['ece_after']:.3f} at T={mv.temperature:.2f}"
+                       if cal else "")
         per_class = m.get("per_class", {})
         parts = [f"{c.name} {per_class[str(c.index)]['iou']:.3f}" for c in project.classes[1:]
                  if per_class.get(str(c.index), {}).get("iou") is not None]
         miou = m.get("miou_fg")
         miou_text = f"fg mIoU {miou:.3f}" if miou is not None else "fg mIoU n/a"
         return (f"model v{mv.version} on {mv.label_count} labels: {miou_text} ({', '.join(parts)}) "
-                f"on {m.get('evaluated_on', 0)} validation charts, {m.get('train_seconds', 0):.1f} s")
+                f"on {m.get('evaluated_on', 0)} validation charts{calibration}, {m.get('train_seconds', 0):.1f} s")
 
 
 def describe_ranking(model_version_id: int) -> str:
@@ -192,8 +195,9 @@ def describe_ranking(model_version_id: int) -> str:
         head = f"{run.tasks_total} open tasks scored in {run.chunks_total} chunks, ranked"
         if top is None:
             return head
-        return (f"{head}; top task {top.task_id}: score {top.value:.4f} "
-                f"(mean entropy {top.components.get('entropy_mean', 0):.4f}, strategy {top.strategy})")
+        parts = ", ".join(f"{k} {top.components[k]:.3f}" for k in ("entropy_weighted", "bald_weighted", "class_boost",
+                                                                   "diversity") if k in top.components)
+        return f"{head} by {top.strategy}; top task {top.task_id}: score {top.value:.4f} ({parts})"
 
 
 def label_next(project_id: int, count: int, username: str, truth: dict) -> tuple[list[int], list[int]]:  # type: ignore[type-arg]

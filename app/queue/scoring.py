@@ -15,10 +15,9 @@ from app.config import get_settings
 from app.db import session_scope, utcnow
 from app.items import service as item_service
 from app.items.models import Item, Split
+from app.projects.models import Project
 from app.queue.models import Score, ScoringRun, ScoringRunStatus, Task, TaskStatus
 from app.training.models import ModelStatus, ModelVersion
-
-STRATEGY = "entropy-fg-weighted"
 
 _model_cache: OrderedDict[str, object] = OrderedDict()
 _model_cache_lock = threading.Lock()
@@ -66,13 +65,15 @@ def start_scoring(*, session: Session, model_version: ModelVersion) -> tuple[Sco
 def score_chunk(run_id: int, task_ids: list[int]) -> bool:
     """Score these tasks; True when this was the run's last chunk (then ranking should follow).
 
-    Idempotent: a redelivered chunk finds its scores stored and neither rescores nor recounts.
-    Scores and the chunk count are committed in one transaction.
+    Each item gets calibrated MC-dropout maps (trunk once, dropout head sampled); each task gets its
+    region's components (entropy, margin, BALD, class boost, ...) and the item's embedding, which the
+    ranking uses for batch diversity. Idempotent: a redelivered chunk finds its scores stored and
+    neither rescores nor recounts. Scores and the chunk count are committed in one transaction.
     """
-    from app.learning.inference import predict_proba
-    from app.learning.uncertainty import normalized_entropy, region_score
-    from app.training.service import predict_one
+    from app.learning.acquisition import Candidate, score_candidates
+    from app.learning.mc_dropout import predict_with_uncertainty
 
+    settings = get_settings()
     with session_scope() as session:
         run = session.get(ScoringRun, run_id)
         if run is None or run.status != ScoringRunStatus.scoring:
@@ -86,21 +87,22 @@ def score_chunk(run_id: int, task_ids: list[int]) -> bool:
         if not todo:
             return False
         model = _load_model(mv.weights_path)
-        per_item: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        class_weights = mv.metrics.get("class_weights")
+        maps = {}
         for task in todo:
-            if task.item_id not in per_item:
+            if task.item_id not in maps:
                 item = session.get(Item, task.item_id)
                 assert item is not None
-                probs = predict_one(model, item_service.load_pixels(item), predict_proba, mv.temperature)
-                entropy = normalized_entropy(probs)
-                per_item[task.item_id] = (probs, entropy)
-                _store_suggestion(mv, item.id, probs, entropy)
-            probs, entropy = per_item[task.item_id]
-            fg = 1.0 - probs[0]
-            components = region_score(entropy, task.region, fg_prob=fg)
-            session.add(Score(task_id=task.id, model_version_id=mv.id, value=float(components["score"]),
-                              components={k: round(float(v), 6) for k, v in components.items()},
-                              strategy=STRATEGY))
+                maps[task.item_id] = predict_with_uncertainty(
+                    model, [item_service.load_pixels(item)], samples=settings.mc_samples, temperature=mv.temperature,
+                    device=settings.device, seed=mv.id,
+                )[0]
+                _store_suggestion(mv, item.id, maps[task.item_id].probs, maps[task.item_id].entropy)
+            u = maps[task.item_id]
+            components = score_candidates([Candidate(0, task.region)], [u], class_weights=class_weights)[0]
+            session.add(Score(task_id=task.id, model_version_id=mv.id, value=components["entropy_weighted"],
+                              components={k: round(v, 6) for k, v in components.items()},
+                              embedding=[round(float(v), 5) for v in u.embedding], strategy="unranked"))
         session.flush()
         row = session.execute(
             update(ScoringRun).where(ScoringRun.id == run_id)
@@ -118,21 +120,39 @@ def _store_suggestion(mv: ModelVersion, item_id: int, probs: np.ndarray, entropy
 
 
 def rank(run_id: int) -> int:
-    """Order the run's scores (highest first) into ranks; returns how many tasks were ranked."""
+    """Rank the run's scores with the project's sampling policy; returns how many tasks were ranked.
+
+    The policy's strategy orders the tasks (diversity-aware for core-set and hybrid, measured on the
+    stored embeddings), a steered share is drawn at random, and each score keeps the components of
+    its pick, so "why this task" can be answered later.
+    """
+    from app.learning.acquisition import select_from_scores
+
     with session_scope() as session:
         run = session.get(ScoringRun, run_id)
         if run is None or run.status == ScoringRunStatus.ranked:
             return 0
-        scores = list(session.scalars(
-            select(Score).join(Task, Task.id == Score.task_id)
+        project = session.get(Project, run.project_id)
+        assert project is not None
+        rows = session.execute(
+            select(Score, Task.item_id).join(Task, Task.id == Score.task_id)
             .where(Score.model_version_id == run.model_version_id, Task.status == TaskStatus.open)
-            .order_by(Score.value.desc(), Score.task_id)
-        ))
-        for position, score in enumerate(scores, start=1):
-            score.rank = position
+            .order_by(Score.task_id)
+        ).all()
+        scores = [s for s, _ in rows]
+        embeddings = np.array([s.embedding for s in scores], np.float32) if scores and all(
+            s.embedding for s in scores) else None
+        picks = select_from_scores(
+            project.strategy, [s.components for s in scores], len(scores), rng=np.random.default_rng(run.id),
+            embeddings=embeddings, steered_share=project.steered_share, groups=[item for _, item in rows],
+        ) if scores else []
+        for position, (index, value, components) in enumerate(picks, start=1):
+            score = scores[index]
+            score.rank, score.value, score.strategy = position, float(value), project.strategy
+            score.components = {**score.components, **{k: round(float(v), 6) for k, v in components.items()}}
         run.status, run.finished_at = ScoringRunStatus.ranked, utcnow()
         audit.record(session=session, action="queue.rank", entity="scoring_run", entity_id=run.id,
                      project_id=run.project_id,
-                     detail={"model_version_id": run.model_version_id, "ranked": len(scores),
-                             "strategy": STRATEGY})
-        return len(scores)
+                     detail={"model_version_id": run.model_version_id, "ranked": len(picks),
+                             "strategy": project.strategy, "steered_share": project.steered_share})
+        return len(picks)

@@ -97,6 +97,7 @@ def maybe_retrain(*, session: Session, project: Project) -> ModelVersion | None:
 
 def run_training(model_version_id: int) -> bool:
     """Train the queued version; True when it is ready (then scoring should start). Idempotent."""
+    from app.learning.calibration import calibration_report, logits_for
     from app.learning.model import ModelConfig, save_checkpoint
     from app.learning.train import TrainConfig, train_segmenter
 
@@ -130,7 +131,14 @@ def run_training(model_version_id: int) -> bool:
         model, history = train_segmenter(train.images, train.masks, num_classes, config=config,
                                          model_config=model_config)
         metrics = evaluate(model, val.images, val.masks, num_classes)
+        temperature = 1.0
+        if val.images:  # temperature scaling, fitted on the labeled validation split
+            report = calibration_report(logits_for(model, val.images, device=settings.device), val.masks)
+            temperature = report["temperature"]
+            metrics["calibration"] = report
+        metrics["class_weights"] = history["class_weights"]
         metrics["train_seconds"] = round(time.monotonic() - started, 2)
+        metrics["train_steps"] = history["steps"]
         metrics["train_images"] = len(train.images)
         weights = f"projects/{project_id}/models/v{version}.pt"
         save_checkpoint(storage.absolute(weights), model, model_config,
@@ -148,6 +156,7 @@ def run_training(model_version_id: int) -> bool:
         mv = session.get(ModelVersion, model_version_id)
         assert mv is not None
         mv.status, mv.weights_path, mv.metrics = ModelStatus.ready, weights, metrics
+        mv.temperature = temperature
         mv.trained_on, mv.label_count, mv.finished_at = train.annotation_ids, len(train.annotation_ids), utcnow()
         audit.record(session=session, action="model.ready", entity="model_version", entity_id=mv.id,
                      project_id=mv.project_id, detail={"miou_fg": metrics.get("miou_fg")})
@@ -163,14 +172,8 @@ def evaluate(model, images: list[np.ndarray], masks: list[np.ndarray], num_class
         return {"evaluated_on": 0}
     conf = np.zeros((num_classes, num_classes), dtype=np.int64)
     for image, mask in zip(images, masks, strict=True):
-        probs = predict_one(model, image, predict_proba)
+        probs = predict_proba(model, [image], device=get_settings().device)[0]
         conf += confusion_matrix(probs.argmax(0), mask, num_classes)
     metrics = segmentation_metrics(conf)
     metrics["evaluated_on"] = len(images)
     return metrics
-
-
-def predict_one(model, image: np.ndarray, predict_proba, temperature: float = 1.0) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """[C, H, W] probabilities for one image, whatever container predict_proba returns."""
-    out = predict_proba(model, [image], device=get_settings().device, temperature=temperature)
-    return np.asarray(out[0])

@@ -46,7 +46,11 @@ def check_loop_rows(result) -> None:  # type: ignore[no-untyped-def]
         ranked = session.scalars(select(Score).where(Score.model_version_id == v2.id)).all()
         assert {s.task_id for s in ranked if s.rank is not None} <= open_ids
         assert sorted(s.rank for s in ranked if s.rank) == list(range(1, len(ranked) + 1))
-        assert all({"entropy_mean", "score"} <= set(s.components) for s in ranked)
+        assert all({"entropy_weighted", "bald_weighted", "class_boost"} <= set(s.components) for s in ranked)
+        assert {s.strategy for s in ranked} == {"hybrid"} and all(len(s.embedding) == 8 for s in ranked)
+        assert sum("steered_random" in s.components for s in ranked) == round(0.1 * len(ranked))
+        assert v1.metrics["calibration"]["temperature"] == v1.temperature > 0
+        assert 0 <= v1.metrics["calibration"]["ece_after"] <= 1
         for task_id in result.labeled_task_ids:
             assert session.scalar(select(func.count()).select_from(Lease).where(Lease.task_id == task_id)) == 1
             assert session.scalar(select(Annotation.status).where(Annotation.task_id == task_id)) == "submitted"
