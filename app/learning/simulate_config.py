@@ -18,7 +18,7 @@ class SimulationInputError(ValueError):
 @dataclass(frozen=True)
 class SimConfig:
     data: str = "welllog"
-    strategies: tuple[str, ...] = ("random", "entropy", "bald")
+    strategies: tuple[str, ...] = ("random", "entropy", "hybrid")
     unit: str = "image"  # "image" or "region"
     tile: int = 32  # region side in px (region units)
     budget: float | None = None  # largest labeled fraction; None = until every strategy reaches the target
@@ -26,12 +26,12 @@ class SimConfig:
     seeds: int = 3
     initial: int | None = None  # tasks in the seed set; default = batch
     batch: int | None = None  # tasks in the first acquisition round; default 4% of images / 1% of tiles
-    growth: float = 1.5  # each round acquires growth x the previous batch
+    growth: float = 2.0  # each round acquires growth x the previous batch
     size: int = 128  # well-log chart side
     pool: int | None = None  # default 200 well-log charts / the rest of a folder
     test: int | None = None  # default 60 / 25% of a folder
     val: int | None = None  # calibration split; default 20 / 10% of a folder
-    steps: int | None = 150  # optimisation steps per training run (ignored when epochs is set)
+    steps: int | None = 120  # optimisation steps per training run (ignored when epochs is set)
     epochs: int | None = None  # passes over the labeled samples instead of fixed steps
     train_batch: int = 8
     lr: float = 2e-3
