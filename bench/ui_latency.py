@@ -220,8 +220,14 @@ def measure_stroke(page, base: str, pid: int, brush: int) -> dict:  # type: igno
               f"(stroke {round((time.perf_counter() - t0) * 1000)} ms incl. settling)", flush=True)
     deltas = [b - a for a, b in zip(frames, frames[1:], strict=False)]
     labeled = page.evaluate("window.labelwise.state.map.labeled")
-    return {"deltas": deltas, "longtasks": result["longtasks"], "stroke_s": stroke_s, "labeled": labeled,
-            "no_longtask_api": result.get("noLongtask")}
+    # Whole-region actions at this size (one-off, on a key): accept the suggestion, undo it.
+    timed = """(init) => { const t = performance.now();
+      document.dispatchEvent(new KeyboardEvent('keydown', Object.assign({ bubbles: true }, init)));
+      return performance.now() - t; }"""
+    accept_ms = page.evaluate(timed, {"key": "a"})
+    undo_ms = page.evaluate(timed, {"key": "z", "ctrlKey": True})
+    return {"accept_ms": accept_ms, "undo_ms": undo_ms, "deltas": deltas, "longtasks": result["longtasks"],
+            "stroke_s": stroke_s, "labeled": labeled, "no_longtask_api": result.get("noLongtask")}
 
 
 def main() -> int:
@@ -288,6 +294,8 @@ def main() -> int:
                  f"{stroke['stroke_s']:.2f} s; frame p50 {pct(d, 50):.1f} ms, p95 {pct(d, 95):.1f} ms, "
                  f"max {max(d) if d else float('nan'):.1f} ms; long tasks > 50 ms: {len(long_tasks)} "
                  f"{[round(x) for x in long_tasks]}; {stroke['labeled']} pixels painted")
+            echo(f"[stroke] accept the whole suggestion on {args.stroke_size}x{args.stroke_size}: "
+                 f"{stroke['accept_ms']:.0f} ms; undo it: {stroke['undo_ms']:.0f} ms")
             if stroke["no_longtask_api"]:
                 echo(f"[stroke] no longtask observer: {stroke['no_longtask_api']}")
             browser.close()

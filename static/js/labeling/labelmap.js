@@ -35,6 +35,12 @@ class Diff {
     }
     this.idx[this.n] = i; this.val[this.n] = v; this.n++;
   }
+  reserve(more) {
+    if (this.n + more <= this.idx.length) return;
+    const size = this.n + more;
+    const idx = new Int32Array(size); idx.set(this.idx.subarray(0, this.n)); this.idx = idx;
+    const val = new Uint16Array(size); val.set(this.val.subarray(0, this.n)); this.val = val;
+  }
   grow(x0, y0, x1, y1) { // inclusive-exclusive box of pixels this action may touch
     if (x0 < this.x0) this.x0 = x0; if (y0 < this.y0) this.y0 = y0;
     if (x1 > this.x1) this.x1 = x1; if (y1 > this.y1) this.y1 = y1;
@@ -134,15 +140,17 @@ export class LabelMap {
 
   // Undo and redo swap the recorded values with the current ones: the same diff serves both ways.
   swap(diff) {
-    const { idx, val } = diff;
-    for (let k = 0; k < diff.n; k++) {
-      const i = idx[k], v = val[k] & 255, s = val[k] >> 8;
-      const old = this.labels[i], olds = this.fromSug[i];
+    const { idx, val } = diff, { labels, fromSug, px, lut } = this;
+    let labeled = 0, suggested = 0;
+    for (let k = 0, n = diff.n; k < n; k++) {
+      const i = idx[k], vs = val[k], v = vs & 255, s = vs >> 8;
+      const old = labels[i], olds = fromSug[i];
       val[k] = old | (olds << 8);
-      this.labeled += (v !== UNLABELED) - (old !== UNLABELED);
-      this.suggested += (v !== UNLABELED && s === 1) - (old !== UNLABELED && olds === 1);
-      this.labels[i] = v; this.fromSug[i] = s; this.px[i] = this.lut[v];
+      if (v !== UNLABELED) { labeled++; suggested += s; }
+      if (old !== UNLABELED) { labeled--; suggested -= olds; }
+      labels[i] = v; fromSug[i] = s; px[i] = lut[v];
     }
+    this.labeled += labeled; this.suggested += suggested;
     this.markDirty(diff.x0, diff.y0, diff.x1, diff.y1);
     this.version++;
   }
@@ -317,26 +325,42 @@ export class LabelMap {
   // --- whole-region actions --------------------------------------------------------------------
   // Unlabeled pixels take the suggestion (all classes, or only `onlyClass`); painted pixels stay.
   acceptSuggestion(onlyClass = -1) {
-    const sug = this.suggestion;
-    if (!sug) return;
-    for (let y = this.ry0; y < this.ry1; y++) {
-      for (let i = y * this.w + this.rx0, end = y * this.w + this.rx1; i < end; i++) {
-        const c = sug[i];
-        if (this.labels[i] !== UNLABELED || c >= this.numClasses || (onlyClass >= 0 && c !== onlyClass)) continue;
-        this.set(i, c, 1);
-      }
-    }
-    this.action.grow(this.rx0, this.ry0, this.rx1, this.ry1);
-    this.markDirty(this.rx0, this.ry0, this.rx1, this.ry1);
+    if (this.suggestion) this.fillUnlabeledWith(-1, onlyClass);
   }
 
-  fillUnlabeled(value) {
+  fillUnlabeled(value) { this.fillUnlabeledWith(value, -1); }
+
+  // The fast path for whole-region actions: only unlabeled pixels change, each once, so the old
+  // value is known (unlabeled, not from the suggestion) and no per-pixel bookkeeping is needed.
+  // Must be the only write of its action. value >= 0: that class; else the suggestion's class
+  // (only `onlyClass` when >= 0), marked as accepted.
+  fillUnlabeledWith(value, onlyClass) {
+    const { labels, fromSug, px, lut, action, suggestion: sug, numClasses } = this;
+    const s = value >= 0 ? 0 : 1;
+    let room = 0;
+    for (let y = this.ry0; y < this.ry1; y++) {
+      for (let i = y * this.w + this.rx0, end = y * this.w + this.rx1; i < end; i++) room += labels[i] === UNLABELED;
+    }
+    action.reserve(room);
+    const idx = action.idx, val = action.val;
+    let n = action.n;
     for (let y = this.ry0; y < this.ry1; y++) {
       for (let i = y * this.w + this.rx0, end = y * this.w + this.rx1; i < end; i++) {
-        if (this.labels[i] === UNLABELED) this.set(i, value, 0);
+        if (labels[i] !== UNLABELED) continue;
+        let v = value;
+        if (v < 0) {
+          v = sug[i];
+          if (v >= numClasses || (onlyClass >= 0 && v !== onlyClass)) continue;
+        }
+        idx[n] = i; val[n] = UNLABELED; n++;
+        labels[i] = v; fromSug[i] = s; px[i] = lut[v];
       }
     }
-    this.action.grow(this.rx0, this.ry0, this.rx1, this.ry1);
+    const added = n - action.n;
+    action.n = n;
+    this.labeled += added;
+    this.suggested += s * added;
+    action.grow(this.rx0, this.ry0, this.rx1, this.ry1);
     this.markDirty(this.rx0, this.ry0, this.rx1, this.ry1);
   }
 
