@@ -263,6 +263,8 @@ def main() -> int:
         echo(f"[setup] {n}+ charts of 1024x1024 {what}; one {size}x{size} image with a synthetic suggestion; "
              f"{time.perf_counter() - t:.1f} s")
         base, server = serve()
+        echo(f"[machine] {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (other processes slow the "
+             "browser down: compare runs on a quiet machine)")
 
         from playwright.sync_api import sync_playwright
 
