@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: see simulate_cli.main
 
 from rich.console import Console  # noqa: E402
 
@@ -73,7 +75,7 @@ def main() -> None:
         import torch
 
         torch.set_num_threads(args.threads)
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 140)
     report: dict[str, Any] = {}
     for unit in args.units.split(","):
         cfg = CONFIGS[unit]

@@ -42,6 +42,9 @@ from app.learning.simulate_tasks import LabelState, all_candidates, evaluate, tr
 
 __all__ = ["SimConfig", "SimulationInputError", "run_simulation", "check_config"]
 
+# progress(message, total training runs, None when a step starts | the run's metrics when it ends)
+ProgressFn = Callable[[str, int, dict[str, Any] | None], None]
+
 
 def _data_digest(data: SimData) -> str:
     h = hashlib.sha256()
@@ -53,9 +56,10 @@ def _data_digest(data: SimData) -> str:
 class _Run:
     """Mutable bookkeeping of one simulation (timings for the cost estimate, progress)."""
 
-    def __init__(self, cfg: SimConfig, data: SimData, on_step: Callable[[str, int], None]) -> None:
+    def __init__(self, cfg: SimConfig, data: SimData, on_step: ProgressFn) -> None:
         self.cfg, self.data, self._on_step = cfg, data, on_step
         self.total_runs = 0
+        self.current = ""
         self.timing = {"train_seconds": 0.0, "train_steps": 0, "train_runs": 0, "score_seconds": 0.0,
                        "score_images": 0, "score_calls": 0, "eval_seconds": 0.0, "eval_images": 0}
 
@@ -74,11 +78,13 @@ class _Run:
         self.timing["eval_images"] += len(d.test_images)
         metrics.update(steps=hist["steps"], train_seconds=round(hist["seconds"], 3))
         metrics["class_weights"] = hist["class_weights"]  # from the labeled pixels only
+        self._on_step(self.current, self.total_runs, metrics)
         return model, metrics
 
     def on_step(self, message: str) -> None:
-        """Announce the training run about to start (the progress bar ticks per run)."""
-        self._on_step(message, self.total_runs)
+        """Announce the training run about to start; train_eval reports its result."""
+        self.current = message
+        self._on_step(message, self.total_runs, None)
 
 
 def _cached_reference(paths: list[Path], key: str) -> dict[str, Any] | None:
@@ -127,10 +133,10 @@ def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int
     per_seed: dict[str, list[list[dict[str, Any]]]] = {s: [] for s in cfg.strategies}
     states: dict[tuple[str, int], tuple[LabelState, Any]] = {}
     for seed in range(cfg.seeds):
-        run.on_step(f"round 0 (seed set)  seed {seed + 1}/{cfg.seeds}")
         state = LabelState(d.pool_masks, tasks)
         rng = np.random.default_rng([cfg.data_seed, seed, 0])
         state.label([int(t) for t in rng.choice(len(tasks), size=counts[0], replace=False)])
+        run.on_step(f"round 0 (seed set)  seed {seed + 1}/{cfg.seeds}  {state.fraction:.1%} labeled")
         xs, ys = state.training_samples(d.pool_images, cfg.unit, margin)
         model, metrics = run.train_eval(xs, ys, seed=10_000 * seed)
         record = {"labeled_fraction": state.fraction, "labeled_tasks": len(state.labeled), **metrics}
@@ -141,7 +147,7 @@ def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int
     for r in range(1, len(counts)):
         for seed in range(cfg.seeds):
             for s in cfg.strategies:
-                run.on_step(f"round {r}/{len(counts) - 1}  {s}  seed {seed + 1}/{cfg.seeds}")
+                run.on_step(f"round {r}/{len(counts) - 1}  {s}  seed {seed + 1}/{cfg.seeds}  scoring")
                 state, model = states[(s, seed)]
                 rng = np.random.default_rng([cfg.data_seed, seed, r, zlib.crc32(s.encode())])
                 t0 = time.perf_counter()
@@ -153,6 +159,8 @@ def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int
                 run.timing["score_images"] += scored
                 run.timing["score_calls"] += 1 if scored else 0
                 state.label(picked)
+                run.on_step(f"round {r}/{len(counts) - 1}  {s}  seed {seed + 1}/{cfg.seeds}  "
+                            f"{state.fraction:.1%} labeled")
                 xs, ys = state.training_samples(d.pool_images, cfg.unit, margin)
                 model, metrics = run.train_eval(xs, ys, seed=10_000 * seed + r)
                 states[(s, seed)] = (state, model)
@@ -169,7 +177,7 @@ def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int
 
 
 def run_simulation(cfg: SimConfig, out: str | Path, *, force: bool = False, cache_dir: str | Path | None = None,
-                   on_step: Callable[[str, int], None] | None = None, plot: bool = True) -> dict[str, Any]:
+                   on_step: ProgressFn | None = None, plot: bool = True) -> dict[str, Any]:
     """Validate everything, simulate, write DIR/results.json (+ curves.png) atomically -> results.
 
     Bad options or data raise SimulationInputError before any training and before DIR exists.
@@ -183,7 +191,7 @@ def run_simulation(cfg: SimConfig, out: str | Path, *, force: bool = False, cach
     if cfg.unit == "region" and max(max(m.shape) for m in data.pool_masks) <= cfg.tile:
         raise SimulationInputError(f"--tile {cfg.tile} is not smaller than the images: use --unit image")
     started = time.perf_counter()
-    run = _Run(cfg, data, on_step or (lambda _msg, _total: None))
+    run = _Run(cfg, data, on_step or (lambda _msg, _total, _result: None))
     tasks, batch, counts = _plan(cfg, data)
     key_src = {k: v for k, v in cfg.to_dict().items()
                if k in ("size", "steps", "epochs", "train_batch", "lr", "crop", "device", "data_seed")}

@@ -90,22 +90,23 @@ def run_with_progress(cfg: SimConfig, out: str, *, force: bool = False, cache_di
     if not console.is_terminal:  # a log file or pipe: one plain line per training run
         started, done = time.perf_counter(), [0]
 
-        def log_step(message: str, total: int) -> None:
+        def log_step(message: str, total: int, result: dict[str, Any] | None) -> None:
+            if result is None:
+                return
             done[0] += 1
-            console.print(f"[{time.perf_counter() - started:6.0f} s] run {done[0]}/{total}  {message}",
-                          highlight=False)
+            miou = "-" if result["miou_fg"] is None else f"{result['miou_fg']:.3f}"
+            console.print(f"[{time.perf_counter() - started:6.0f} s] run {done[0]}/{total}  {message}  "
+                          f"-> fg mIoU {miou}  ({result['train_seconds']:.0f} s training)", highlight=False)
 
         return run_simulation(cfg, out, force=force, cache_dir=cache_dir, on_step=log_step)
-    columns = (TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (TextColumn("{task.description:<56}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("loading data", total=None)
 
-        def on_step(message: str, total: int) -> None:
-            if progress.tasks[0].total != total:
-                progress.update(task, total=total)
-            if progress.tasks[0].description != "loading data":
-                progress.advance(task)  # the previous run has finished
-            progress.update(task, description=message)
+        def on_step(message: str, total: int, result: dict[str, Any] | None) -> None:
+            progress.update(task, total=total, description=message)
+            if result is not None:
+                progress.advance(task)
 
         results = run_simulation(cfg, out, force=force, cache_dir=cache_dir, on_step=on_step)
         progress.update(task, description="done", completed=progress.tasks[0].total or 0)
@@ -123,7 +124,7 @@ def main(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 140)
     try:
         cfg = config_from_args(args)
         results = run_with_progress(cfg, args.out, force=args.force, cache_dir=args.cache_dir, quiet=args.quiet,
@@ -145,11 +146,11 @@ def print_summary(results: dict[str, Any], out: str, console: Any) -> None:
     console.print(f"ran in {tm['total_seconds']:.0f} s: {tm['train_runs']} training runs, "
                   f"{tm['train_seconds'] / max(tm['train_steps'], 1) * 1000:.0f} ms per step, "
                   f"{tm['score_images']} images scored ({_rate(tm['score_seconds'], tm['score_images'])}), "
-                  f"{tm['eval_images']} evaluated ({_rate(tm['eval_seconds'], tm['eval_images'])})")
+                  f"{tm['eval_images']} evaluated ({_rate(tm['eval_seconds'], tm['eval_images'])})", highlight=False)
     console.print("estimated time of larger runs (same machine, from the rates above):")
     for label, seconds in estimate_table(results):
-        console.print(f"  {label:<42} ~{seconds / 60:.1f} min")
-    console.print(f"wrote {out}/results.json and {out}/curves.png")
+        console.print(f"  {label:<42} ~{seconds / 60:.1f} min", highlight=False)
+    console.print(f"wrote {out}/results.json and {out}/curves.png", highlight=False)
 
 
 def _rate(seconds: float, n: int) -> str:

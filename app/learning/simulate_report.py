@@ -32,9 +32,11 @@ def plot_curves(results: dict[str, Any], path: str | Path) -> None:
     fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.2 * rows), squeeze=False)
     share = results["target"]["fraction_of_full_data"]
     full = results["full_data"]
+    handles = []
     for k, (title, cls) in enumerate(panels):
         ax = axes[k // cols][k % cols]
         ref = full["miou_fg"] if cls is None else full["per_class_iou"].get(cls)
+        top = ref or 0.0
         for i, (name, strat) in enumerate(results["strategies"].items()):
             rounds = strat["rounds"]
             x = [100 * r["labeled_fraction"] for r in rounds]
@@ -44,36 +46,41 @@ def plot_curves(results: dict[str, Any], path: str | Path) -> None:
                 y, lo, hi = ([r[key][cls] for r in rounds]
                              for key in ("per_class_iou", "per_class_iou_min", "per_class_iou_max"))
             y, lo, hi = ([math.nan if v is None else v for v in seq] for seq in (y, lo, hi))
+            top = max([top] + [v for v in hi if not math.isnan(v)])
             colour = _colour(name, i)
             ltt = results["labels_to_target"].get(name)
-            label = name if cls is not None else f"{name}  (target at {_pct(ltt)})"
-            ax.plot(x, y, "-o", color=colour, lw=2, ms=4, label=label)
+            (line,) = ax.plot(x, y, "-o", color=colour, lw=2, ms=4,
+                              label=f"{name}: target at {_pct(ltt)} of pixels")
             ax.fill_between(x, lo, hi, color=colour, alpha=0.15, lw=0)
-            if cls is None and ltt is not None:
-                ax.axvline(100 * ltt, color=colour, ls=":", lw=1.2)
+            if cls is None:
+                handles.append(line)
+                if ltt is not None:
+                    ax.axvline(100 * ltt, color=colour, ls=":", lw=1.3)
         if ref is not None:
-            ax.axhline(ref, color="black", lw=1, alpha=0.5)
+            ax.axhline(ref, color="black", lw=1, alpha=0.4)
             ax.axhline(share * ref, color="black", ls="--", lw=1.3)
-            ax.annotate(f"{share:.0%} of full data = {share * ref:.3f}", (0.99, share * ref), xycoords=("axes fraction",
-                        "data"), ha="right", va="top", fontsize=8, xytext=(0, -3), textcoords="offset points")
-            ax.annotate(f"full data {ref:.3f}", (0.99, ref), xycoords=("axes fraction", "data"), ha="right",
-                        va="bottom", fontsize=8, alpha=0.7, xytext=(0, 2), textcoords="offset points")
+            ax.annotate(f"{share:.0%} of full data ({share * ref:.3f})", (0.01, share * ref),
+                        xycoords=("axes fraction", "data"), fontsize=8, va="top", xytext=(2, -3),
+                        textcoords="offset points")
+            ax.annotate(f"full data {ref:.3f}", (0.01, ref), xycoords=("axes fraction", "data"), fontsize=8,
+                        va="bottom", alpha=0.7, xytext=(2, 2), textcoords="offset points")
         ax.set_title(title, fontsize=11, fontweight="bold" if cls is None else "normal")
         ax.set_xlabel("labeled pixels (% of pool)")
-        ax.set_ylabel("IoU (test split)")
-        ax.set_ylim(0, 1.0)
+        ax.set_ylabel("IoU on the test split")
+        ax.set_ylim(0, min(1.0, max(0.1, top * 1.15)))
         ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="lower right")
     for k in range(len(panels), rows * cols):
         axes[k // cols][k % cols].axis("off")
     cfg = results["config"]
-    fig.suptitle(f"Label efficiency: {cfg['data']}, {cfg['unit']} units"
-                 f"{' (tile ' + str(cfg['tile']) + ' px)' if cfg['unit'] == 'region' else ''}, "
-                 f"{cfg['seeds']} seeds (line = mean, band = min-max), "
-                 f"{cfg['steps'] if not cfg['epochs'] else str(cfg['epochs']) + ' epochs'}"
-                 f"{' steps' if not cfg['epochs'] else ''} per round from scratch", fontsize=11)
-    fig.tight_layout()
+    recipe = f"{cfg['epochs']} epochs" if cfg["epochs"] else f"{cfg['steps']} steps"
+    unit = f"region units ({cfg['tile']} px tiles)" if cfg["unit"] == "region" else "image units"
+    fig.suptitle(f"Label efficiency on {cfg['data']}, {unit}: {cfg['seeds']} seeds (line = mean, band = min-max "
+                 f"over seeds), each round trained from scratch for {recipe}; dotted = where the mean curve "
+                 f"reaches the dashed target", fontsize=10)
+    fig.legend(handles=handles, loc="upper center", ncol=min(4, len(handles)), fontsize=9, frameon=False,
+               bbox_to_anchor=(0.5, 0.94))
+    fig.tight_layout(rect=(0, 0, 1, 0.88))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
