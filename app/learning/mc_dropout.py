@@ -1,16 +1,24 @@
 """Pixel uncertainty with MC dropout, cheaply: the trunk runs once and only the dropout head is sampled.
 
-The head is dropout followed by a 1x1 convolution W (C x F). For one pixel, a sample's logits are
-W (m * f) / (1 - p) + b with m ~ Bernoulli(1 - p) per feature channel. Drawing the T masks once per
-batch and sharing them across pixels gives every pixel exactly the per-pixel distribution of
-element-wise dropout (only the correlation between pixels differs, which no per-pixel score uses),
-and turns the T head passes into one einsum with T small C x F matrices.
+The head is dropout followed by a 1x1 convolution W [C,F]. For one pixel, a sample's logits are
+W (m_t * f) / (1 - p) + b = W_t f + b with W_t = W diag(m_t) / (1 - p), m_t ~ Bernoulli(1 - p) per
+feature channel. Drawing the T masks once per call and sharing them across pixels and images gives
+every pixel exactly the per-pixel distribution of the model's element-wise dropout (only the
+correlation between pixels differs, which no per-pixel score uses). It is also the "committee of T
+thinned models" view of MC dropout: every image is judged by the same T models, so scores compare
+across images and across calls (the web app scores one image per call with seed = model version).
+
+Cost: the T heads are one [T*C, F] x [F, P] matrix product per chunk of P pixels, and softmax, sample
+entropies, mean and the per-pixel maps are computed on that chunk while it is still in cache. Writing
+[T, C, H, W] tensors out and reading them back several times (the naive way) cost 2.9-3.5x a plain
+pass in the notes; fused per chunk the head adds a few percent to the trunk (bench/scoring.py).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,36 +27,119 @@ import torch
 from app.learning.inference import images_to_batch
 from app.learning.model import UNet
 
-__all__ = ["PixelUncertainty", "predict_with_uncertainty"]
+__all__ = ["PixelUncertainty", "predict_with_uncertainty", "dropout_masks", "head_sample_maps", "single_thread"]
+
+# Pixels per fused chunk: T*C*CHUNK float32 (8*3*4096*4 = 384 KiB) stays in L2; bigger chunks spill
+# to memory, smaller ones pay Python/dispatch overhead per op (measured: 4096 best of 1k-64k).
+CHUNK = 4096
 
 
 @dataclass
 class PixelUncertainty:
-    """One image's maps; every [H,W] map is in [0, 1] and higher means less sure."""
+    """One image's maps. Every [H,W] map is float32 in [0, 1] and higher means less sure.
 
-    probs: np.ndarray  # [C,H,W] mean over samples, temperature-scaled
-    entropy: np.ndarray  # [H,W] entropy of the mean / log C
-    margin: np.ndarray  # [H,W] 1 - (top1 - top2)
-    least_confidence: np.ndarray  # [H,W] 1 - max p
-    bald: np.ndarray  # [H,W] mutual information / log C
-    embedding: np.ndarray  # [F] global-average-pooled trunk features (for diversity and core-set)
+    probs             [C,H,W] mean over the T samples of softmax(logits / temperature)
+    entropy           [H,W] entropy of `probs` / log C
+    margin            [H,W] 1 - (p_top1 - p_top2) of `probs` (1 = a tie, 0 = certain)
+    least_confidence  [H,W] 1 - max_c p_c of `probs`
+    bald              [H,W] mutual information H(mean_t p_t) - mean_t H(p_t), / log C. MI is at most
+                      H(mean) <= log C, so this is in [0, 1] too and comparable with `entropy`.
+    embedding         [F] global-average-pooled trunk features (diversity and core-set)
+    """
+
+    probs: np.ndarray
+    entropy: np.ndarray
+    margin: np.ndarray
+    least_confidence: np.ndarray
+    bald: np.ndarray
+    embedding: np.ndarray
+
+
+def dropout_masks(samples: int, features: int, p: float, generator: torch.Generator) -> torch.Tensor:
+    """[T, F] inverted-dropout masks: 0 or 1/(1-p), as nn.Dropout scales in train mode."""
+    if p >= 1.0:
+        return torch.zeros(samples, features)
+    return (torch.rand(samples, features, generator=generator) >= p).float() / (1.0 - p)
+
+
+def head_sample_maps(weight: torch.Tensor, bias: torch.Tensor, f: torch.Tensor, masks: torch.Tensor,
+                     temperature: float = 1.0, chunk: int = CHUNK) -> dict[str, torch.Tensor]:
+    """Fused sampled head for ONE image: weight [C,F], bias [C], features f [F,H,W], masks [T,F].
+
+    Returns float32 tensors: probs [C,H,W] (sample mean), entropy [H,W] (nats, of the mean),
+    mean_entropy [H,W] (nats, mean over samples of each sample's entropy). BALD = entropy - mean_entropy.
+    """
+    n_feat, h, w = f.shape
+    t, c = masks.shape[0], weight.shape[0]
+    # T thinned models stacked as rows: [T*C, F]; temperature folded in so no extra pass divides logits
+    wt = ((weight.unsqueeze(0) * masks.unsqueeze(1)) / temperature).reshape(t * c, n_feat)
+    bt = (bias / temperature).repeat(t).unsqueeze(1)  # [T*C, 1]
+    flat = f.reshape(n_feat, h * w)
+    probs = torch.empty(c, h * w)
+    ent = torch.empty(h * w)
+    mean_ent = torch.empty(h * w)
+    for s in range(0, h * w, chunk):
+        e = min(s + chunk, h * w)
+        z = torch.addmm(bt, wt, flat[:, s:e]).view(t, c, e - s)  # logits [T,C,P]
+        z.sub_(z.amax(dim=1, keepdim=True))  # stable softmax; z <= 0 afterwards
+        p = z.exp()
+        norm = p.sum(dim=1, keepdim=True)  # [T,1,P]
+        p.div_(norm)
+        # H(p_t) = log sum exp z - sum_c p_c z_c (no log of small probabilities, so no clamp needed)
+        h_t = norm.log_().squeeze(1).sub_((p * z).sum(dim=1))  # [T,P]
+        mean_ent[s:e] = h_t.mean(dim=0)
+        pm = p.mean(dim=0)  # [C,P]
+        probs[:, s:e] = pm
+        ent[s:e] = -(pm * pm.clamp_min(1e-12).log()).sum(dim=0)
+    return {"probs": probs.view(c, h, w), "entropy": ent.view(h, w), "mean_entropy": mean_ent.view(h, w)}
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run torch ops on one intra-op thread, then restore the previous count.
+
+    The fused head is ~12 small ops per chunk. With 2 OpenMP threads every op is a parallel region,
+    and on a busy machine each region waits for the other thread to be scheduled: measured 1.8-13 s
+    instead of 45 ms for 8 images of 256x256. One thread does the whole head in ~6 ms per image.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _maps_from(probs: torch.Tensor, ent: torch.Tensor, mean_ent: torch.Tensor, emb: torch.Tensor,
+               log_c: float) -> PixelUncertainty:
+    """probs [C,H,W], entropies [H,W] (nats), emb [F] -> PixelUncertainty (numpy, normalised)."""
+    c = probs.shape[0]
+    if c > 1:
+        top2 = torch.topk(probs, k=2, dim=0).values
+        margin = 1.0 - (top2[0] - top2[1])
+        least = 1.0 - top2[0]
+    else:
+        margin, least = torch.zeros_like(ent), torch.zeros_like(ent)
+    return PixelUncertainty(
+        probs=probs.float().numpy(force=True).astype(np.float32, copy=False),
+        entropy=(ent / log_c).clamp_(0.0, 1.0).numpy(force=True),
+        margin=margin.clamp_(0.0, 1.0).numpy(force=True),
+        least_confidence=least.clamp_(0.0, 1.0).numpy(force=True),
+        # rounding can leave MI a hair below 0 where all samples agree
+        bald=((ent - mean_ent) / log_c).clamp_(0.0, 1.0).numpy(force=True),
+        embedding=emb.float().numpy(force=True).astype(np.float32, copy=False),
+    )
 
 
 def _entropy(p: torch.Tensor, dim: int) -> torch.Tensor:
     return -(p * torch.log(p.clamp_min(1e-12))).sum(dim=dim)
 
 
-def _head_samples(model: UNet, f: torch.Tensor, masks: torch.Tensor, temperature: float) -> torch.Tensor:
-    """features [B,F,H,W], masks [T,F] (already divided by 1-p) -> probs [B,T,C,H,W]."""
-    w = model.classifier.weight[:, :, 0, 0]  # [C,F]
-    b = model.classifier.bias  # [C]
-    wt = w.unsqueeze(0) * masks.unsqueeze(1)  # [T,C,F]
-    logits = torch.einsum("tcf,bfhw->btchw", wt, f) + b.view(1, 1, -1, 1, 1)
-    return torch.softmax(logits / temperature, dim=2)
-
-
 def _full_samples(model: UNet, x: torch.Tensor, samples: int, temperature: float) -> torch.Tensor:
-    """T full forward passes with dropout on (batch norm stays in eval mode) -> [B,T,C,H,W]."""
+    """T full forward passes with dropout on (batch norm stays in eval mode) -> [B,T,C,H,W].
+
+    The baseline the head-only path is checked and benchmarked against; ~T times a plain pass.
+    """
     model.dropout.train()
     try:
         return torch.stack([torch.softmax(model(x) / temperature, dim=1) for _ in range(samples)], dim=1)
@@ -57,46 +148,49 @@ def _full_samples(model: UNet, x: torch.Tensor, samples: int, temperature: float
 
 
 def predict_with_uncertainty(model: UNet, images: Sequence[np.ndarray], *, samples: int = 8,
-                             temperature: float = 1.0, device: str = "cpu", batch_size: int = 8,
+                             temperature: float = 1.0, device: str | torch.device = "cpu", batch_size: int = 8,
                              head_only: bool = True, seed: int = 0) -> list[PixelUncertainty]:
-    """MC-dropout uncertainty for uint8 images [H,W,3] (sizes may differ). Deterministic under seed."""
+    """MC-dropout maps for uint8 images [H,W,3] (sizes may differ), in input order.
+
+    head_only=True: trunk once per batch, T dropout masks on the head (fused, see module doc).
+    head_only=False: T full forward passes with element-wise dropout (the slow reference).
+    Deterministic under `seed`; the caller's global torch RNG is left untouched. The model is left in
+    eval mode.
+    """
     if temperature <= 0 or samples < 1:
         raise ValueError("temperature must be > 0 and samples >= 1")
     model.eval()
-    p = float(model.dropout.p)
-    gen = torch.Generator().manual_seed(seed)
     n_classes = model.config.num_classes
     log_c = math.log(n_classes) if n_classes > 1 else 1.0
+    gen = torch.Generator().manual_seed(seed)
+    masks = dropout_masks(samples, model.num_features, float(model.dropout.p), gen)
     order = sorted(range(len(images)), key=lambda i: images[i].shape)  # equal sizes batch together
     results: dict[int, PixelUncertainty] = {}
     with torch.inference_mode():
+        weight = model.classifier.weight[:, :, 0, 0].float().cpu()
+        bias = model.classifier.bias.float().cpu()
         start = 0
         while start < len(order):
             shape = images[order[start]].shape
             group = [i for i in order[start:start + batch_size] if images[i].shape == shape]
-            start += len(group)
             x = images_to_batch([images[i] for i in group]).to(device)
-            f = model.features(x)
             if head_only:
-                keep = (torch.rand(samples, f.shape[1], generator=gen) >= p).float() / max(1.0 - p, 1e-6)
-                probs_t = _head_samples(model, f, keep.to(device), temperature)
+                # the fused head runs on the CPU copy: on CPU .cpu() is free, and on an accelerator the
+                # maps go to numpy anyway
+                f = model.features(x).float().cpu()
+                with single_thread():
+                    emb = f.mean(dim=(2, 3))
+                    for j, i in enumerate(group):
+                        m = head_sample_maps(weight, bias, f[j], masks, temperature)
+                        results[i] = _maps_from(m["probs"], m["entropy"], m["mean_entropy"], emb[j], log_c)
             else:
                 with torch.random.fork_rng(devices=[]):  # seeded without touching the caller's RNG
                     torch.manual_seed(seed + start)
-                    probs_t = _full_samples(model, x, samples, temperature)
-            mean = probs_t.mean(dim=1)  # [B,C,H,W]
-            ent_mean = _entropy(mean, dim=1)
-            bald_map = (ent_mean - _entropy(probs_t, dim=2).mean(dim=1)).clamp_min(0.0)
-            top2 = torch.topk(mean, k=min(2, n_classes), dim=1).values
-            margin_map = 1.0 - (top2[:, 0] - top2[:, 1]) if n_classes > 1 else torch.zeros_like(ent_mean)
-            emb = f.mean(dim=(2, 3))
-            for j, i in enumerate(group):
-                results[i] = PixelUncertainty(
-                    probs=mean[j].cpu().numpy().astype(np.float32),
-                    entropy=(ent_mean[j] / log_c).clamp(0, 1).cpu().numpy().astype(np.float32),
-                    margin=margin_map[j].cpu().numpy().astype(np.float32),
-                    least_confidence=(1.0 - mean[j].max(dim=0).values).cpu().numpy().astype(np.float32),
-                    bald=(bald_map[j] / log_c).clamp(0, 1).cpu().numpy().astype(np.float32),
-                    embedding=emb[j].cpu().numpy().astype(np.float32),
-                )
+                    probs_t = _full_samples(model, x, samples, temperature).float().cpu()
+                emb = model.features(x).float().cpu().mean(dim=(2, 3))
+                mean = probs_t.mean(dim=1)
+                ent, mean_ent = _entropy(mean, dim=1), _entropy(probs_t, dim=2).mean(dim=1)
+                for j, i in enumerate(group):
+                    results[i] = _maps_from(mean[j], ent[j], mean_ent[j], emb[j], log_c)
+            start += len(group)
     return [results[i] for i in range(len(images))]
