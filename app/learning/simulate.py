@@ -38,7 +38,7 @@ from app.learning.simulate_acquire import STRATEGIES, AcquireConfig, acquire
 from app.learning.simulate_config import SimConfig, SimulationInputError, check_config, check_out, schedule
 from app.learning.simulate_data import SimData, load_data
 from app.learning.simulate_results import assemble, summarize_round
-from app.learning.simulate_tasks import LabelState, all_candidates, evaluate, train_round
+from app.learning.simulate_tasks import LabelState, all_candidates, evaluate, planned_steps, train_round
 
 __all__ = ["SimConfig", "SimulationInputError", "run_simulation", "check_config"]
 
@@ -65,9 +65,10 @@ class _Run:
 
     def train_eval(self, images: list[np.ndarray], masks: list[np.ndarray], seed: int) -> tuple[Any, dict[str, Any]]:
         cfg, d = self.cfg, self.data
-        model, hist = train_round(images, masks, d.num_classes, steps=None if cfg.epochs else cfg.steps,
-                                  epochs=cfg.epochs, batch_size=cfg.train_batch, lr=cfg.lr, crop=cfg.crop,
-                                  seed=seed, device=cfg.device)
+        steps = planned_steps(masks, steps=cfg.steps, epochs=cfg.epochs, min_steps=cfg.min_steps,
+                              batch_size=cfg.train_batch, crop=cfg.crop)
+        model, hist = train_round(images, masks, d.num_classes, steps=steps, batch_size=cfg.train_batch, lr=cfg.lr,
+                                  crop=cfg.crop, seed=seed, device=cfg.device)
         self.timing["train_seconds"] += hist["seconds"]
         self.timing["train_steps"] += hist["steps"]
         self.timing["train_runs"] += 1
@@ -194,7 +195,8 @@ def run_simulation(cfg: SimConfig, out: str | Path, *, force: bool = False, cach
     run = _Run(cfg, data, on_step or (lambda _msg, _total, _result: None))
     tasks, batch, counts = _plan(cfg, data)
     key_src = {k: v for k, v in cfg.to_dict().items()
-               if k in ("size", "steps", "epochs", "train_batch", "lr", "crop", "device", "data_seed")}
+               if k in ("size", "pool", "steps", "epochs", "min_steps", "train_batch", "lr", "crop", "device",
+                        "data_seed")}
     key = hashlib.sha256(json.dumps([key_src, _data_digest(data)], sort_keys=True).encode()).hexdigest()[:16]
     cache = Path(cache_dir) if cache_dir else None
     cached = _cached_reference(([cache / f"reference-{key}.json"] if cache else []) + [out / "reference.json"], key)

@@ -31,8 +31,9 @@ class SimConfig:
     pool: int | None = None  # default 200 well-log charts / the rest of a folder
     test: int | None = None  # default 60 / 25% of a folder
     val: int | None = None  # calibration split; default 20 / 10% of a folder
-    steps: int | None = 120  # optimisation steps per training run (ignored when epochs is set)
-    epochs: int | None = None  # passes over the labeled samples instead of fixed steps
+    steps: int | None = None  # a fixed number of optimisation steps per training run (overrides epochs)
+    epochs: float | None = 16.0  # else: passes over the labeled pixels per run ...
+    min_steps: int = 100  # ... but never fewer steps than this
     train_batch: int = 8
     lr: float = 2e-3
     crop: int | None = 64  # random training crop side (None = whole samples)
@@ -66,7 +67,8 @@ def check_config(cfg: SimConfig, known: Sequence[str]) -> None:
         (cfg.batch is None or cfg.batch >= 1, "--batch must be at least 1"),
         (cfg.growth >= 1.0, "--growth must be at least 1"),
         (cfg.steps is None or cfg.steps >= 1, "--steps must be at least 1"),
-        (cfg.epochs is None or cfg.epochs >= 1, "--epochs must be at least 1"),
+        (cfg.epochs is None or cfg.epochs > 0, "--epochs must be > 0"),
+        (cfg.min_steps >= 1, "--min-steps must be at least 1"),
         (cfg.steps is not None or cfg.epochs is not None, "give --steps or --epochs"),
         (cfg.crop is None or cfg.crop >= 16, "--crop must be at least 16"),
         (0 <= cfg.steered_share <= 1, "--steered-share must be in [0, 1]"),

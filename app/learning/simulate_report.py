@@ -73,7 +73,8 @@ def plot_curves(results: dict[str, Any], path: str | Path) -> None:
     for k in range(len(panels), rows * cols):
         axes[k // cols][k % cols].axis("off")
     cfg = results["config"]
-    recipe = f"{cfg['epochs']} epochs" if cfg["epochs"] else f"{cfg['steps']} steps"
+    recipe = (f"{cfg['steps']} steps" if cfg["steps"] else
+              f"{cfg['epochs']:g} passes over the labels (>= {cfg['min_steps']} steps)")
     unit = f"region units ({cfg['tile']} px tiles)" if cfg["unit"] == "region" else "image units"
     fig.suptitle(f"Label efficiency on {cfg['data']}, {unit}: {cfg['seeds']} seeds (line = mean, band = min-max "
                  f"over seeds), each round trained from scratch for {recipe}; dotted = where the mean curve "
@@ -136,6 +137,11 @@ def estimate_seconds(results: dict[str, Any], **changes: Any) -> float:
     return runs * (steps * per_step + test * per_eval) + seeds * rounds * scorers * per_call * per_score
 
 
+def tm_steps(results: dict[str, Any]) -> float:
+    tm = results["timing"]
+    return tm["train_steps"] / max(tm["train_runs"], 1)
+
+
 def estimate_table(results: dict[str, Any]) -> list[tuple[str, float]]:
     cfg, n = results["config"], results["data"]["pool_images"]
     rounds = len(results["schedule"]["labeled_tasks_per_round"]) - 1
@@ -144,5 +150,5 @@ def estimate_table(results: dict[str, Any]) -> list[tuple[str, float]]:
         (f"--seeds {max(5, cfg['seeds'])}", estimate_seconds(results, seeds=max(5, cfg["seeds"]))),
         (f"--pool {2 * n} (one more round)", estimate_seconds(results, pool=2 * n, rounds=rounds + 1)),
         ("--strategies random,entropy,bald,hybrid", estimate_seconds(results, strategies=4)),
-        (f"--steps {2 * (cfg['steps'] or 150)}", estimate_seconds(results, steps=2 * (cfg["steps"] or 150))),
+        ("twice the training steps", estimate_seconds(results, steps=2 * tm_steps(results))),
     ]

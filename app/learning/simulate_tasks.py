@@ -23,7 +23,7 @@ from app.learning.model import UNet
 from app.learning.train import TrainConfig, train_segmenter
 from app.learning.uncertainty import tile_grid
 
-__all__ = ["LabelState", "all_candidates", "train_round", "evaluate"]
+__all__ = ["LabelState", "all_candidates", "planned_steps", "train_round", "evaluate"]
 
 Region = tuple[int, int, int, int]
 
@@ -102,27 +102,37 @@ class LabelState:
         return xs, ys
 
 
-def train_round(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], num_classes: int, *,
-                steps: int | None, epochs: int | None, batch_size: int, lr: float, crop: int | None,
-                seed: int, device: str) -> tuple[UNet, dict[str, Any]]:
-    """Train from scratch on a cosine schedule.
+def planned_steps(masks: Sequence[np.ndarray], *, steps: int | None, epochs: float | None, min_steps: int,
+                  batch_size: int, crop: int | None) -> int:
+    """Optimisation steps of one training run.
 
-    steps: a fixed number of optimisation steps whatever the labeled set (equal compute for
-    every strategy and round); the sample list is whole shuffled passes over the labeled
-    samples, cut at steps * batch_size, and never shorter than one pass. epochs: instead, that
-    many passes (compute grows with the labeled set).
+    steps: that fixed number whatever the labeled set (equal compute per round). epochs:
+    `epochs` passes over the labeled PIXELS, i.e. ceil(epochs * labeled px / (batch * crop px)),
+    never fewer than min_steps -- compute grows with the labels, so a large labeled set is not
+    starved (the trap a fixed small step count falls into) and a small one is not under-fitted.
+    """
+    if steps is not None:
+        return steps
+    labeled = sum(int((m != IGNORE_INDEX).sum()) for m in masks)
+    per_sample = crop * crop if crop else max(1.0, float(np.mean([m.size for m in masks])))
+    return max(min_steps, math.ceil((epochs or 1.0) * labeled / (batch_size * per_sample)))
+
+
+def train_round(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], num_classes: int, *,
+                steps: int, batch_size: int, lr: float, crop: int | None, seed: int,
+                device: str) -> tuple[UNet, dict[str, Any]]:
+    """Train from scratch for `steps` optimisation steps on one cosine schedule.
+
+    The sample list is whole shuffled passes over the samples, cut at steps * batch_size (so
+    the step count is exact and class weights see every sample about equally often); never
+    shorter than one pass.
     """
     n = len(images)
-    if steps is not None:
-        rng = np.random.default_rng([seed, 7])
-        want = max(steps * batch_size, n)
-        order = np.concatenate([rng.permutation(n) for _ in range(math.ceil(want / n))])[:want]
-        images = [images[int(i)] for i in order]
-        masks = [masks[int(i)] for i in order]
-        epochs = 1
-    cfg = TrainConfig(epochs=epochs or 1, batch_size=batch_size, lr=lr, cosine=True, crop_size=crop,
-                      seed=seed, device=device)
-    return train_segmenter(images, masks, num_classes, config=cfg)
+    rng = np.random.default_rng([seed, 7])
+    want = max(steps * batch_size, n)
+    order = np.concatenate([rng.permutation(n) for _ in range(math.ceil(want / n))])[:want]
+    cfg = TrainConfig(epochs=1, batch_size=batch_size, lr=lr, cosine=True, crop_size=crop, seed=seed, device=device)
+    return train_segmenter([images[int(i)] for i in order], [masks[int(i)] for i in order], num_classes, config=cfg)
 
 
 def _logits(model: UNet, images: Sequence[np.ndarray], device: str) -> list[np.ndarray]:

@@ -13,7 +13,7 @@ import torch
 from app.learning.simulate import SimConfig, run_simulation
 from app.learning.simulate_config import schedule
 from app.learning.simulate_results import labels_to_target, verdict
-from app.learning.simulate_tasks import LabelState, all_candidates
+from app.learning.simulate_tasks import LabelState, all_candidates, planned_steps
 
 TINY = SimConfig(strategies=("random", "entropy"), size=32, pool=10, test=4, val=2, rounds=2, seeds=2, steps=4,
                  train_batch=4, batch=2, crop=None, score_subset=6, mc_samples=2)
@@ -172,3 +172,14 @@ def test_region_labels_reveal_only_their_pixels() -> None:
     assert (ys[1][8:, 8:] == 2).all() and (ys[1][:8] == 255).all()
     with pytest.raises(ValueError):
         state.label([0])
+
+
+def test_planned_steps_follow_the_labeled_pixels() -> None:
+    full = [np.zeros((128, 128), np.uint8)] * 40
+    kw = {"min_steps": 100, "batch_size": 8, "crop": 64}
+    assert planned_steps(full, steps=None, epochs=16, **kw) == 16 * 40 * 128 * 128 // (8 * 64 * 64)  # 320
+    assert planned_steps(full[:4], steps=None, epochs=16, **kw) == 100  # the floor
+    assert planned_steps(full, steps=50, epochs=16, **kw) == 50  # fixed steps win
+    half = np.full((128, 128), 255, np.uint8)
+    half[:64] = 1
+    assert planned_steps([half] * 40, steps=None, epochs=16, **kw) == 160  # only labeled pixels count
