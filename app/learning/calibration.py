@@ -1,7 +1,12 @@
-"""Temperature scaling (Guo et al. 2017) and calibration error, on labeled pixels only."""
+"""Temperature scaling (Guo et al. 2017) and calibration error, on labeled pixels only.
+
+Inputs are logits or probabilities [N,C,H,W], a list of [C,H,W] (sizes may differ) or pixels [P,C],
+as numpy arrays or torch tensors; labels [N,H,W] (or a list of [H,W]) or [P], IGNORE_INDEX = unlabeled.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,23 +15,35 @@ import torch
 
 from app.learning.constants import IGNORE_INDEX
 from app.learning.inference import images_to_batch
+from app.learning.mc_dropout import single_thread
 from app.learning.model import UNet
 
 __all__ = ["fit_temperature", "expected_calibration_error", "reliability_bins", "calibration_report",
            "logits_for", "flatten_pixels"]
 
-MAX_FIT_PIXELS = 2_000_000
+MAX_FIT_PIXELS = 2_000_000  # LBFGS on one scalar converges on far fewer; this bounds time and memory
+
+Array = np.ndarray | torch.Tensor
 
 
-def flatten_pixels(logits_or_probs: np.ndarray | Sequence[np.ndarray],
-                   labels: np.ndarray | Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """[N,C,H,W] (or a list of [C,H,W]) and [N,H,W] -> labeled pixels only: ([P,C] float, [P] int)."""
-    if isinstance(logits_or_probs, np.ndarray) and logits_or_probs.ndim == 2:
-        x, y = logits_or_probs, np.asarray(labels).reshape(-1)
+def _np(a: Any) -> np.ndarray:
+    return a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)
+
+
+def flatten_pixels(logits_or_probs: Array | Sequence[Array],
+                   labels: Array | Sequence[Array]) -> tuple[np.ndarray, np.ndarray]:
+    """[N,C,H,W] / list of [C,H,W] / [P,C] and matching labels -> labeled pixels: ([P,C] float32, [P] int64)."""
+    if isinstance(logits_or_probs, np.ndarray | torch.Tensor) and logits_or_probs.ndim == 2:
+        x, y = _np(logits_or_probs), _np(labels).reshape(-1)
     else:
-        arrays = [np.asarray(a) for a in logits_or_probs]
-        x = np.concatenate([a.reshape(a.shape[0], -1).T for a in arrays])
-        y = np.concatenate([np.asarray(m).reshape(-1) for m in labels])
+        arrays = [_np(a) for a in logits_or_probs]
+        label_arrays = [_np(m) for m in labels]
+        if len(arrays) != len(label_arrays):
+            raise ValueError(f"{len(arrays)} score maps but {len(label_arrays)} label maps")
+        x = np.concatenate([a.reshape(a.shape[0], -1).T for a in arrays]) if arrays else np.zeros((0, 1))
+        y = np.concatenate([m.reshape(-1) for m in label_arrays]) if label_arrays else np.zeros(0, np.int64)
+    if len(x) != len(y):
+        raise ValueError(f"{len(x)} pixels of scores but {len(y)} labels")
     keep = y != IGNORE_INDEX
     return x[keep].astype(np.float32, copy=False), y[keep].astype(np.int64)
 
@@ -34,13 +51,15 @@ def flatten_pixels(logits_or_probs: np.ndarray | Sequence[np.ndarray],
 def _subsample(x: np.ndarray, y: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
     if len(y) <= limit:
         return x, y
-    idx = np.random.default_rng(0).choice(len(y), size=limit, replace=False)  # deterministic
+    idx = np.sort(np.random.default_rng(0).choice(len(y), size=limit, replace=False))  # deterministic
     return x[idx], y[idx]
 
 
-def fit_temperature(logits: np.ndarray | Sequence[np.ndarray], labels: np.ndarray | Sequence[np.ndarray], *,
+def fit_temperature(logits: Array | Sequence[Array], labels: Array | Sequence[Array], *,
                     max_iter: int = 100) -> float:
-    """T > 0 minimising the NLL of softmax(logits / T) on labeled pixels (LBFGS on log T)."""
+    """T > 0 minimising the NLL of softmax(logits / T) on labeled pixels (LBFGS on log T, so T stays
+    positive without constraints). At most MAX_FIT_PIXELS pixels, drawn with a fixed seed. No labeled
+    pixel -> 1.0; the result is clipped to [0.05, 20]."""
     x, y = _subsample(*flatten_pixels(logits, labels), MAX_FIT_PIXELS)
     if len(y) == 0:
         return 1.0
@@ -54,7 +73,8 @@ def fit_temperature(logits: np.ndarray | Sequence[np.ndarray], labels: np.ndarra
         loss.backward()
         return loss
 
-    opt.step(closure)
+    with single_thread():  # ~70 small evaluations: on a busy machine two threads were 40x slower
+        opt.step(closure)
     return float(np.clip(log_t.exp().item(), 0.05, 20.0))
 
 
@@ -78,16 +98,21 @@ def _ece_from_bins(bins: list[dict[str, float]]) -> float:
     return float(sum(b["count"] * abs(b["accuracy"] - b["confidence"]) for b in bins) / total)
 
 
-def expected_calibration_error(probs: np.ndarray | Sequence[np.ndarray], labels: np.ndarray | Sequence[np.ndarray],
+def expected_calibration_error(probs: Array | Sequence[Array], labels: Array | Sequence[Array],
                                *, n_bins: int = 15) -> float:
     """Top-label ECE over labeled pixels: sum_b |acc_b - conf_b| * n_b / n (equal-width bins)."""
     p, y = flatten_pixels(probs, labels)
     return _ece_from_bins(_bins(p.max(axis=1), (p.argmax(axis=1) == y).astype(np.float64), n_bins))
 
 
-def reliability_bins(probs: np.ndarray | Sequence[np.ndarray], labels: np.ndarray | Sequence[np.ndarray], *,
+def reliability_bins(probs: Array | Sequence[Array], labels: Array | Sequence[Array], *,
                      n_bins: int = 15, per_class: bool = True) -> dict[str, Any]:
-    """Reliability diagram data: overall (top label) and per class (one-vs-rest on p_c)."""
+    """Reliability diagram data, JSON-serialisable: {"overall": bins, "per_class": {"0": bins, ...}}.
+
+    bins: n_bins equal-width dicts {"lo", "hi", "count", "confidence", "accuracy"} (empty bins: 0.0).
+    overall bins the top-label confidence against correctness; per class is one-vs-rest, binning p_c
+    against label == c.
+    """
     p, y = flatten_pixels(probs, labels)
     out: dict[str, Any] = {"overall": _bins(p.max(axis=1), (p.argmax(axis=1) == y).astype(np.float64), n_bins)}
     if per_class:
@@ -102,9 +127,10 @@ def _softmax(x: np.ndarray, temperature: float) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def calibration_report(logits: np.ndarray | Sequence[np.ndarray], labels: np.ndarray | Sequence[np.ndarray], *,
+def calibration_report(logits: Array | Sequence[Array], labels: Array | Sequence[Array], *,
                        n_bins: int = 15) -> dict[str, Any]:
-    """Fit T and describe calibration before and after; every value JSON-serialisable."""
+    """{"temperature", "pixels", "ece_before", "ece_after", "bins_before", "bins_after"}: T fitted on
+    these pixels and calibration before and after it; every value JSON-serialisable."""
     x, y = flatten_pixels(logits, labels)
     t = fit_temperature(x, y)
     before, after = _softmax(x, 1.0), _softmax(x, t)
@@ -115,11 +141,22 @@ def calibration_report(logits: np.ndarray | Sequence[np.ndarray], labels: np.nda
             "bins_before": bins_before, "bins_after": bins_after}
 
 
-def logits_for(model: UNet, images: Sequence[np.ndarray], *, device: str = "cpu") -> list[np.ndarray]:
-    """Raw logits [C,H,W] float32 per image (eval mode, no dropout)."""
+def logits_for(model: UNet, images: Sequence[np.ndarray], *, device: str | torch.device = "cpu",
+               batch_size: int = 8) -> list[np.ndarray]:
+    """Raw logits float32 [C,H,W] per uint8 image [H,W,3], in input order (eval mode, no dropout).
+
+    Images of equal size are batched together (no padding), batch_size at a time.
+    """
     model.eval()
-    out: list[np.ndarray] = []
+    groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    for i, im in enumerate(images):
+        groups[im.shape].append(i)
+    out: list[np.ndarray | None] = [None] * len(images)
     with torch.inference_mode():
-        for im in images:  # one at a time: sizes may differ, and memory stays flat
-            out.append(model(images_to_batch([im]).to(device))[0].float().cpu().numpy())
-    return out
+        for idx in groups.values():
+            for start in range(0, len(idx), batch_size):
+                part = idx[start:start + batch_size]
+                logits = model(images_to_batch([images[i] for i in part]).to(device)).float().cpu().numpy()
+                for i, lg in zip(part, logits, strict=True):
+                    out[i] = lg.copy()  # own memory: one image's logits must not pin the whole batch
+    return [lg for lg in out if lg is not None]

@@ -27,11 +27,13 @@ import torch
 from app.learning.inference import images_to_batch
 from app.learning.model import UNet
 
-__all__ = ["PixelUncertainty", "predict_with_uncertainty", "dropout_masks", "head_sample_maps", "single_thread"]
+__all__ = ["PixelUncertainty", "predict_with_uncertainty", "dropout_masks", "head_sample_maps", "single_thread",
+           "region_embedding", "GRID_CELL"]
 
 # Pixels per fused chunk: T*C*CHUNK float32 (8*3*4096*4 = 384 KiB) stays in L2; bigger chunks spill
 # to memory, smaller ones pay Python/dispatch overhead per op (measured: 4096 best of 1k-64k).
 CHUNK = 4096
+GRID_CELL = 8  # pixels per side of one feature-grid cell (tiles are multiples of it in practice)
 
 
 @dataclass
@@ -45,6 +47,10 @@ class PixelUncertainty:
     bald              [H,W] mutual information H(mean_t p_t) - mean_t H(p_t), / log C. MI is at most
                       H(mean) <= log C, so this is in [0, 1] too and comparable with `entropy`.
     embedding         [F] global-average-pooled trunk features (diversity and core-set)
+    feature_grid      [F, ceil(H/cell), ceil(W/cell)] trunk features average-pooled over cell x cell
+                      squares, so a region's embedding can be pooled from it (region_embedding); None
+                      when not kept. 64 KiB for 256x256 at cell 8, where the full map would be 4 MiB.
+    grid_cell         side of one grid cell in pixels
     """
 
     probs: np.ndarray
@@ -53,6 +59,8 @@ class PixelUncertainty:
     least_confidence: np.ndarray
     bald: np.ndarray
     embedding: np.ndarray
+    feature_grid: np.ndarray | None = None
+    grid_cell: int = GRID_CELL
 
 
 def dropout_masks(samples: int, features: int, p: float, generator: torch.Generator) -> torch.Tensor:
@@ -110,8 +118,30 @@ def single_thread() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def region_embedding(u: PixelUncertainty, region: tuple[int, int, int, int]) -> np.ndarray:
+    """[F] mean trunk features over region (x, y, w, h): the grid cells the region touches.
+
+    Falls back to the image embedding without a feature grid. Cells are averaged unweighted, so a
+    region not aligned to the grid is approximated by the cells around it.
+    """
+    x, y, w, h = region
+    height, width = u.probs.shape[-2:]
+    if u.feature_grid is None or (x <= 0 and y <= 0 and x + w >= width and y + h >= height):
+        return u.embedding
+    c = u.grid_cell
+    gy, gx = u.feature_grid.shape[1:]
+    x0, y0 = min(max(x // c, 0), gx - 1), min(max(y // c, 0), gy - 1)
+    x1, y1 = max(min(-(-(x + w) // c), gx), x0 + 1), max(min(-(-(y + h) // c), gy), y0 + 1)
+    return u.feature_grid[:, y0:y1, x0:x1].mean(axis=(1, 2)).astype(np.float32)
+
+
+def _feature_grid(f: torch.Tensor, cell: int) -> torch.Tensor:
+    """[B,F,H,W] -> [B,F,ceil(H/cell),ceil(W/cell)]; partial edge cells average only real pixels."""
+    return torch.nn.functional.avg_pool2d(f, cell, stride=cell, ceil_mode=True, count_include_pad=False)
+
+
 def _maps_from(probs: torch.Tensor, ent: torch.Tensor, mean_ent: torch.Tensor, emb: torch.Tensor,
-               log_c: float) -> PixelUncertainty:
+               log_c: float, grid: torch.Tensor | None = None) -> PixelUncertainty:
     """probs [C,H,W], entropies [H,W] (nats), emb [F] -> PixelUncertainty (numpy, normalised)."""
     c = probs.shape[0]
     if c > 1:
@@ -128,6 +158,7 @@ def _maps_from(probs: torch.Tensor, ent: torch.Tensor, mean_ent: torch.Tensor, e
         # rounding can leave MI a hair below 0 where all samples agree
         bald=((ent - mean_ent) / log_c).clamp_(0.0, 1.0).numpy(force=True),
         embedding=emb.float().numpy(force=True).astype(np.float32, copy=False),
+        feature_grid=None if grid is None else grid.float().numpy(force=True).astype(np.float32, copy=False),
     )
 
 
@@ -179,18 +210,20 @@ def predict_with_uncertainty(model: UNet, images: Sequence[np.ndarray], *, sampl
                 # maps go to numpy anyway
                 f = model.features(x).float().cpu()
                 with single_thread():
-                    emb = f.mean(dim=(2, 3))
+                    emb, grid = f.mean(dim=(2, 3)), _feature_grid(f, GRID_CELL)
                     for j, i in enumerate(group):
                         m = head_sample_maps(weight, bias, f[j], masks, temperature)
-                        results[i] = _maps_from(m["probs"], m["entropy"], m["mean_entropy"], emb[j], log_c)
+                        results[i] = _maps_from(m["probs"], m["entropy"], m["mean_entropy"], emb[j], log_c,
+                                                grid[j])
             else:
                 with torch.random.fork_rng(devices=[]):  # seeded without touching the caller's RNG
                     torch.manual_seed(seed + start)
                     probs_t = _full_samples(model, x, samples, temperature).float().cpu()
-                emb = model.features(x).float().cpu().mean(dim=(2, 3))
+                f = model.features(x).float().cpu()
+                emb, grid = f.mean(dim=(2, 3)), _feature_grid(f, GRID_CELL)
                 mean = probs_t.mean(dim=1)
                 ent, mean_ent = _entropy(mean, dim=1), _entropy(probs_t, dim=2).mean(dim=1)
                 for j, i in enumerate(group):
-                    results[i] = _maps_from(mean[j], ent[j], mean_ent[j], emb[j], log_c)
+                    results[i] = _maps_from(mean[j], ent[j], mean_ent[j], emb[j], log_c, grid[j])
             start += len(group)
     return [results[i] for i in range(len(images))]
