@@ -126,18 +126,29 @@ def class_weight_map(probs: np.ndarray, class_weights: np.ndarray) -> np.ndarray
 def aggregate(maps: dict[str, np.ndarray], regions: list[tuple[int, int, int, int]], *,
               class_weight_map: np.ndarray | None = None) -> list[dict[str, float]]:
     """Per region (x, y, w, h): the mean of every map [H,W], and `<name>_weighted`, its mean weighted by
-    class_weight_map (sum(m * w) / sum(w)); without a weight map the weighted mean is the plain mean."""
+    class_weight_map [H,W] (sum(m * w) / sum(w)); without a weight map the weighted mean is the plain mean.
+
+    Regions are clipped to the map; one with no pixels inside raises ValueError. Maps are converted
+    (and multiplied by the weights) once, not once per region: images carry dozens of tiles.
+    """
+    if not maps:
+        return [{} for _ in regions]
+    arrays = {name: np.asarray(v, np.float64) for name, v in maps.items()}
+    shape = next(iter(arrays.values())).shape
+    weights = None if class_weight_map is None else np.asarray(class_weight_map, np.float64)
+    products = None if weights is None else {name: a * weights for name, a in arrays.items()}
     out = []
     for x, y, w, h in regions:
-        window = np.s_[y:y + h, x:x + w]
-        weights = None if class_weight_map is None else np.asarray(class_weight_map, np.float64)[window]
+        x0, y0 = max(int(x), 0), max(int(y), 0)
+        x1, y1 = min(int(x) + int(w), shape[1]), min(int(y) + int(h), shape[0])
+        if x1 <= x0 or y1 <= y0:
+            raise ValueError(f"region {(x, y, w, h)} is empty inside a {shape} map")
+        window = np.s_[y0:y1, x0:x1]
+        w_sum = max(float(weights[window].sum()), 1e-12) if weights is not None else 0.0
         row: dict[str, float] = {}
-        for name, values in maps.items():
-            v = np.asarray(values, np.float64)[window]
-            if v.size == 0:
-                raise ValueError(f"region {(x, y, w, h)} is empty")
-            row[name] = float(v.mean())
-            row[f"{name}_weighted"] = float((v * weights).sum() / max(weights.sum(), 1e-12)) if weights is not None \
+        for name, a in arrays.items():
+            row[name] = float(a[window].mean())
+            row[f"{name}_weighted"] = float(products[name][window].sum()) / w_sum if products is not None \
                 else row[name]
         out.append(row)
     return out

@@ -94,5 +94,7 @@ def test_aggregate_plain_and_weighted_means_by_hand() -> None:
     assert whole == pytest.approx({"e": 4.0, "e_weighted": (1 + 21) / 4})
     # without a weight map the weighted mean is the plain mean
     assert aggregate({"e": m}, [(0, 0, 2, 1)]) == [{"e": 2.0, "e_weighted": 2.0}]
+    # regions are clipped to the map; one entirely outside is an error
+    assert aggregate({"e": m}, [(1, 1, 5, 5)], class_weight_map=w) == [{"e": 7.0, "e_weighted": 7.0}]
     with pytest.raises(ValueError):
         aggregate({"e": m}, [(5, 5, 1, 1)])
