@@ -199,7 +199,8 @@ def predict_with_uncertainty(model: UNet, images: Sequence[np.ndarray], *, sampl
     results: dict[int, PixelUncertainty] = {}
     with torch.inference_mode():
         weight = model.classifier.weight[:, :, 0, 0].float().cpu()
-        bias = model.classifier.bias.float().cpu()
+        b = model.classifier.bias
+        bias = torch.zeros(n_classes) if b is None else b.float().cpu()
         start = 0
         while start < len(order):
             shape = images[order[start]].shape

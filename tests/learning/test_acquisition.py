@@ -78,7 +78,7 @@ def test_class_weights_favour_doubt_on_pixels_predicted_rare() -> None:
 
 
 def test_coreset_is_k_center_from_the_labeled_set() -> None:
-    points = [[0, 0], [1, 0], [10, 0], [10, 1], [5, 5], [0, 10]]
+    points = [[0.0, 0.0], [1.0, 0.0], [10.0, 0.0], [10.0, 1.0], [5.0, 5.0], [0.0, 10.0]]
     u = fake_uncertainty([0.5] * 6, points)
     picks = acq.select_batch("coreset", CANDS, u, 3, rng=np.random.default_rng(0),
                              labeled_embeddings=np.array([[0.0, 0.0]]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 import torch
@@ -20,6 +22,14 @@ from app.learning.model import UNet
 from app.learning.uncertainty import bald, least_confidence, margin, normalized_entropy
 
 IMAGES = [np.random.default_rng(i).integers(0, 255, (16, 16, 3), dtype=np.uint8) for i in range(3)]
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """Tiny tensors: on a busy 2-core machine each two-thread op can wait a scheduler slice for the
+    other thread, which made 300 full MC passes of a 16x16 image take a minute instead of 0.1 s."""
+    with single_thread():
+        yield
 
 
 def tiny_model(dropout: float, seed: int = 0) -> UNet:
@@ -66,6 +76,7 @@ def test_fused_head_equals_the_naive_computation() -> None:
         samples = torch.stack([model.classifier(f.unsqueeze(0) * m.view(1, -1, 1, 1))[0] for m in masks])
         probs_t = torch.softmax(samples / 2.0, dim=1).numpy()  # [T, C, H, W]
         w, b = model.classifier.weight[:, :, 0, 0], model.classifier.bias
+        assert b is not None
         fused = head_sample_maps(w, b, f, masks, temperature=2.0, chunk=37)  # chunks not dividing H*W
     assert np.allclose(fused["probs"].numpy(), probs_t.mean(axis=0), atol=1e-5)
     mi = fused["entropy"].numpy() - fused["mean_entropy"].numpy()
@@ -130,7 +141,7 @@ def test_region_embedding_pools_the_grid() -> None:
 
 
 def test_single_thread_restores_the_thread_count() -> None:
-    before = torch.get_num_threads()
+    torch.set_num_threads(2)
     with single_thread():
         assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
+    assert torch.get_num_threads() == 2
