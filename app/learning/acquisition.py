@@ -22,20 +22,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.learning.mc_dropout import PixelUncertainty, region_embedding
+from app.learning.selection import GREEDY_POOL, greedy_diverse, merge_steered, normalise, top_k
 from app.learning.uncertainty import aggregate, class_weight_map
 
 __all__ = ["STRATEGIES", "Candidate", "Pick", "score_candidates", "candidate_embeddings", "select_from_scores",
-           "select_batch", "rank_all", "DEFAULT_HYBRID_WEIGHTS", "DEFAULT_MAX_PER_IMAGE"]
+           "select_batch", "rank_all", "make_strategy", "UncertaintyStrategy", "CoresetStrategy", "HybridStrategy",
+           "DEFAULT_HYBRID_WEIGHTS", "DEFAULT_MAX_PER_IMAGE"]
 
 STRATEGIES = ("random", "entropy", "margin", "bald", "coreset", "hybrid")
 UNCERTAINTY_KEY = {"entropy": "entropy_weighted", "margin": "margin_weighted", "bald": "bald_weighted"}
 DEFAULT_HYBRID_WEIGHTS = {"uncertainty": 1.0, "diversity": 0.5, "class_boost": 0.5}
 DEFAULT_MAX_PER_IMAGE = 2  # core-set and hybrid: regions of one image per batch (0 = no cap)
-# Greedy diversity costs O(pool x F) per pick. Hybrid runs it over the best GREEDY_POOL candidates by
-# uncertainty (a candidate further down cannot catch up by diversity alone in practice); every greedy
-# strategy stops after GREEDY_PICKS picks and orders the rest of a long ranking by its last totals.
-GREEDY_POOL = 2048
-GREEDY_PICKS = 512
 
 
 @dataclass(frozen=True)
@@ -99,81 +96,66 @@ def candidate_embeddings(candidates: Sequence[Candidate], uncertainty: Sequence[
     return np.stack([region_embedding(uncertainty[c.image_index], c.region) for c in candidates]).astype(np.float32)
 
 
-def _normalise(v: np.ndarray) -> np.ndarray:
-    """Min-max to [0, 1] over the candidates, so components on different scales can be added."""
-    lo, hi = float(v.min(initial=np.inf)), float(v.max(initial=-np.inf))
-    return (v - lo) / (hi - lo) if v.size and hi > lo else np.zeros_like(v)
+def _column(rows: Sequence[dict[str, float]], key: str) -> np.ndarray:
+    return np.array([r.get(key, 0.0) for r in rows], np.float64)
 
 
-def _min_dist(points: np.ndarray, anchors: np.ndarray | None) -> np.ndarray:
-    """Euclidean distance of each point [K,F] to its nearest anchor [M,F]; inf without anchors."""
-    if anchors is None or len(anchors) == 0:
-        return np.full(len(points), np.inf)
-    d2 = (points**2).sum(1)[:, None] - 2 * points @ anchors.T + (anchors**2).sum(1)[None, :]
-    return np.sqrt(np.clip(d2, 0.0, None)).min(axis=1)
+# Strategy objects: one scoring method each, rows -> (base score [K], named parts [K] for the components).
+# Selection (top-k or greedy with diversity) and combination (steered share) live apart, below.
+@dataclass(frozen=True)
+class UncertaintyStrategy:
+    """entropy, margin or BALD: the region's class-weighted mean of that map."""
+
+    name: str
+    diversity_weight: float = 0.0
+
+    def score(self, rows: Sequence[dict[str, float]]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        return _column(rows, UNCERTAINTY_KEY[self.name]), {}
 
 
-def _greedy(base: np.ndarray, emb: np.ndarray, labeled: np.ndarray | None, count: int, diversity_weight: float,
-            pool_limit: int | None, group: np.ndarray | None, max_per_group: int) -> list[tuple[int, float, float]]:
-    """Greedy batch: repeatedly take argmax(base + w * diversity), diversity = distance to the nearest
-    labeled or already selected embedding / the largest such distance (recomputed after every pick, so
-    one batch is not `count` near-duplicates). At most max_per_group picks per group (0 = no cap).
+@dataclass(frozen=True)
+class CoresetStrategy:
+    """k-center greedy: no score of its own, only the distance to what is labeled or selected."""
 
-    Returns (index, total, diversity) in selection order.
-    """
-    n = len(base)
-    pool = np.arange(n)
-    if pool_limit is not None and n > pool_limit:
-        pool = np.sort(np.argsort(-base, kind="stable")[:pool_limit])
-    pts = emb[pool].astype(np.float64)
-    dist = _min_dist(pts, None if labeled is None else np.asarray(labeled, np.float64))
-    active = np.ones(len(pool), bool)
-    per_group: dict[int, int] = {}
-    taken: list[tuple[int, float, float]] = []
+    name: str = "coreset"
+    diversity_weight: float = 1.0
 
-    def totals() -> tuple[np.ndarray, np.ndarray]:
-        finite = dist[np.isfinite(dist)]
-        scale = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
-        div = np.where(np.isfinite(dist), dist / scale, 1.0)  # nothing to compare with yet: maximal
-        return base[pool] + diversity_weight * div, div
-
-    while len(taken) < min(count, GREEDY_PICKS) and active.any():
-        total, div = totals()
-        total = np.where(active, total, -np.inf)
-        j = int(np.argmax(total))  # first index on ties: deterministic
-        i = int(pool[j])
-        taken.append((i, float(total[j]), float(div[j])))
-        active[j] = False
-        if group is not None and max_per_group > 0:
-            g = int(group[i])
-            per_group[g] = per_group.get(g, 0) + 1
-            if per_group[g] >= max_per_group:
-                active &= group[pool] != g
-        dist = np.minimum(dist, np.sqrt(((pts - pts[j]) ** 2).sum(1)))
-    if len(taken) < count:
-        # greedy budget spent or every group capped: the rest of the pool by its current totals,
-        # then candidates outside the pool by base score
-        chosen = {i for i, _, _ in taken}
-        total, div = totals()
-        rest = [(int(pool[j]), float(total[j]), float(div[j])) for j in np.argsort(-total, kind="stable")
-                if int(pool[j]) not in chosen]
-        outside = np.setdiff1d(np.arange(n), pool)
-        rest += [(int(i), float(base[i]), 0.0) for i in outside[np.argsort(-base[outside], kind="stable")]]
-        taken += rest[: count - len(taken)]
-    return taken
+    def score(self, rows: Sequence[dict[str, float]]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        return np.zeros(len(rows)), {}
 
 
-def _merge_steered(main: list[tuple[int, float, dict[str, float]]], steered: list[tuple[int, float, dict[str, float]]],
-                   share: float) -> list[tuple[int, float, dict[str, float]]]:
-    """Spread the random picks evenly through the ranking (every k-th position, k = 1/share)."""
-    every = max(2, int(round(1.0 / share))) if share > 0 else len(main) + len(steered) + 1
-    merged: list[tuple[int, float, dict[str, float]]] = []
-    while main or steered:
-        if (steered and (len(merged) + 1) % every == 0) or not main:
-            merged.append(steered.pop(0))
-        else:
-            merged.append(main.pop(0))
-    return merged
+@dataclass(frozen=True)
+class HybridStrategy:
+    """w_u * uncertainty + w_b * rare-class boost, both normalised over the candidates; diversity is
+    added by the greedy selection with weight w_d."""
+
+    weights: dict[str, float]
+    name: str = "hybrid"
+
+    @property
+    def diversity_weight(self) -> float:
+        return float(self.weights["diversity"])
+
+    def score(self, rows: Sequence[dict[str, float]]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        # entropy and BALD normalised apart: BALD is often 10x smaller and would vanish in a raw sum
+        unc = 0.5 * (normalise(_column(rows, "entropy_weighted")) + normalise(_column(rows, "bald_weighted")))
+        boost = normalise(_column(rows, "class_boost"))
+        base = self.weights["uncertainty"] * unc + self.weights["class_boost"] * boost
+        return base, {"uncertainty": unc, "class_boost_norm": boost}
+
+
+Strategy = UncertaintyStrategy | CoresetStrategy | HybridStrategy
+
+
+def make_strategy(name: str, hybrid_weights: dict[str, float] | None = None) -> Strategy:
+    """The scoring object for a strategy name other than random."""
+    if name in UNCERTAINTY_KEY:
+        return UncertaintyStrategy(name)
+    if name == "coreset":
+        return CoresetStrategy()
+    if name == "hybrid":
+        return HybridStrategy({**DEFAULT_HYBRID_WEIGHTS, **(hybrid_weights or {})})
+    raise ValueError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
 
 
 def select_from_scores(strategy: str, scores: Sequence[dict[str, float]], batch_size: int, *,
@@ -181,7 +163,8 @@ def select_from_scores(strategy: str, scores: Sequence[dict[str, float]], batch_
                        labeled_embeddings: np.ndarray | None = None, steered_share: float = 0.0,
                        hybrid_weights: dict[str, float] | None = None, groups: Sequence[int] | None = None,
                        max_per_group: int | None = None) -> list[tuple[int, float, dict[str, float]]]:
-    """Layer 3: (candidate index, score, components) in rank order (= selection order).
+    """Layer 3: (candidate index, score, components) in rank order (= selection order); the
+    selection primitives (top-k, greedy diversity, steered merge) are in app.learning.selection.
 
     scores: rows of score_candidates. embeddings [K,F] and labeled_embeddings [M,F] feed core-set and
     the hybrid's diversity. steered_share of the batch is drawn uniformly at random from what the
@@ -195,45 +178,31 @@ def select_from_scores(strategy: str, scores: Sequence[dict[str, float]], batch_
         raise ValueError("steered_share must be in [0, 1]")
     n = len(scores)
     count = max(0, min(batch_size, n))
-    n_random = int(round(count * steered_share)) if strategy != "random" else 0
-    n_main = count - n_random
-    group = np.asarray(groups) if groups is not None else None
-    cap = DEFAULT_MAX_PER_IMAGE if max_per_group is None else int(max_per_group)
-    main: list[tuple[int, float, dict[str, float]]] = []
     if strategy == "random":
-        main = [(int(i), 0.0, {"random": 1.0}) for i in rng.permutation(n)[:count]]
-    elif strategy in UNCERTAINTY_KEY:
-        key = UNCERTAINTY_KEY[strategy]
-        base = np.array([s.get(key, 0.0) for s in scores], np.float64)
-        main = [(int(i), float(base[i]), dict(scores[i])) for i in np.argsort(-base, kind="stable")[:n_main]]
-    elif strategy == "coreset":
-        if embeddings is None:
-            raise ValueError("core-set needs embeddings")
-        # k-center greedy: the farthest candidate from everything labeled or selected so far
-        for i, total, div in _greedy(np.zeros(n), np.asarray(embeddings), labeled_embeddings, n_main, 1.0, None,
-                                     group, cap):
-            main.append((i, total, {**scores[i], "diversity": div}))
-    else:  # hybrid
-        w = {**DEFAULT_HYBRID_WEIGHTS, **(hybrid_weights or {})}
-        # entropy and BALD normalised apart: BALD is often 10x smaller and would vanish in a raw sum
-        unc = 0.5 * (_normalise(np.array([s.get("entropy_weighted", 0.0) for s in scores], np.float64))
-                     + _normalise(np.array([s.get("bald_weighted", 0.0) for s in scores], np.float64)))
-        boost = _normalise(np.array([s.get("class_boost", 0.0) for s in scores], np.float64))
-        base = w["uncertainty"] * unc + w["class_boost"] * boost
-        if embeddings is None or w["diversity"] == 0:
-            picked = [(int(i), float(base[i]), 0.0) for i in np.argsort(-base, kind="stable")[:n_main]]
-        else:
-            picked = _greedy(base, np.asarray(embeddings), labeled_embeddings, n_main, w["diversity"], GREEDY_POOL,
-                             group, cap)
-        for i, total, div in picked:
-            main.append((i, total, {**scores[i], "uncertainty": float(unc[i]), "class_boost_norm": float(boost[i]),
-                                    "diversity": div}))
+        return [(int(i), 0.0, {"random": 1.0}) for i in rng.permutation(n)[:count]]
+    n_random = int(round(count * steered_share))
+    n_main = count - n_random
+    scorer = make_strategy(strategy, hybrid_weights)
+    base, parts = scorer.score(scores)
+    if scorer.diversity_weight > 0 and embeddings is None and strategy == "coreset":
+        raise ValueError("core-set needs embeddings")
+    if scorer.diversity_weight > 0 and embeddings is not None:
+        pool_limit = None if strategy == "coreset" else GREEDY_POOL  # core-set has no base to pre-filter by
+        group = np.asarray(groups) if groups is not None else None
+        cap = DEFAULT_MAX_PER_IMAGE if max_per_group is None else int(max_per_group)
+        picked = greedy_diverse(base, np.asarray(embeddings), labeled_embeddings, n_main, scorer.diversity_weight,
+                                pool_limit, group, cap)
+        main = [(i, total, {**scores[i], **{k: float(v[i]) for k, v in parts.items()}, "diversity": div})
+                for i, total, div in picked]
+    else:
+        main = [(i, total, {**scores[i], **{k: float(v[i]) for k, v in parts.items()}})
+                for i, total in top_k(base, n_main)]
     if n_random == 0:
         return main
     chosen = {i for i, _, _ in main}
     rest = np.array([i for i in range(n) if i not in chosen], dtype=np.int64)
     steered = [(int(i), 0.0, {"steered_random": 1.0}) for i in rng.permutation(rest)[:n_random]]
-    return _merge_steered(main, steered, steered_share)
+    return merge_steered(main, steered, steered_share)
 
 
 def select_batch(strategy: str, candidates: Sequence[Candidate], uncertainty: Sequence[PixelUncertainty] | None,
