@@ -1,4 +1,9 @@
-"""Per-pixel uncertainty maps and the region score the labeling queue ranks by."""
+"""Layer 1 of acquisition: per-pixel uncertainty maps, tiles, and per-region aggregation.
+
+Maps take probabilities [..., C, H, W] (BALD: MC samples [T, ..., C, H, W]) and return [..., H, W];
+higher = more informative everywhere. `region_score` is the older single-region score the web app
+still uses for its heat map; `aggregate` is what app.learning.acquisition ranks by.
+"""
 
 from __future__ import annotations
 
