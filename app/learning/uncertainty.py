@@ -1,8 +1,9 @@
 """Layer 1 of acquisition: per-pixel uncertainty maps, tiles, and per-region aggregation.
 
 Maps take probabilities [..., C, H, W] (BALD: MC samples [T, ..., C, H, W]) and return [..., H, W];
-higher = more informative everywhere. `region_score` is the older single-region score the web app
-still uses for its heat map; `aggregate` is what app.learning.acquisition ranks by.
+higher = more informative everywhere. `region_score` (one region, entropy weighted by foreground
+probability) is the first version's score, kept for its callers; app.learning.acquisition ranks by
+`aggregate` with class weights.
 """
 
 from __future__ import annotations
