@@ -18,7 +18,7 @@ class SimulationInputError(ValueError):
 @dataclass(frozen=True)
 class SimConfig:
     data: str = "welllog"
-    strategies: tuple[str, ...] = ("random", "entropy", "hybrid")
+    strategies: tuple[str, ...] = ("random", "hybrid")
     unit: str = "image"  # "image" or "region"
     tile: int = 32  # region side in px (region units)
     budget: float | None = None  # largest labeled fraction; None = until every strategy reaches the target
@@ -28,13 +28,14 @@ class SimConfig:
     batch: int | None = None  # tasks in the first acquisition round; default 4% of images / 1% of tiles
     growth: float = 2.0  # each round acquires growth x the previous batch
     size: int = 128  # well-log chart side
-    pool: int | None = None  # default 200 well-log charts / the rest of a folder
-    test: int | None = None  # default 60 / 25% of a folder
+    pool: int | None = None  # default 100 well-log charts / the rest of a folder
+    test: int | None = None  # default 40 / 25% of a folder
     val: int | None = None  # calibration split; default 20 / 10% of a folder
     steps: int | None = None  # a fixed number of optimisation steps per training run (overrides epochs)
-    epochs: float | None = 16.0  # else: passes over the labeled pixels per run ...
+    epochs: float | None = 8.0  # else: passes over the labeled pixels per run ...
     min_steps: int = 100  # ... but never fewer steps than this
     train_batch: int = 8
+    base_channels: int = 16  # U-Net width; 16 is the product's model
     lr: float = 2e-3
     crop: int | None = 64  # random training crop side (None = whole samples)
     score_subset: int = 64  # unlabeled images scored per round; 0 = all
@@ -71,6 +72,7 @@ def check_config(cfg: SimConfig, known: Sequence[str]) -> None:
         (cfg.min_steps >= 1, "--min-steps must be at least 1"),
         (cfg.steps is not None or cfg.epochs is not None, "give --steps or --epochs"),
         (cfg.crop is None or cfg.crop >= 16, "--crop must be at least 16"),
+        (cfg.base_channels >= 2, "--base-channels must be at least 2"),
         (0 <= cfg.steered_share <= 1, "--steered-share must be in [0, 1]"),
         (0 < cfg.target <= 1, "--target must be in (0, 1]"),
         (cfg.device in ("cpu", "cuda") or cfg.device.startswith("cuda:"), "--device must be cpu or cuda"),

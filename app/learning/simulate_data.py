@@ -132,7 +132,7 @@ def read_folder(root: str | Path) -> tuple[list[str], list[np.ndarray], list[np.
 
 def load_data(data: str, *, pool: int | None, test: int | None, val: int | None, size: int,
               seed: int = 0) -> SimData:
-    """`data` = "welllog" (generated: pool 200, val 20, test 60 by default) or a folder.
+    """`data` = "welllog" (generated: pool 100, val 20, test 40 by default) or a folder.
 
     Well-log splits use disjoint generator seeds, so each split is the same whatever the other
     counts are. A folder is shuffled once with `seed` and cut into test (default 25%), val
@@ -143,7 +143,7 @@ def load_data(data: str, *, pool: int | None, test: int | None, val: int | None,
 
         if size < 32:
             raise SimulationInputError("--size must be at least 32")
-        pool_n, test_n, val_n = pool or 200, test or 60, 20 if val is None else val
+        pool_n, test_n, val_n = pool or 100, test or 40, 20 if val is None else val
         if pool_n < 2 or test_n < 1:
             raise SimulationInputError("--pool must be at least 2 and --test at least 1")
         p = generate_dataset(pool_n, seed=1000 + seed, size=size)

@@ -15,17 +15,18 @@ import numpy as np
 import torch
 
 from app.learning.acquisition import Candidate
-from app.learning.calibration import expected_calibration_error, fit_temperature, logits_for
+from app.learning.calibration import expected_calibration_error, fit_temperature, flatten_pixels, logits_for
 from app.learning.constants import IGNORE_INDEX
 from app.learning.inference import images_to_batch
 from app.learning.metrics import confusion_matrix, segmentation_metrics
-from app.learning.model import UNet
+from app.learning.model import ModelConfig, UNet
 from app.learning.train import TrainConfig, train_segmenter
 from app.learning.uncertainty import tile_grid
 
 __all__ = ["LabelState", "all_candidates", "planned_steps", "train_round", "evaluate"]
 
 Region = tuple[int, int, int, int]
+FIT_PIXELS = 60_000
 
 
 def all_candidates(shapes: Sequence[tuple[int, int]], unit: str, tile: int) -> list[Candidate]:
@@ -120,7 +121,7 @@ def planned_steps(masks: Sequence[np.ndarray], *, steps: int | None, epochs: flo
 
 def train_round(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], num_classes: int, *,
                 steps: int, batch_size: int, lr: float, crop: int | None, seed: int,
-                device: str) -> tuple[UNet, dict[str, Any]]:
+                device: str, base_channels: int = 16) -> tuple[UNet, dict[str, Any]]:
     """Train from scratch for `steps` optimisation steps on one cosine schedule.
 
     The sample list is whole shuffled passes over the samples, cut at steps * batch_size (so
@@ -132,7 +133,8 @@ def train_round(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], num_c
     want = max(steps * batch_size, n)
     order = np.concatenate([rng.permutation(n) for _ in range(math.ceil(want / n))])[:want]
     cfg = TrainConfig(epochs=1, batch_size=batch_size, lr=lr, cosine=True, crop_size=crop, seed=seed, device=device)
-    return train_segmenter([images[int(i)] for i in order], [masks[int(i)] for i in order], num_classes, config=cfg)
+    return train_segmenter([images[int(i)] for i in order], [masks[int(i)] for i in order], num_classes, config=cfg,
+                           model_config=ModelConfig(num_classes=num_classes, base_channels=base_channels))
 
 
 def _logits(model: UNet, images: Sequence[np.ndarray], device: str) -> list[np.ndarray]:
@@ -178,7 +180,12 @@ def evaluate(model: UNet, images: Sequence[np.ndarray], masks: Sequence[np.ndarr
         "ece": expected_calibration_error([_softmax(lg, 1.0) for lg in logits], list(masks)),
     }
     if len(val_images):
-        t = fit_temperature(logits_for(model, val_images, device=device), list(val_masks))
+        # a fixed random 60k of the validation pixels: the fit is much cheaper than on all of them
+        x, y = flatten_pixels(logits_for(model, val_images, device=device), list(val_masks))
+        if len(y) > FIT_PIXELS:
+            keep = np.random.default_rng(0).choice(len(y), size=FIT_PIXELS, replace=False)
+            x, y = x[keep], y[keep]
+        t = fit_temperature(x, y)
         out["temperature"] = t
         out["ece_calibrated"] = expected_calibration_error([_softmax(lg, t) for lg in logits], list(masks))
     return out

@@ -183,3 +183,13 @@ def test_planned_steps_follow_the_labeled_pixels() -> None:
     half = np.full((128, 128), 255, np.uint8)
     half[:64] = 1
     assert planned_steps([half] * 40, steps=None, epochs=16, **kw) == 160  # only labeled pixels count
+
+
+def test_identical_labeled_sets_train_once(tmp_path: Path) -> None:
+    cfg = SimConfig(strategies=("random", "entropy"), size=32, pool=4, test=2, val=0, seeds=1, steps=2, batch=2,
+                    train_batch=4, crop=None, target=1.0)
+    results = run_simulation(cfg, tmp_path / "whole", plot=False)
+    assert results["schedule"]["labeled_tasks_per_round"] == [2, 4]  # the whole pool in round 1
+    assert results["timing"]["train_runs"] == 3  # reference, round 0, one round-1 model for both
+    last = [results["strategies"][s]["seeds"][0][1] for s in ("random", "entropy")]
+    assert last[0]["miou_fg"] == last[1]["miou_fg"] and last[0]["labeled_fraction"] == 1.0
