@@ -7,10 +7,14 @@ Method (see /work/shared/LEARNING-NOTES.md for why):
 - Each round, each strategy scores a random subset of the unlabeled pool with the previous
   round's model (head-only MC dropout), labels a batch of tasks through select_batch (batch
   sizes grow geometrically by `growth`), and a new model is trained FROM SCRATCH on one cosine
-  schedule. Compute: by default `epochs` passes over the LABELED PIXELS (never fewer than
-  `min_steps` steps), so every strategy gets the same compute at the same labeled fraction and
-  a large labeled set is not starved; or `steps`, a fixed count for every run (equal compute per
-  round -- measured on 200 charts: 120 steps gave fg mIoU 0.30 with all labels, 0.36 with 16%).
+  schedule with a FIXED number of optimisation steps, the same for every run (equal compute for
+  every strategy, round and seed; the reference too). Measured on the well-log charts, the label
+  effect at fixed compute is small next to run-to-run noise (fg mIoU 0.42 with 12 charts vs 0.46
+  with 100 at 300 steps, +-0.04 between runs), and too few steps starve large labeled sets (120
+  steps: 0.30 with 200 charts vs ~0.35 with 32) -- so pick steps that converge the largest labeled
+  set you care about (--budget). Alternative (`epochs`): passes over the LABELED PIXELS per run,
+  never fewer than `min_steps`; compute then grows with the labels, so curves mix the effect of
+  labels with that of compute (the same for every strategy at the same labeled fraction).
   The training seed depends on (seed, round) only, so strategies differ only in their labels.
 - Region units train on each labeled tile with tile/2 px of context (unlabeled = 255), image
   units on random crops of the labeled images: a step costs the same for both.

@@ -43,11 +43,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a("--pool", type=int, default=None, help="pool images (default: 100 charts, or a folder's rest)")
     a("--test", type=int, default=None, help="held-out test images (default: 40 charts, or 25%% of a folder)")
     a("--val", type=int, default=None, help="calibration images (default: 20 charts, or 10%% of a folder)")
-    a("--epochs", type=float, default=_D.epochs, help="passes over the labeled pixels per training run: compute "
-                                                      "grows with the labels (default %(default)s)")
-    a("--min-steps", type=int, default=_D.min_steps, help="fewest optimisation steps of a run (default %(default)s)")
-    a("--steps", type=int, default=None, help="instead of --epochs: this fixed number of steps for every run "
-                                              "(equal compute per round; starves large labeled sets if small)")
+    a("--steps", type=int, default=_D.steps, help="optimisation steps of every training run, from scratch on "
+                                                  "one cosine schedule: equal compute for every round and strategy "
+                                                  "(default %(default)s)")
+    a("--epochs", type=float, default=None, help="instead of --steps: passes over the labeled pixels per run, so "
+                                                 "compute grows with the labels (then --min-steps applies)")
+    a("--min-steps", type=int, default=_D.min_steps, help="fewest steps of a run with --epochs (default %(default)s)")
     a("--train-batch", type=int, default=_D.train_batch, help="training batch size (default %(default)s)")
     a("--base-channels", type=int, default=_D.base_channels, help="U-Net width (default %(default)s, the "
                                                                    "product's model; 8 trains ~2x faster)")
@@ -75,7 +76,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         data=args.data, strategies=tuple(s.strip() for s in args.strategies.split(",") if s.strip()),
         unit=args.unit, tile=args.tile, budget=args.budget, rounds=args.rounds, seeds=args.seeds,
         initial=args.initial, batch=args.batch, growth=args.growth, size=args.size, pool=args.pool,
-        test=args.test, val=args.val, steps=args.steps, epochs=None if args.steps else args.epochs,
+        test=args.test, val=args.val, steps=None if args.epochs else args.steps, epochs=args.epochs,
         min_steps=args.min_steps, train_batch=args.train_batch, lr=args.lr, base_channels=args.base_channels,
         crop=args.crop or None, score_subset=args.score_subset, mc_samples=args.mc_samples,
         steered_share=args.steered_share, target=args.target, device=args.device, data_seed=args.seed)

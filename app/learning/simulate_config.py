@@ -31,8 +31,8 @@ class SimConfig:
     pool: int | None = None  # default 100 well-log charts / the rest of a folder
     test: int | None = None  # default 40 / 25% of a folder
     val: int | None = None  # calibration split; default 20 / 10% of a folder
-    steps: int | None = None  # a fixed number of optimisation steps per training run (overrides epochs)
-    epochs: float | None = 8.0  # else: passes over the labeled pixels per run ...
+    steps: int | None = 150  # optimisation steps of every training run (equal compute); None: use epochs
+    epochs: float | None = None  # passes over the labeled pixels per run instead (used when steps is None) ...
     min_steps: int = 100  # ... but never fewer steps than this
     train_batch: int = 8
     base_channels: int = 16  # U-Net width; 16 is the product's model
