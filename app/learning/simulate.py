@@ -19,8 +19,10 @@ Method (see /work/shared/LEARNING-NOTES.md for why):
 - Region units train on each labeled tile with tile/2 px of context (unlabeled = 255), image
   units on random crops of the labeled images: a step costs the same for both.
 - Class weights come from the labeled pixels only (train_segmenter does this).
-- The full-data reference is the same recipe on every pool label, trained once and cached
-  (in DIR/reference.json and, with cache_dir, under a key of the data and the recipe).
+- The full-data reference is the same recipe on every pool label, trained once per seed and
+  averaged (one run is as noisy as a curve point), then cached (DIR/reference.json and, with
+  cache_dir, under a key of the data and the recipe); for image units the final, whole-pool
+  round reuses those models.
 - Without `rounds`, the run stops after the round in which every strategy's mean curve (random's
   too) has reached the target, or when the budget or the pool runs out.
 - Curves are averaged over seeds per round; labels_to_target is where the MEAN curve first
@@ -114,18 +116,40 @@ def _cached_reference(paths: list[Path], key: str) -> dict[str, Any] | None:
     return None
 
 
-def _reference(run: _Run, cached: dict[str, Any] | None, cache_dir: Path | None, key: str) -> dict[str, Any]:
-    """The same recipe trained once on every pool label (or the cached result for `key`)."""
+def _reference(run: _Run, cached: dict[str, Any] | None, cache_dir: Path | None, key: str,
+               final_round: int) -> tuple[dict[str, Any], dict[int, tuple[Any, dict[str, Any]]]]:
+    """The same recipe on every pool label, once per seed, averaged (or the cached result for `key`).
+
+    One run is as noisy as the curves (+-0.04 fg mIoU at 150 steps), so the target is the mean over
+    the seeds. Seed s trains with the training seed of the final round, so for image units that
+    round's whole-pool models are these very models (returned, to be reused, not retrained).
+    """
     if cached is not None:
-        return cached
-    d = run.data
-    run.on_step("full-data reference")
-    _, metrics = run.train_eval(list(d.pool_images), list(d.pool_masks), seed=run.cfg.data_seed)
-    ref = {**metrics, "key": key, "cached": False}
+        return cached, {}
+    d, cfg = run.data, run.cfg
+    models: dict[int, tuple[Any, dict[str, Any]]] = {}
+    for seed in range(cfg.seeds):
+        run.on_step(f"full-data reference  seed {seed + 1}/{cfg.seeds}")
+        models[seed] = run.train_eval(list(d.pool_images), list(d.pool_masks), seed=10_000 * seed + final_round)
+    runs = [m for _, m in models.values()]
+    mious = [m["miou_fg"] for m in runs if m["miou_fg"] is not None]
+    ref: dict[str, Any] = {
+        "miou_fg": float(np.mean(mious)) if mious else None,
+        "per_class_iou": {c: _mean_or_none([m["per_class_iou"][c] for m in runs]) for c in d.classes},
+        "ece": _mean_or_none([m["ece"] for m in runs]),
+        "miou_fg_per_seed": [m["miou_fg"] for m in runs],
+        "steps": runs[0]["steps"], "train_seconds": sum(m["train_seconds"] for m in runs), "key": key, "cached": False}
+    if all("ece_calibrated" in m for m in runs):
+        ref["ece_calibrated"] = _mean_or_none([m["ece_calibrated"] for m in runs])
     if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
         (cache_dir / f"reference-{key}.json").write_text(json.dumps(ref, indent=1))
-    return ref
+    return ref, (models if cfg.unit == "image" else {})
+
+
+def _mean_or_none(values: list[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return float(np.mean(vals)) if vals else None
 
 
 def _plan(cfg: SimConfig, data: SimData) -> tuple[list[Any], int, list[int]]:
@@ -139,8 +163,8 @@ def _plan(cfg: SimConfig, data: SimData) -> tuple[list[Any], int, list[int]]:
     return tasks, batch, schedule(len(tasks), cfg, cfg.initial or batch, batch)
 
 
-def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int,
-              counts: list[int]) -> dict[str, Any]:
+def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int, counts: list[int],
+              full_models: dict[int, tuple[Any, dict[str, Any]]]) -> dict[str, Any]:
     cfg, d = run.cfg, run.data
     acfg = AcquireConfig(score_subset=cfg.score_subset, mc_samples=cfg.mc_samples,
                          steered_share=cfg.steered_share, device=cfg.device)
@@ -162,6 +186,8 @@ def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int
     rounds_done = 0
     for r in range(1, len(counts)):
         same_labels: dict[tuple[int, tuple[int, ...]], tuple[Any, dict[str, Any]]] = {}
+        if r == len(counts) - 1:  # the reference models: whole pool, this round's training seeds
+            same_labels.update({(seed, tuple(range(len(tasks)))): mm for seed, mm in full_models.items()})
         for seed in range(cfg.seeds):
             for s in cfg.strategies:
                 run.on_step(f"round {r}/{len(counts) - 1}  {s}  seed {seed + 1}/{cfg.seeds}  scoring")
@@ -218,13 +244,14 @@ def run_simulation(cfg: SimConfig, out: str | Path, *, force: bool = False, cach
     tasks, batch, counts = _plan(cfg, data)
     key_src = {k: v for k, v in cfg.to_dict().items()
                if k in ("size", "pool", "steps", "epochs", "min_steps", "train_batch", "lr", "crop", "device",
-                        "data_seed", "base_channels")}
+                        "data_seed", "base_channels", "seeds")}
+    key_src["final_round"] = len(counts) - 1  # the reference's training seeds depend on it
     key = hashlib.sha256(json.dumps([key_src, _data_digest(data)], sort_keys=True).encode()).hexdigest()[:16]
     cache = Path(cache_dir) if cache_dir else None
     cached = _cached_reference(([cache / f"reference-{key}.json"] if cache else []) + [out / "reference.json"], key)
-    run.total_runs = (0 if cached else 1) + cfg.seeds * (1 + (len(counts) - 1) * len(cfg.strategies))
-    reference = _reference(run, cached, cache, key)
-    sim = _simulate(run, reference, tasks, batch, counts)
+    run.total_runs = cfg.seeds * ((0 if cached else 1) + 1 + (len(counts) - 1) * len(cfg.strategies))
+    reference, full_models = _reference(run, cached, cache, key, final_round=len(counts) - 1)
+    sim = _simulate(run, reference, tasks, batch, counts, full_models)
     results = assemble(cfg.to_dict(), data.classes, reference, sim, cfg.target, cfg.strategies)
     results["timing"] = {**{k: round(v, 3) if isinstance(v, float) else v for k, v in run.timing.items()},
                          "total_seconds": round(time.perf_counter() - started, 3)}

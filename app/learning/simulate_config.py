@@ -26,7 +26,7 @@ class SimConfig:
     seeds: int = 3
     initial: int | None = None  # tasks in the seed set; default = batch
     batch: int | None = None  # tasks in the first acquisition round; default 4% of images / 1% of tiles
-    growth: float = 2.0  # each round acquires growth x the previous batch
+    growth: float = 2.5  # each round acquires growth x the previous batch
     size: int = 128  # well-log chart side
     pool: int | None = None  # default 100 well-log charts / the rest of a folder
     test: int | None = None  # default 40 / 25% of a folder

@@ -130,7 +130,10 @@ def estimate_seconds(results: dict[str, Any], **changes: Any) -> float:
     steps = changes.get("steps", tm["train_steps"] / max(tm["train_runs"], 1))
     test = changes.get("test", results["data"]["test_images"])
     pool_scale = changes.get("pool", results["data"]["pool_images"]) / max(results["data"]["pool_images"], 1)
-    runs = 1 + seeds * (1 + rounds * strategies)
+    if not changes:  # a re-run: the runs this one trained (whole-pool rounds reuse the reference)
+        runs = tm["train_runs"]
+    else:  # reference and round 0 per seed, then every strategy every round (an upper bound)
+        runs = seeds * (2 + rounds * strategies)
     per_call = tm["score_images"] / tm["score_calls"] if tm["score_calls"] else cfg["score_subset"] or 64
     if not cfg["score_subset"]:
         per_call *= pool_scale

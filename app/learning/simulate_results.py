@@ -102,7 +102,9 @@ def assemble(config: dict[str, Any], classes: list[str], reference: dict[str, An
     out: dict[str, Any] = {
         "classes": classes,
         "full_data": {"miou_fg": full, "per_class_iou": reference["per_class_iou"], "ece": reference.get("ece"),
-                      **({"ece_calibrated": reference["ece_calibrated"]} if "ece_calibrated" in reference else {})},
+                      **({"ece_calibrated": reference["ece_calibrated"]} if "ece_calibrated" in reference else {}),
+                      "miou_fg_per_seed": reference.get("miou_fg_per_seed"),
+                      "note": "mean over seeds of the same recipe trained on every pool label"},
         "target": {"fraction_of_full_data": target, "miou_fg": target_value,
                    "interpolation": "linear between the rounds around the first crossing of the mean curve"},
         "strategies": {},

@@ -80,7 +80,7 @@ def test_image_units_document(image_run: tuple[Path, dict[str, Any]]) -> None:
     doc = json.loads((out / "results.json").read_text())
     _check_document(doc, ("random", "entropy"), rounds=2)
     assert doc["strategies"]["random"]["rounds"][0]["labeled_fraction"] == pytest.approx(2 / 10)
-    assert [r["labeled_tasks"] for r in doc["strategies"]["entropy"]["rounds"]] == [2, 4, 8]  # growth 2
+    assert [r["labeled_tasks"] for r in doc["strategies"]["entropy"]["rounds"]] == [2, 4, 9]  # growth 2.5
     assert (out / "curves.png").stat().st_size > 10_000
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp folder left
     assert set(doc["ratio_to_random"]) == {"random", "entropy"} and "entropy" in doc["verdict"]
@@ -95,7 +95,7 @@ def test_region_units_document(region_run: tuple[Path, dict[str, Any]]) -> None:
     for r in doc["strategies"]["random"]["rounds"]:
         assert r["labeled_fraction"] == pytest.approx(r["labeled_tasks"] * 16 * 16 / pool_pixels)
     assert doc["schedule"]["pool_tasks"] == 6 * 4
-    assert [r["labeled_tasks"] for r in doc["strategies"]["random"]["rounds"]] == [3, 6, 12]
+    assert [r["labeled_tasks"] for r in doc["strategies"]["random"]["rounds"]] == [3, 6, 14]
 
 
 def test_same_json_twice_under_seed(tmp_path: Path, image_run: tuple[Path, dict[str, Any]]) -> None:
@@ -118,7 +118,7 @@ def test_reference_is_reused_from_the_cache(tmp_path: Path) -> None:
     second = run_simulation(cfg, tmp_path / "b", cache_dir=tmp_path / "cache", plot=False)
     assert not (tmp_path / "b" / "curves.png").exists()
     assert first["full_data"] == second["full_data"]
-    assert second["timing"]["train_runs"] == first["timing"]["train_runs"] - 1  # no reference training
+    assert second["timing"]["train_runs"] == first["timing"]["train_runs"] - 1  # no reference training (1 seed)
 
 
 def test_every_strategy_picks_unlabeled_tiles(tmp_path: Path) -> None:
@@ -150,7 +150,8 @@ def test_verdict_needs_the_gap_to_exceed_the_seed_spread() -> None:
 
 
 def test_schedule_grows_and_stops_at_pool_budget_or_rounds() -> None:
-    assert schedule(100, SimConfig(), 4, 4) == [4, 8, 16, 32, 64, 100]
+    assert schedule(100, SimConfig(growth=2.0), 4, 4) == [4, 8, 16, 32, 64, 100]
+    assert schedule(100, SimConfig(), 4, 4) == [4, 8, 18, 43, 100]  # default growth 2.5
     assert schedule(100, SimConfig(growth=1.5), 4, 4) == [4, 8, 14, 23, 37, 57, 87, 100]
     assert schedule(100, SimConfig(budget=0.3), 4, 4)[-1] == 30
     assert schedule(100, SimConfig(rounds=2, growth=1.0), 5, 10) == [5, 15, 25]
@@ -190,6 +191,6 @@ def test_identical_labeled_sets_train_once(tmp_path: Path) -> None:
                     train_batch=4, crop=None, target=1.0)
     results = run_simulation(cfg, tmp_path / "whole", plot=False)
     assert results["schedule"]["labeled_tasks_per_round"] == [2, 4]  # the whole pool in round 1
-    assert results["timing"]["train_runs"] == 3  # reference, round 0, one round-1 model for both
+    assert results["timing"]["train_runs"] == 2  # reference (= the whole-pool round 1 model) and round 0
     last = [results["strategies"][s]["seeds"][0][1] for s in ("random", "entropy")]
     assert last[0]["miou_fg"] == last[1]["miou_fg"] and last[0]["labeled_fraction"] == 1.0
