@@ -156,7 +156,7 @@ def _plan(cfg: SimConfig, data: SimData) -> tuple[list[Any], int, list[int]]:
     """-> (pool tasks, first batch, cumulative labeled tasks per round)."""
     tasks = all_candidates([m.shape for m in data.pool_masks], cfg.unit, cfg.tile)
     if cfg.unit == "image":
-        default_batch = max(2, round(0.04 * len(data.pool_masks)))
+        default_batch = max(2, round(0.02 * len(data.pool_masks)))
     else:
         default_batch = max(4, round(0.01 * len(tasks)))
     batch = cfg.batch or default_batch

@@ -35,7 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                                     "random too, reaches the target, or budget or pool run out)")
     a("--seeds", type=int, default=_D.seeds, help="repeats with different seed sets (default %(default)s)")
     a("--initial", type=int, default=None, help="tasks in the random seed set (default: --batch)")
-    a("--batch", type=int, default=None, help="tasks acquired in the first round (default: 4%% of the images, "
+    a("--batch", type=int, default=None, help="tasks acquired in the first round (default: 2%% of the images, "
                                               "or 1%% of the tiles)")
     a("--growth", type=float, default=_D.growth, help="each round acquires this times the previous batch "
                                                       "(default %(default)s; 1 = fixed batch)")

@@ -25,7 +25,7 @@ class SimConfig:
     rounds: int | None = None  # rounds to run; None = until all reach the target (or budget/pool end)
     seeds: int = 3
     initial: int | None = None  # tasks in the seed set; default = batch
-    batch: int | None = None  # tasks in the first acquisition round; default 4% of images / 1% of tiles
+    batch: int | None = None  # tasks in the first acquisition round; default 2% of images / 1% of tiles
     growth: float = 2.5  # each round acquires growth x the previous batch
     size: int = 128  # well-log chart side
     pool: int | None = None  # default 100 well-log charts / the rest of a folder

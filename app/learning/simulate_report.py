@@ -50,7 +50,8 @@ def plot_curves(results: dict[str, Any], path: str | Path) -> None:
             colour = _colour(name, i)
             ltt = results["labels_to_target"].get(name)
             (line,) = ax.plot(x, y, "-o", color=colour, lw=2, ms=4,
-                              label=f"{name}: target at {_pct(ltt)} of pixels")
+                              label=f"{name}: " + ("never reaches the target" if ltt is None
+                                                   else f"target at {100 * ltt:.1f}% of pixels"))
             ax.fill_between(x, lo, hi, color=colour, alpha=0.15, lw=0)
             if cls is None:
                 handles.append(line)
