@@ -28,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                                               "(default %(default)s)")
     a("--unit", choices=["image", "region"], default=_D.unit, help="a task is a whole image or a square tile")
     a("--tile", type=int, default=_D.tile, help="tile side in px for --unit region (default %(default)s)")
-    a("--budget", type=_fraction, default=None, help="largest labeled fraction to spend (default: until "
+    a("--budget", type=_fraction, default=None, help="largest labeled fraction to spend, 0.25 or 25 (default: until "
                                                      "every strategy, random too, reaches the target, or the pool "
                                                      "is used up)")
     a("--rounds", type=int, default=None, help="acquisition rounds to run (default: until every strategy, "
@@ -57,8 +57,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a("--score-subset", type=int, default=_D.score_subset, help="unlabeled images scored per round, 0 = all "
                                                                 "(default %(default)s)")
     a("--mc-samples", type=int, default=_D.mc_samples, help="MC-dropout samples (default %(default)s)")
-    a("--steered-share", type=float, default=_D.steered_share, help="share of each batch steered toward rare "
-                                                                    "classes (default %(default)s)")
+    a("--steered-share", type=float, default=_D.steered_share, help="share of each non-random batch drawn "
+                                                                    "uniformly from the unlabeled pool, spread "
+                                                                    "through the ranking (default %(default)s)")
     a("--target", type=float, default=_D.target, help="share of full-data foreground mIoU to reach "
                                                       "(default %(default)s)")
     a("--device", default=_D.device, help="cpu or cuda (default %(default)s)")
