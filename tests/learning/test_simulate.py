@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import torch
 
 from app.learning.simulate import SimConfig, run_simulation
 from app.learning.simulate_config import schedule
@@ -20,15 +19,6 @@ TINY = SimConfig(strategies=("random", "entropy"), size=32, pool=10, test=4, val
 TINY_REGION = SimConfig(strategies=("random", "entropy"), unit="region", tile=16, size=32, pool=6, test=4, val=2,
                         rounds=2, seeds=2, steps=4, train_batch=4, batch=3, crop=None, score_subset=4, mc_samples=2)
 ROUND_FIELDS = {"labeled_fraction", "labeled_tasks", "miou_fg", "per_class_iou", "ece"}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny convolutions: one thread avoids OpenMP barrier stalls on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from app.cli import main
@@ -18,15 +17,6 @@ from app.learning.simulate_data import load_data, read_folder
 from app.learning.welllog import generate_dataset
 
 CLASSES = ["paper", "red curve", "blue curve"]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny convolutions: one thread avoids OpenMP barrier stalls on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _folder(root: Path, n: int = 14, classes: object = None) -> Path:
