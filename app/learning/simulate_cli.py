@@ -50,8 +50,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                                  "compute grows with the labels (then --min-steps applies)")
     a("--min-steps", type=int, default=_D.min_steps, help="fewest steps of a run with --epochs (default %(default)s)")
     a("--train-batch", type=int, default=_D.train_batch, help="training batch size (default %(default)s)")
-    a("--base-channels", type=int, default=_D.base_channels, help="U-Net width (default %(default)s, the "
-                                                                   "product's model; 8 trains ~2x faster)")
+    a("--base-channels", type=int, default=_D.base_channels, help="U-Net width (default %(default)s: the "
+                                                                   "product's model is 16, ~2x the cost)")
     a("--lr", type=float, default=_D.lr, help="peak learning rate, cosine to 0 (default %(default)s)")
     a("--crop", type=int, default=_D.crop, help="training crop side in px, 0 = none (default %(default)s)")
     a("--score-subset", type=int, default=_D.score_subset, help="unlabeled images scored per round, 0 = all "

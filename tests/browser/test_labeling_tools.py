@@ -262,3 +262,21 @@ def test_keyboard_shortcuts_and_help_overlay(live_server, page):
     screenshot(page, "help-1920x1080")
     page.keyboard.press("Escape")
     assert page.js_errors == []
+
+
+def test_time_on_task_excludes_idle_time(live_server, page):
+    """Ten idle minutes between two strokes (a faked clock) do not count as time on the task."""
+    pid = make_labeling_project(n=2, size=64)
+    page.clock.install()
+    open_labeling(page, live_server, pid)
+    first = task_id(page)
+    page.keyboard.press("1")
+    drag(page, [(8, 12), (40, 12)])
+    page.clock.fast_forward("10:00")
+    drag(page, [(8, 30), (40, 30)])
+    page.clock.fast_forward(2000)  # a busy annotator: this gap counts
+    page.keyboard.press("Enter")
+    wait_next_task(page, first)
+    [(row, _)] = annotations()
+    assert 2 <= row["seconds_spent"] < 60
+    assert page.js_errors == []
