@@ -70,7 +70,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             demo.run_once(cfg, echo=lambda line: print(line, flush=True))
             print("[done] the whole loop ran; the demo project and its labels are kept in the data directory")
             return 0
-        demo.prepare_for_serving(cfg, echo=lambda line: print(line, flush=True))
+        project_id = demo.prepare_for_serving(cfg, echo=lambda line: print(line, flush=True))
     except demo.DemoError as exc:
         print(f"labelwise demo: failed: {exc}", file=sys.stderr)
         return 1
@@ -79,8 +79,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("Log in as one of:")
     for name, password, role in demo.DEMO_USERS:
         print(f"  {role.value:<10} {name} / {password}")
-    print(f"The labeling page: {url}projects/<id>/label — open the 'demo' project and press 'Start labeling'.",
-          flush=True)
+    print(f"The labeling page: {url}projects/{project_id}/label (log in first)", flush=True)
     return cmd_serve(args)
 
 
