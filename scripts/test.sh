@@ -5,8 +5,8 @@
 #     (skipped while pyproject.toml is unchanged since the last install; LABELWISE_REINSTALL=1 forces it)
 #  2. starts throwaway Postgres + Redis on loopback (scripts/services.sh) and exports their URLs;
 #     stops them on exit unless they were already running before (or another test run still uses them)
-#  3. ruff check on app workers tests bench scripts, then python -m pytest -q "$@"
-# Exit code: pytest's. Ruff findings are reported but do not change it, unless
+#  3. ruff check on app workers tests bench scripts, mypy on app workers, then python -m pytest -q "$@"
+# Exit code: pytest's. Ruff and mypy findings are reported but do not change it, unless
 # LABELWISE_LINT_STRICT=1 (then a clean pytest run still exits 1 when ruff found problems).
 #
 # Environment:
@@ -109,6 +109,12 @@ if [ ${#LINT_DIRS[@]} -gt 0 ]; then
   "$VENV/bin/ruff" check "${LINT_DIRS[@]}" || RUFF_RC=$?
 fi
 phase_done ruff
+MYPY_RC=0
+if [ -x "$VENV/bin/mypy" ]; then
+  log "mypy app workers"
+  "$VENV/bin/mypy" app workers || MYPY_RC=$?
+fi
+phase_done mypy
 
 log "pytest -q $*"
 PYTEST_RC=0
@@ -116,8 +122,8 @@ PYTEST_RC=0
 phase_done pytest
 
 log "timings: ${TIMES[*]}; total $((SECONDS - T0))s"
-if [ "$RUFF_RC" != 0 ]; then
-  log "ruff found problems (exit $RUFF_RC); see above. Set LABELWISE_LINT_STRICT=1 to fail the run on them."
+if [ "$RUFF_RC" != 0 ] || [ "$MYPY_RC" != 0 ]; then
+  log "ruff (exit $RUFF_RC) or mypy (exit $MYPY_RC) found problems; see above. LABELWISE_LINT_STRICT=1 fails the run on them."
   if [ "$PYTEST_RC" = 0 ] && [ "${LABELWISE_LINT_STRICT:-0}" = 1 ]; then exit 1; fi
 fi
 exit "$PYTEST_RC"

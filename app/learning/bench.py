@@ -64,7 +64,7 @@ def main() -> None:
     train_s = time.perf_counter() - t0
     if args.save:
         save_checkpoint(args.save, model, model.config, {"history_loss": hist["loss"]})
-    probs = predict_proba(model, np.stack([im for im, _ in test]))
+    probs = np.asarray(predict_proba(model, np.stack([im for im, _ in test])))
     conf = confusion_matrix(probs.argmax(1), np.stack([m for _, m in test]), len(CLASSES))
     met = segmentation_metrics(conf)
     ious = {k: round(v["iou"], 3) if v["iou"] is not None else None for k, v in met["per_class"].items()}

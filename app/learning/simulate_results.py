@@ -84,13 +84,15 @@ def verdict(spread: list[float | None] | None, random_spread: list[float | None]
             reached_fraction: float) -> str:
     """'better than random beyond seed spread' only when every seed of the strategy reached the
     target below the fraction at which the first random seed did (or random never did)."""
-    if spread is None or spread[1] is None:
-        return "not distinguishable" if random_spread is None or random_spread[1] is None else "worse than random"
-    if random_spread is None:
-        return "better than random beyond seed spread" if spread[1] < reached_fraction else "not distinguishable"
-    if spread[1] < random_spread[0]:
+    lo, hi = spread if spread is not None else (None, None)
+    r_lo, r_hi = random_spread if random_spread is not None else (None, None)
+    if lo is None or hi is None:
+        return "not distinguishable" if r_hi is None else "worse than random"
+    if r_lo is None:
+        return "better than random beyond seed spread" if hi < reached_fraction else "not distinguishable"
+    if hi < r_lo:
         return "better than random beyond seed spread"
-    if random_spread[1] is not None and random_spread[1] < spread[0]:
+    if r_hi is not None and r_hi < lo:
         return "worse than random beyond seed spread"
     return "not distinguishable"
 
@@ -116,7 +118,7 @@ def assemble(config: dict[str, Any], classes: list[str], reference: dict[str, An
     max_fraction = 0.0
     for s in strategies:
         seed_rounds = sim["per_seed"][s]
-        summary = summarize_round(seed_rounds, target_value) if target_value is not None else {
+        summary: dict[str, Any] = summarize_round(seed_rounds, target_value) if target_value is not None else {
             "mean": mean_rounds(seed_rounds), "labels_to_target": None, "per_seed": [None] * len(seed_rounds)}
         out["strategies"][s] = {"rounds": summary["mean"], "seeds": seed_rounds}
         out["labels_to_target"][s] = summary["labels_to_target"]

@@ -33,7 +33,8 @@ def all_candidates(shapes: Sequence[tuple[int, int]], unit: str, tile: int) -> l
     """Every task of the pool: one whole-image region per image, or its tiles (tile_grid)."""
     out: list[Candidate] = []
     for i, (h, w) in enumerate(shapes):
-        regions = [(0, 0, w, h)] if unit == "image" else [tuple(int(v) for v in r) for r in tile_grid(h, w, tile)]
+        regions: list[Region] = ([(0, 0, w, h)] if unit == "image" else
+                                 [(int(a), int(b), int(c), int(d)) for a, b, c, d in tile_grid(h, w, tile)])
         out.extend(Candidate(i, r) for r in regions)
     return out
 

@@ -179,8 +179,8 @@ def _furniture(rng: np.random.Generator, img: np.ndarray, tx0: int, tx1: int, ma
     if rng.random() < 0.5:  # formation tops: horizontal pen lines across the track
         layer, draw = _layer(size)
         for _ in range(int(rng.integers(1, 4))):
-            y = float(rng.uniform(0, size))
-            draw.line([(tx0, y), (tx1, y)], fill=255, width=int(rng.integers(1, 3)))
+            top = float(rng.uniform(0, size))
+            draw.line([(tx0, top), (tx1, top)], fill=255, width=int(rng.integers(1, 3)))
         pen = (_RED if rng.random() < 0.5 else _BLUE) if colour_chart and rng.random() < 0.5 else _INK
         _over(img, _alpha(layer) * rng.uniform(0.5, 0.9), pen)
     if rng.random() < 0.35:  # a ruler / pencil line at an angle
@@ -224,6 +224,7 @@ def generate_chart(rng: np.random.Generator, size: int = 256) -> tuple[np.ndarra
         distractor = np.array([0.2, 0.55, 0.25], np.float32) if rng.random() < 0.6 else _INK
         _over(img, _alpha(layer) * rng.uniform(0.5, 0.9), distractor)
 
+    inks: list[np.ndarray]
     if colour_chart:
         inks = [_RED + rng.normal(0, 0.05, 3), _BLUE + rng.normal(0, 0.05, 3)]
         styles = ["solid", "dashed" if rng.random() < 0.3 else "solid"]
@@ -239,7 +240,7 @@ def generate_chart(rng: np.random.Generator, size: int = 256) -> tuple[np.ndarra
         _draw_polyline(draw, _curve_points(rng, size, tx0, tx1), width, styles[cls - 1], rng, scale)
         ink_alpha = _alpha(layer)
         mask[ink_alpha > 0] = cls
-        opacity = rng.uniform(0.6, 1.0)
+        opacity: float | np.ndarray = rng.uniform(0.6, 1.0)
         if rng.random() < 0.35:  # faded ink, unevenly along the trace
             opacity = opacity * (0.45 + 0.55 * _smooth_field(rng, size, size, 4))
         _over(img, ink_alpha * opacity, np.clip(inks[cls - 1], 0, 1).astype(np.float32))
