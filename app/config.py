@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     train_crop: int = 128  # random crops of this size; 0 = whole images
     train_max_seconds: float = 180.0
     train_batch_size: int = 8
+    # Peak learning rate (cosine to 0). Measured on the well-log charts with the 16-channel U-Net, 3 seeds
+    # each: 6e-3 beat 2e-3 on 8 labeled charts (fg mIoU 0.34 vs 0.30) and on 100 (0.41 vs 0.38 at 1.2e-2).
+    train_lr: float = 6e-3
     unet_base_channels: int = 16
 
     @property

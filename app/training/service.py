@@ -125,7 +125,7 @@ def run_training(model_version_id: int) -> bool:
         batches_per_epoch = math.ceil(len(train.images) / settings.train_batch_size)
         config = TrainConfig(
             epochs=max(1, math.ceil(settings.train_steps / batches_per_epoch)),
-            batch_size=settings.train_batch_size, seed=version, device=settings.device,
+            batch_size=settings.train_batch_size, lr=settings.train_lr, seed=version, device=settings.device,
             max_seconds=settings.train_max_seconds, crop_size=settings.train_crop or None,
         )
         model, history = train_segmenter(train.images, train.masks, num_classes, config=config,
