@@ -15,6 +15,7 @@ from app.queue import service as queue_service
 from app.queue.models import Flag, Task
 from app.security import csrf_protect
 from app.templating import render
+from app.training import service as training_service
 from app.training.models import ModelVersion
 
 router = APIRouter(include_in_schema=False)
@@ -36,6 +37,7 @@ def project_page(request: Request, project: PageProject, user: PageUser, session
         "queue": queue_service.list_queue(session=session, project=project, limit=25),
         "items": item_service.count(session=session, project_id=project.id),
         "ranked_by": queue_service.ranked_model_version_id(session=session, project_id=project.id),
+        "stop": training_service.stop_advice(session=session, project_id=project.id),
     })
 
 

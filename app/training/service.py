@@ -18,6 +18,7 @@ from app.auth.models import User
 from app.config import get_settings
 from app.db import session_scope, utcnow
 from app.items.models import Item, Split
+from app.learning.stopping import stop_report
 from app.projects.models import Project
 from app.training.data import labeled_set
 from app.training.models import ModelStatus, ModelVersion
@@ -68,6 +69,22 @@ def request_training(
                  user_id=user.id if user else None, project_id=project.id,
                  detail={"reason": reason, "version": mv.version, "labels": labeled})
     return mv
+
+
+def stop_advice(*, session: Session, project_id: int, patience: int = 3) -> dict | None:  # type: ignore[type-arg]
+    """The learning core's stop report over this project's trained versions (validation foreground
+    mIoU against the labels each was trained on), with the best version's number. For the lead to read;
+    nothing is enforced. None before the first version with a validation score."""
+    versions = [v for v in session.scalars(
+        select(ModelVersion).where(ModelVersion.project_id == project_id, ModelVersion.status == ModelStatus.ready)
+        .order_by(ModelVersion.version)) if v.metrics.get("miou_fg") is not None]
+    if not versions:
+        return None
+    report = stop_report([{"miou_fg": v.metrics["miou_fg"], "labeled": v.label_count} for v in versions],
+                         patience=patience)
+    report["best_version"] = versions[report["best_round"]].version
+    report["patience"] = patience
+    return report
 
 
 def labeled_set_size(*, session: Session, project_id: int, since: datetime | None = None) -> int:
