@@ -64,6 +64,8 @@ def test_log_in_paint_a_stroke_submit_and_the_mask_has_the_pixels(live_server, p
     first_task = page.get_attribute("#label-layer", "data-task-id")
     page.click("#submit")
     page.wait_for_function(f"document.getElementById('label-layer').dataset.taskId !== '{first_task}'")
+    # The header strip (HTMX) counts the label without a reload.
+    page.wait_for_function("document.querySelector('[data-testid=labels-today]').textContent.trim() === '1'")
     screenshot(page, "labeling-next-task")
 
     masks = stored_masks()
