@@ -1,6 +1,6 @@
 """Label efficiency of the acquisition strategies on the well-log charts (manual benchmark).
 
-    .venv/bin/python bench/label_efficiency.py [--units image,region] [--seeds 3] [--threads 1]
+    .venv/bin/python bench/label_efficiency.py [--units image,region] [--seeds 3] [--steps N | --epochs E]
 
 Runs the simulator (app.learning.simulate) for image units and region units and prints, per
 strategy, the labeled pixel fraction at which the mean curve over seeds reaches 95% of the
@@ -71,6 +71,9 @@ def main() -> None:
     ap.add_argument("--units", default="image,region")
     ap.add_argument("--seeds", type=int, default=None)
     ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--epochs", type=float, default=None,
+                    help="train each run for this many passes over its labeled pixels instead of fixed --steps")
+    ap.add_argument("--min-steps", type=int, default=None)
     ap.add_argument("--strategies", default=None)
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--out", default="/tmp/labelwise-bench")
@@ -84,12 +87,14 @@ def main() -> None:
     report: dict[str, Any] = {}
     for unit in args.units.split(","):
         cfg = CONFIGS[unit]
-        changes = {"seeds": args.seeds, "steps": args.steps,
+        changes = {"seeds": args.seeds, "steps": args.steps, "epochs": args.epochs, "min_steps": args.min_steps,
                    "strategies": tuple(args.strategies.split(",")) if args.strategies else None}
         cfg = SimConfig(**{**cfg.to_dict(), **{k: v for k, v in changes.items() if v is not None},
-                           "strategies": changes["strategies"] or cfg.strategies})
+                           "strategies": changes["strategies"] or cfg.strategies,
+                           **({"steps": None} if args.epochs is not None else {})})
         out = Path(args.out) / unit
-        console.rule(f"{unit} units: {', '.join(cfg.strategies)}; {cfg.seeds} seeds, {cfg.steps} steps per round")
+        compute = f"{cfg.steps} steps" if cfg.steps else f"{cfg.epochs} passes over labels, >= {cfg.min_steps} steps"
+        console.rule(f"{unit} units: {', '.join(cfg.strategies)}; {cfg.seeds} seeds, {compute} per round")
         t0 = time.perf_counter()
         results = run_with_progress(cfg, str(out), force=True, cache_dir=args.cache_dir, console=console)
         print_summary(results, str(out), console)
