@@ -110,6 +110,9 @@ export class DraftKeeper {
       form.append("mask", await server, "draft.png");
       form.append("seconds_spent", seconds.toFixed(2));
       form.append("client_token", token);
+      // A submit that started while this draft was being encoded wins: the task is about to be done,
+      // and a draft sent now would only be refused (409) once the lease is gone.
+      if (!still() || this.busy()) return;
       const r = await this.api(`/tasks/${task.id}/draft`, { method: "PUT", body: form });
       if (r.ok) {
         this.local.markSynced(task.id, token, version);
