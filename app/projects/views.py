@@ -37,7 +37,7 @@ def project_page(request: Request, project: PageProject, user: PageUser, session
         "queue": queue_service.list_queue(session=session, project=project, limit=25),
         "items": item_service.count(session=session, project_id=project.id),
         "ranked_by": queue_service.ranked_model_version_id(session=session, project_id=project.id),
-        "stop": training_service.stop_advice(session=session, project_id=project.id),
+        "stop": training_service.stop_advice(models),
     })
 
 

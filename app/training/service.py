@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Sequence
 from datetime import datetime
 
 import numpy as np
@@ -71,13 +72,12 @@ def request_training(
     return mv
 
 
-def stop_advice(*, session: Session, project_id: int, patience: int = 3) -> dict | None:  # type: ignore[type-arg]
-    """The learning core's stop report over this project's trained versions (validation foreground
-    mIoU against the labels each was trained on), with the best version's number. For the lead to read;
-    nothing is enforced. None before the first version with a validation score."""
-    versions = [v for v in session.scalars(
-        select(ModelVersion).where(ModelVersion.project_id == project_id, ModelVersion.status == ModelStatus.ready)
-        .order_by(ModelVersion.version)) if v.metrics.get("miou_fg") is not None]
+def stop_advice(versions: Sequence[ModelVersion], patience: int = 3) -> dict | None:  # type: ignore[type-arg]
+    """The learning core's stop report over a project's trained versions (validation foreground mIoU
+    against the labels each was trained on), with the best version's number. For the lead to read;
+    nothing is enforced. None before the first ready version with a validation score."""
+    versions = sorted((v for v in versions if v.status == ModelStatus.ready and v.metrics.get("miou_fg") is not None),
+                      key=lambda v: v.version)
     if not versions:
         return None
     report = stop_report([{"miou_fg": v.metrics["miou_fg"], "labeled": v.label_count} for v in versions],
