@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -86,12 +87,12 @@ def main() -> None:
     console = Console(width=None if sys.stdout.isatty() else 140)
     report: dict[str, Any] = {}
     for unit in args.units.split(","):
-        cfg = CONFIGS[unit]
-        changes = {"seeds": args.seeds, "steps": args.steps, "epochs": args.epochs, "min_steps": args.min_steps,
-                   "strategies": tuple(args.strategies.split(",")) if args.strategies else None}
-        cfg = SimConfig(**{**cfg.to_dict(), **{k: v for k, v in changes.items() if v is not None},
-                           "strategies": changes["strategies"] or cfg.strategies,
-                           **({"steps": None} if args.epochs is not None else {})})
+        given = {"seeds": args.seeds, "steps": args.steps, "epochs": args.epochs, "min_steps": args.min_steps,
+                 "strategies": tuple(args.strategies.split(",")) if args.strategies else None}
+        overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+        if args.epochs is not None:
+            overrides["steps"] = None  # the simulator uses epochs only without a fixed step count
+        cfg = replace(CONFIGS[unit], **overrides)
         out = Path(args.out) / unit
         compute = f"{cfg.steps} steps" if cfg.steps else f"{cfg.epochs} passes over labels, >= {cfg.min_steps} steps"
         console.rule(f"{unit} units: {', '.join(cfg.strategies)}; {cfg.seeds} seeds, {compute} per round")

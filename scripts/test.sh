@@ -7,7 +7,7 @@
 #     stops them on exit unless they were already running before (or another test run still uses them)
 #  3. ruff check on app workers tests bench scripts, mypy on app workers, then python -m pytest -q "$@"
 # Exit code: pytest's. Ruff and mypy findings are reported but do not change it, unless
-# LABELWISE_LINT_STRICT=1 (then a clean pytest run still exits 1 when ruff found problems).
+# LABELWISE_LINT_STRICT=1 (then a clean pytest run still exits 1 when ruff or mypy found problems).
 #
 # Environment:
 #   LABELWISE_TORCH_INDEX_URL  pip index for torch, e.g. https://download.pytorch.org/whl/cpu on a
