@@ -149,6 +149,8 @@ def print_summary(results: dict[str, Any], out: str, console: Any) -> None:
     console.print(summary_table(results))
     console.print("A strategy counts as better than random only where its whole seed range reaches the target "
                   "below random's; otherwise the gap is within seed-to-seed noise.")
+    for warning in results.get("warnings", []):
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     tm = results["timing"]
     console.print(f"ran in {tm['total_seconds']:.0f} s: {tm['train_runs']} training runs, "
                   f"{tm['train_seconds'] / max(tm['train_steps'], 1) * 1000:.0f} ms per step, "

@@ -11,7 +11,7 @@ import pytest
 
 from app.learning.simulate import SimConfig, run_simulation
 from app.learning.simulate_config import schedule
-from app.learning.simulate_results import labels_to_target, verdict
+from app.learning.simulate_results import COMPUTE_BOUND_FRACTION, compute_warnings, labels_to_target, verdict
 from app.learning.simulate_tasks import LabelState, all_candidates, planned_steps
 
 TINY = SimConfig(strategies=("random", "entropy"), size=32, pool=10, test=4, val=2, rounds=2, seeds=2, steps=4,
@@ -61,6 +61,7 @@ def _check_document(doc: dict[str, Any], strategies: tuple[str, ...], rounds: in
         assert len(doc["strategies"][name]["seeds"]) == 2
         assert all(0.0 <= r["ece_calibrated"] <= 1.0 and r["temperature"] > 0 for r in rounds_)  # val split
         assert set(doc["stop_report"][name]) >= {"stop", "reason"}
+    assert doc["warnings"] == compute_warnings(doc["labels_to_target"]["random"], doc["config"]["steps"])
     # round 0 is shared: the same seed set and model for every strategy
     assert doc["strategies"][strategies[0]]["rounds"][0] == doc["strategies"][strategies[1]]["rounds"][0]
 
@@ -137,6 +138,14 @@ def test_verdict_needs_the_gap_to_exceed_the_seed_spread() -> None:
     assert verdict([0.1, 0.2], None, 0.8) == "better than random beyond seed spread"
     assert verdict([0.1, None], None, 0.8) == "not distinguishable"
     assert verdict([0.6, 0.7], [0.3, 0.5], 0.8) == "worse than random beyond seed spread"
+
+
+def test_compute_bound_reference_is_flagged() -> None:
+    assert compute_warnings(None, 150) == []  # random never got there: labels matter
+    assert compute_warnings(0.64, 1000) == []
+    assert compute_warnings(COMPUTE_BOUND_FRACTION + 0.01, 150) == []
+    (warning,) = compute_warnings(0.075, 150)
+    assert "7.5%" in warning and "150 steps" in warning and "compute-bound" in warning
 
 
 def test_schedule_grows_and_stops_at_pool_budget_or_rounds() -> None:
