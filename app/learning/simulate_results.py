@@ -16,8 +16,8 @@ __all__ = ["labels_to_target", "mean_rounds", "summarize_round", "assemble", "co
 # Random labeling reaching the target with this little of the pool means the full-data reference gains
 # almost nothing from its labels: it is starved of training compute, not of labels, and ratios between
 # strategies measure noise. Measured on the well-log charts: at 150 steps random got there with 7.5% of
-# the charts (and region hybrid with 8.6% of the pixels); at 1000 steps 10 charts reach 80% of full data
-# and random needs ~64% of the pixels.
+# the charts (and region hybrid with 8.6% of the pixels); at 1000 steps 10 charts gave fg mIoU 0.42 against
+# 0.55 on all 100 (16 channels) and random needed 38% of the charts and ~64% of the pixels.
 COMPUTE_BOUND_FRACTION = 0.15
 
 
@@ -161,7 +161,7 @@ def assemble(config: dict[str, Any], classes: list[str], reference: dict[str, An
         out["ratio_to_random_upper_bound"] = bounds
         out["verdict"] = verdicts
     out["max_labeled_fraction"] = max_fraction
-    out["warnings"] = compute_warnings(rnd, config.get("steps")) if "random" in strategies else []
+    out["warnings"] = compute_warnings(rnd, config.get("steps"))  # rnd is None without random: no warning
     out["schedule"] = {"labeled_tasks_per_round": sim["counts"], "planned": sim["planned_counts"],
                        "first_batch": sim["batch"], "pool_tasks": sim["n_tasks"],
                        "stopped_early": sim["stopped_early"]}
