@@ -65,8 +65,8 @@ def _queue_order(project_id: int, model_version_id: int | None):  # type: ignore
 def lease_next(*, session: Session, project: Project, user: User) -> Task | None:
     """Lease the top-ranked free task to `user` (or give back the one they already hold).
 
-    On Postgres the candidate row is locked with FOR UPDATE SKIP LOCKED, so concurrent callers
-    never receive the same task; the caller commits.
+    On Postgres the candidate row is locked with FOR UPDATE SKIP LOCKED and its leases are read again
+    under that lock, so concurrent callers never receive the same task; the caller commits.
     """
     held = _held_task(session=session, project_id=project.id, user=user)
     if held is not None:
@@ -83,13 +83,19 @@ def _claim(*, session: Session, project: Project, user: User) -> Task | None:
     now = utcnow()
     mv_id = ranked_model_version_id(session=session, project_id=project.id)
     skipped = exists().where(Skip.task_id == Task.id, Skip.user_id == user.id)
-    stmt = (
-        _queue_order(project.id, mv_id).where(~exists().where(_active_lease_clause(now)), ~skipped)
-        .limit(1).with_for_update(skip_locked=True, of=Task)
-    )
-    task = session.scalar(stmt)
-    if task is None:
-        return None
+    free = _queue_order(project.id, mv_id).where(~exists().where(_active_lease_clause(now)), ~skipped)
+    passed_over: list[int] = []
+    while True:
+        stmt = free.where(Task.id.not_in(passed_over)) if passed_over else free
+        task = session.scalar(stmt.limit(1).with_for_update(skip_locked=True, of=Task))
+        if task is None:
+            return None
+        # The lease filter above ran on the statement's snapshot: a caller that leased this task and
+        # committed just before we locked it is invisible to it. Now the row lock is ours, a fresh
+        # statement sees every committed lease, so look again before handing the task out.
+        if active_lease(session=session, task_id=task.id) is None:
+            break
+        passed_over.append(task.id)
     expires = now + timedelta(seconds=get_settings().lease_seconds)
     session.add(Lease(task_id=task.id, user_id=user.id, expires_at=expires))
     audit.record(session=session, action="task.lease", entity="task", entity_id=task.id, user_id=user.id,
