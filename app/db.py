@@ -6,8 +6,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, select, update
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -94,6 +95,21 @@ def reset_engine() -> None:
 
 def is_sqlite() -> bool:
     return get_engine().dialect.name == "sqlite"
+
+
+def lock_row(session: Session, column: Any, row_id: int) -> None:
+    """Hold one row's write lock until the session commits; callers queue behind it.
+
+    `column` is a mapped attribute of the row's model that is not its key (say Task.status). Every
+    statement after this sees what the previous holder committed: Postgres re-reads per statement
+    (READ COMMITTED), and SQLite has one writer, whose reads cannot be stale. SQLite ignores FOR UPDATE,
+    so there an UPDATE that changes nothing takes the database's write lock instead.
+    """
+    model = column.class_
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(model).where(model.id == row_id).values({column.key: column}))
+    else:
+        session.execute(select(model.id).where(model.id == row_id).with_for_update())
 
 
 def new_session() -> Session:

@@ -10,7 +10,7 @@ from app import imaging, storage
 from app.annotations.errors import SubmitError
 from app.annotations.models import Draft
 from app.auth.models import User
-from app.db import utcnow
+from app.db import lock_row, utcnow
 from app.queue import service as queue_service
 from app.queue.models import Task
 
@@ -18,6 +18,9 @@ from app.queue.models import Task
 def save(*, session: Session, task: Task, user: User, mask: np.ndarray, seconds_spent: float,
          client_token: str | None) -> Draft:
     """Replace this user's draft of the task. Only the holder of the task's lease may save one."""
+    # Take turns with submits and other saves of this task: autosaves can overlap, and a save racing
+    # the submit would leave a draft behind for a finished task.
+    lock_row(session, Task.status, task.id)
     lease = queue_service.active_lease(session=session, task_id=task.id)
     if lease is None or lease.user_id != user.id:
         raise SubmitError("this task is not leased to you; the draft was not saved", status=409)

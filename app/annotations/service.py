@@ -12,7 +12,7 @@ from app.annotations.errors import SubmitError
 from app.annotations.models import Annotation, AnnotationStatus
 from app.audit import service as audit
 from app.auth.models import Role, User
-from app.db import utcnow
+from app.db import lock_row, utcnow
 from app.projects.models import Project
 from app.queue import service as queue_service
 from app.queue.models import Task, TaskStatus
@@ -47,6 +47,9 @@ def submit(
 
     Returns (annotation, created). A retried submit with the same client_token returns the first one.
     """
+    # Submits for one task take turns: one racing a retry of itself, or a second tab, must see the
+    # other's label and lease release, not compute the same version and die on a unique constraint.
+    lock_row(session, Task.status, task.id)
     if client_token:
         earlier = session.scalar(
             select(Annotation).where(Annotation.author_id == user.id, Annotation.client_token == client_token)
