@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.annotations.router import drafts_router
@@ -46,6 +47,14 @@ def create_app() -> FastAPI:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(url="/login", status_code=303)
+
+    @app.exception_handler(IntegrityError)
+    async def concurrent_change(request: Request, exc: IntegrityError) -> Response:
+        # Services check uniqueness before writing; a constraint that still fires means another request
+        # wrote the same thing a moment earlier (two uploads of one image). The transaction is gone.
+        return JSONResponse(status_code=409, content={
+            "detail": "this conflicts with a change saved a moment ago by another request; nothing was saved, "
+                      "reload and try again"})
 
     for router in (auth_router, projects_router, items_router, queue_router, annotations_router, drafts_router,
                    training_router, views_router):

@@ -44,12 +44,12 @@ async def upload_items(
                 raise HTTPException(status_code=422, detail=f"{name}: {exc}") from None
             except service.DuplicateItem as exc:
                 raise HTTPException(status_code=409, detail=str(exc)) from None
+        session.commit()  # inside: a request that stored the same image a moment ago fails it here
     except BaseException:
+        paths = [item.storage_path for item in created]
         session.rollback()
-        for item in created:  # files of rolled-back rows
-            storage.absolute(item.storage_path).unlink(missing_ok=True)
+        service.discard_unstored_files(session=session, paths=paths)
         raise
-    session.commit()
     return {"items": [item_out(i) for i in created]}
 
 

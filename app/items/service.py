@@ -64,6 +64,19 @@ def add_pixels(
     return item
 
 
+def discard_unstored_files(*, session: Session, paths: list[str]) -> None:
+    """Delete the files of item rows that were rolled back.
+
+    Files are named by pixel checksum, so a path may also belong to the same image that another
+    request committed a moment ago: a path some stored item uses is kept.
+    """
+    if not paths:
+        return
+    used = set(session.scalars(select(Item.storage_path).where(Item.storage_path.in_(paths))))
+    for path in set(paths) - used:
+        storage.absolute(path).unlink(missing_ok=True)
+
+
 def task_regions(width: int, height: int, tile: int | None) -> list[tuple[int, int, int, int]]:
     """The whole image, or square tiles covering it (edge tiles are cut to the image)."""
     if not tile:

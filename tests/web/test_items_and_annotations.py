@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from tests.factories import chart_pngs, login, make_project, make_user, png_bytes
 
@@ -166,3 +167,43 @@ def test_bad_policy_is_refused(client, project, change, message):
     token = login(client, "lead")
     r = client.patch(f"/api/v1/projects/{project}", json=change, headers={"X-CSRF-Token": token})
     assert r.status_code == 422 and message in r.json()["detail"]
+
+
+
+def test_a_constraint_hit_by_a_concurrent_request_is_409_and_stores_nothing(client, project, env, monkeypatch):
+    """The duplicate check passed, then another request committed the same image first: the commit fails."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm import Session
+
+    token = login(client, "lead")
+    real_commit = Session.commit
+    collided = []
+
+    def commit_once_colliding(self):
+        if not collided and self.new:  # the upload's commit, with its new item rows
+            collided.append(True)
+            raise IntegrityError("INSERT INTO item ...", {}, Exception("duplicate key (project_id, checksum)"))
+        return real_commit(self)
+
+    monkeypatch.setattr(Session, "commit", commit_once_colliding)
+    (a, _), (b, _) = chart_pngs(2)
+    r = upload(client, project, [("a.png", a), ("b.png", b)], token)
+    assert collided and r.status_code == 409 and "another request" in r.json()["detail"], r.text
+    assert count_items(client, project) == 0 and stored_files(env) == []
+
+
+def test_rolled_back_upload_keeps_a_file_a_stored_item_uses(client, project, env):
+    from app import storage
+    from app.db import session_scope
+    from app.items import service
+    from app.items.models import Item
+
+    token = login(client, "lead")
+    (png, _), = chart_pngs(1)
+    assert upload(client, project, [("a.png", png)], token).status_code == 201
+    with session_scope() as session:
+        kept = session.scalars(select(Item.storage_path)).one()
+        stray = f"projects/{project}/items/{'0' * 64}.png"
+        storage.write_atomic(stray, b"not referenced by any row")
+        service.discard_unstored_files(session=session, paths=[kept, stray])
+    assert storage.absolute(kept).exists() and not storage.absolute(stray).exists()
