@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit
 from app.auth.models import User
 from app.config import get_settings
-from app.db import utcnow
+from app.db import lock_row, utcnow
 from app.items.models import Item, Split
 from app.projects.models import Project
 from app.queue.models import Flag, Lease, Score, ScoringRun, ScoringRunStatus, Skip, Task, TaskStatus
@@ -117,6 +117,9 @@ class QueueError(ValueError):
 
 
 def _require_lease(session: Session, task: Task, user: User) -> None:
+    # Skip, flag and submit of one task take turns (a flag racing a submit must not leave a labeled
+    # task escalated), and each then reads the lease the one before it may have released.
+    lock_row(session, Task.status, task.id)
     lease = active_lease(session=session, task_id=task.id)
     if lease is None or lease.user_id != user.id:
         raise QueueError("this task is not leased to you", status=409)
@@ -156,6 +159,8 @@ def flag(*, session: Session, task: Task, user: User, note: str) -> Flag:
 
 def resolve_flag(*, session: Session, flag_row: Flag, user: User, resolution: str) -> None:
     """Send an escalated task back to the queue, saying how the question was settled."""
+    lock_row(session, Flag.note, flag_row.id)  # two leads resolving at once: the second is told, not lost
+    session.refresh(flag_row)
     if flag_row.resolved_at is not None:
         raise QueueError("this flag is resolved already", status=409)
     flag_row.resolution = _clean_text(resolution, "resolution", 2000)

@@ -135,3 +135,81 @@ def test_overlapping_autosaves_keep_one_draft(env, backend):
         with session_scope() as session:
             rows = session.scalars(select(Draft).where(Draft.task_id == tid)).all()
         assert len(rows) == 1 and rows[0].seconds_spent in range(SUBMITTERS)
+
+
+def flag_as(pid: int, task_id: int, username: str) -> Outcome:
+    from app.auth import service as auth_service
+    from app.db import session_scope
+    from app.queue import service
+    from app.queue.models import Task
+
+    with session_scope() as session:
+        user = auth_service.get_by_username(session=session, username=username)
+        row = service.flag(session=session, task=session.get(Task, task_id), user=user, note="is this curve 1?")
+        session.flush()
+        return row.id, True
+
+
+def resolve_as(flag_id: int, username: str, resolution: str) -> Outcome:
+    from app.auth import service as auth_service
+    from app.db import session_scope
+    from app.queue import service
+    from app.queue.models import Flag
+
+    with session_scope() as session:
+        user = auth_service.get_by_username(session=session, username=username)
+        service.resolve_flag(session=session, flag_row=session.get(Flag, flag_id), user=user, resolution=resolution)
+        return flag_id, True
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_flag_racing_the_submit_leaves_one_consistent_outcome(env, backend):
+    from app.annotations.errors import SubmitError
+    from app.db import session_scope
+    from app.queue.models import Flag, Task, TaskStatus
+    from app.queue.service import QueueError
+
+    make_user("lead", "lead")
+    make_user("a")
+    for round_no in range(ROUNDS):
+        pid = make_project(name=f"p{round_no}", owner="lead", members=("a",))
+        add_items(pid, 1)
+        tid = lease(pid, "a")
+        assert tid is not None
+        results, errors = all_at_once([partial(submit_as, pid, tid, "a", f"r{round_no}"),
+                                       partial(flag_as, pid, tid, "a")])
+        assert len(results) == 1 and len(errors) == 1, (results, errors)
+        assert isinstance(errors[0], (QueueError, SubmitError)) and errors[0].status == 409, errors
+        with session_scope() as session:
+            status = session.get(Task, tid).status
+            flags = session.scalars(select(Flag).where(Flag.task_id == tid)).all()
+        labels = annotation_rows(tid)
+        # Either it was labeled (done, one label, no flag) or it went to review (escalated, no label).
+        assert (status, len(labels), len(flags)) in {(TaskStatus.done, 1, 0), (TaskStatus.escalated, 0, 1)}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_two_leads_resolving_one_flag_keep_the_first_resolution(env, backend):
+    from app.auth.models import User
+    from app.db import session_scope
+    from app.queue.models import Flag
+    from app.queue.service import QueueError
+
+    make_user("lead", "lead")
+    make_user("lead2", "lead")
+    make_user("a")
+    for round_no in range(ROUNDS):
+        pid = make_project(name=f"p{round_no}", owner="lead", members=("a", "lead2"))
+        add_items(pid, 1)
+        tid = lease(pid, "a")
+        assert tid is not None
+        flag_id, _ = flag_as(pid, tid, "a")
+        results, errors = all_at_once([partial(resolve_as, flag_id, "lead", "it is curve 1"),
+                                       partial(resolve_as, flag_id, "lead2", "it is curve 2")])
+        assert len(results) == 1 and len(errors) == 1, (results, errors)
+        assert isinstance(errors[0], QueueError) and errors[0].status == 409
+        with session_scope() as session:
+            row = session.get(Flag, flag_id)
+            resolver = session.get(User, row.resolved_by_id).username
+        # One lead's resolution under that lead's name, never one's text with the other's name.
+        assert (resolver, row.resolution) in {("lead", "it is curve 1"), ("lead2", "it is curve 2")}
