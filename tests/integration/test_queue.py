@@ -1,39 +1,13 @@
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
+from functools import partial
 
-import numpy as np
 import pytest
 from sqlalchemy import select, update
 
 from tests.factories import make_project, make_user
-
-
-def add_items(pid: int, n: int) -> None:
-    from app.db import session_scope
-    from app.items import service
-    from app.items.models import Split
-    from app.projects.models import Project
-
-    rng = np.random.default_rng(0)
-    with session_scope() as session:
-        project = session.get(Project, pid)
-        for i in range(n):
-            service.add_pixels(session=session, project=project, filename=f"{i}.png",
-                               pixels=rng.integers(0, 255, (16, 16, 3), dtype=np.uint8), split=Split.pool, user=None)
-
-
-def lease(pid: int, username: str) -> int | None:
-    from app.auth import service as auth_service
-    from app.db import session_scope
-    from app.projects.models import Project
-    from app.queue import service
-
-    with session_scope() as session:
-        user = auth_service.get_by_username(session=session, username=username)
-        task = service.lease_next(session=session, project=session.get(Project, pid), user=user)
-        return task.id if task else None
+from tests.integration.scenes import add_items, all_at_once, lease
 
 
 def test_lease_is_kept_then_expires_back_into_the_queue(env, backend):
@@ -70,33 +44,10 @@ def test_concurrent_next_never_hands_out_the_same_task(env, backend):
     users = [f"u{i}" for i in range(8)]
     for u in users:
         make_user(u)
-    for round_no in range(ROUNDS_OF_CONCURRENT_ASKS):
+    for round_no in range(12):
         pid = make_project(name=f"p{round_no}", owner="lead", members=tuple(users))
         add_items(pid, 6)
-        got = ask_all_at_once(pid, users)
-        handed = [t for t in got.values() if t is not None]
-        assert len(handed) == 6 and len(set(handed)) == 6, got  # 6 tasks, 8 askers: two get none, none shared
-
-
-ROUNDS_OF_CONCURRENT_ASKS = 12
-
-
-def ask_all_at_once(pid: int, users: list[str]) -> dict[str, int | None]:
-    barrier = threading.Barrier(len(users))
-    got: dict[str, int | None] = {}
-    errors: list[BaseException] = []
-
-    def ask(u: str) -> None:
-        try:
-            barrier.wait()
-            got[u] = lease(pid, u)
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=ask, args=(u,)) for u in users]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
-    return got
+        handed, errors = all_at_once([partial(lease, pid, u) for u in users])
+        assert not errors, errors
+        handed = [t for t in handed if t is not None]
+        assert len(handed) == 6 and len(set(handed)) == 6, handed  # 6 tasks, 8 askers: two get none, none shared

@@ -1,0 +1,73 @@
+"""Helpers for concurrency tests: items in a project, leases, and calls released at the same moment."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from tests.factories import make_project, make_user
+
+
+def add_items(pid: int, n: int) -> None:
+    from app.db import session_scope
+    from app.items import service
+    from app.items.models import Split
+    from app.projects.models import Project
+
+    rng = np.random.default_rng(0)
+    with session_scope() as session:
+        project = session.get(Project, pid)
+        for i in range(n):
+            service.add_pixels(session=session, project=project, filename=f"{i}.png",
+                               pixels=rng.integers(0, 255, (16, 16, 3), dtype=np.uint8), split=Split.pool, user=None)
+
+
+def lease(pid: int, username: str) -> int | None:
+    from app.auth import service as auth_service
+    from app.db import session_scope
+    from app.projects.models import Project
+    from app.queue import service
+
+    with session_scope() as session:
+        user = auth_service.get_by_username(session=session, username=username)
+        task = service.lease_next(session=session, project=session.get(Project, pid), user=user)
+        return task.id if task else None
+
+
+def leased_tasks(rounds: int, annotator: str = "a", others: tuple[str, ...] = ()) -> Iterator[tuple[int, int]]:
+    """(project id, task id) of a fresh one-image project per round, its task leased to `annotator`.
+
+    A race is narrow, so each scene is played on several fresh projects."""
+    make_user("lead", "lead")
+    for name in (annotator, *others):
+        make_user(name, "lead" if name.startswith("lead") else "annotator")
+    for round_no in range(rounds):
+        pid = make_project(name=f"p{round_no}", owner="lead", members=(annotator, *others))
+        add_items(pid, 1)
+        tid = lease(pid, annotator)
+        assert tid is not None
+        yield pid, tid
+
+
+def all_at_once(calls: list[Callable[[], Any]]) -> tuple[list[Any], list[BaseException]]:
+    """Run the calls in threads released together by a barrier; their results and their exceptions."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run(call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            results.append(call())
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
