@@ -118,3 +118,24 @@ def test_budget_shows_in_the_header_strip(client, setup):
     assert "/ 500 budget" in client.get(f"/projects/{pid}/label/stats").text
     r = client.patch(f"/api/v1/projects/{pid}", json={"label_budget": -1}, headers={"X-CSRF-Token": token})
     assert r.status_code == 422
+
+
+def test_header_strip_counts_read_as_words(client, setup):
+    import re
+
+    pid = setup
+
+    def strip() -> str:
+        return re.sub(r"<[^>]+>", "", client.get(f"/projects/{pid}/label/stats").text)
+
+    queue = len(client.get(f"/api/v1/projects/{pid}/queue").json()["tasks"])
+    assert queue == 3 and "3 tasks open" in strip()
+    assert "0 labels today" in strip() and "0 labels in all" in strip()
+    token = login(client, "ann")
+    for expected in (("1 label today", "1 label in all", "2 tasks open"),
+                     ("2 labels today", "2 labels in all", "1 task open")):
+        task = next_task(client, pid, token).json()
+        r = client.post(f"/api/v1/projects/{pid}/tasks/{task['id']}/annotations", headers={"X-CSRF-Token": token},
+                        files={"mask": ("m.png", png_bytes(np.zeros((64, 64), np.uint8)), "image/png")})
+        assert r.status_code == 201, r.text
+        assert all(words in strip() for words in expected), strip()
