@@ -109,7 +109,9 @@ def lock_row(session: Session, column: Any, row_id: int) -> None:
     if session.get_bind().dialect.name == "sqlite":
         session.execute(update(model).where(model.id == row_id).values({column.key: column}))
     else:
-        session.execute(select(model.id).where(model.id == row_id).with_for_update())
+        # FOR NO KEY UPDATE: lockers queue behind each other, but rows that merely reference this one
+        # (a lease naming the user) can still be inserted by others.
+        session.execute(select(model.id).where(model.id == row_id).with_for_update(key_share=True))
 
 
 def new_session() -> Session:

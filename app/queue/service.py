@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,9 +15,6 @@ from app.db import lock_row, utcnow
 from app.items.models import Item, Split
 from app.projects.models import Project
 from app.queue.models import Flag, Lease, Score, ScoringRun, ScoringRunStatus, Skip, Task, TaskStatus
-
-# SQLite has no row locks: in the embedded (single-process) mode one lock serialises lease hand-out.
-_sqlite_lease_lock = threading.Lock()
 
 
 def _active_lease_clause(now):  # type: ignore[no-untyped-def]
@@ -68,14 +64,13 @@ def lease_next(*, session: Session, project: Project, user: User) -> Task | None
     On Postgres the candidate row is locked with FOR UPDATE SKIP LOCKED and its leases are read again
     under that lock, so concurrent callers never receive the same task; the caller commits.
     """
+    # One user's requests take turns, so a double-clicked Next gives back one task rather than leasing
+    # two. On SQLite (no SKIP LOCKED) this is the database's single write lock: every caller takes turns
+    # and sees the leases the one before committed.
+    lock_row(session, User.username, user.id)
     held = _held_task(session=session, project_id=project.id, user=user)
     if held is not None:
         return held
-    if session.get_bind().dialect.name == "sqlite":
-        with _sqlite_lease_lock:
-            task = _claim(session=session, project=project, user=user)
-            session.commit()
-            return task
     return _claim(session=session, project=project, user=user)
 
 

@@ -32,7 +32,7 @@ def test_lease_is_kept_then_expires_back_into_the_queue(env, backend):
     assert len(history) == 2  # the expired lease is kept as history
 
 
-@pytest.mark.parametrize("backend", ["postgres"])
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_concurrent_next_never_hands_out_the_same_task(env, backend):
     """Many annotators ask at the same moment; no task is handed to two of them.
 
@@ -51,3 +51,19 @@ def test_concurrent_next_never_hands_out_the_same_task(env, backend):
         assert not errors, errors
         handed = [t for t in handed if t is not None]
         assert len(handed) == 6 and len(set(handed)) == 6, handed  # 6 tasks, 8 askers: two get none, none shared
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_double_clicked_next_leases_one_task(env, backend):
+    from app.db import session_scope
+    from app.queue.models import Lease
+
+    make_user("lead", "lead")
+    make_user("a")
+    for round_no in range(6):
+        pid = make_project(name=f"p{round_no}", owner="lead", members=("a",))
+        add_items(pid, 4)
+        handed, errors = all_at_once([partial(lease, pid, "a")] * 4)
+        assert not errors and len(set(handed)) == 1 and None not in handed, (handed, errors)
+        with session_scope() as session:
+            assert len(session.scalars(select(Lease).where(Lease.task_id.in_(handed))).all()) == 1
