@@ -88,7 +88,7 @@ class _Run:
         self.timing["train_runs"] += 1
         t0 = time.perf_counter()
         metrics = evaluate(model, d.test_images, d.test_masks, d.classes, device=cfg.device,
-                           val_images=d.val_images, val_masks=d.val_masks)
+                           val_images=d.val_images, val_masks=d.val_masks, decision_bias=cfg.decision_bias)
         self.timing["eval_seconds"] += time.perf_counter() - t0
         self.timing["eval_images"] += len(d.test_images)
         metrics.update(steps=hist["steps"], train_seconds=round(hist["seconds"], 3))
@@ -141,6 +141,8 @@ def _reference(run: _Run, cached: dict[str, Any] | None, cache_dir: Path | None,
         "steps": runs[0]["steps"], "train_seconds": sum(m["train_seconds"] for m in runs), "key": key, "cached": False}
     if all("ece_calibrated" in m for m in runs):
         ref["ece_calibrated"] = _mean_or_none([m["ece_calibrated"] for m in runs])
+    if all("miou_fg_raw" in m for m in runs):
+        ref["miou_fg_raw"] = _mean_or_none([m["miou_fg_raw"] for m in runs])
     if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
         (cache_dir / f"reference-{key}.json").write_text(json.dumps(ref, indent=1))
@@ -244,7 +246,7 @@ def run_simulation(cfg: SimConfig, out: str | Path, *, force: bool = False, cach
     tasks, batch, counts = _plan(cfg, data)
     key_src = {k: v for k, v in cfg.to_dict().items()
                if k in ("size", "pool", "steps", "epochs", "min_steps", "train_batch", "lr", "crop", "device",
-                        "data_seed", "base_channels", "seeds")}
+                        "data_seed", "base_channels", "seeds", "decision_bias")}
     key_src["final_round"] = len(counts) - 1  # the reference's training seeds depend on it
     key = hashlib.sha256(json.dumps([key_src, _data_digest(data)], sort_keys=True).encode()).hexdigest()[:16]
     cache = Path(cache_dir) if cache_dir else None

@@ -43,6 +43,7 @@ class SimConfig:
     score_subset: int = 64  # unlabeled images scored per round; 0 = all
     mc_samples: int = 8
     steered_share: float = 0.0
+    decision_bias: bool = False  # argmax after per-class biases tuned on the validation split (decision.py)
     target: float = 0.95
     device: str = "cpu"
     data_seed: int = 0

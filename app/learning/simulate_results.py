@@ -63,6 +63,9 @@ def mean_rounds(seed_rounds: list[list[dict[str, Any]]]) -> list[dict[str, Any]]
             **({"ece_calibrated": _mean([x.get("ece_calibrated") for x in recs]),
                 "temperature": _mean([x.get("temperature") for x in recs])}
                if any("ece_calibrated" in x for x in recs) else {}),
+            **({"miou_fg_raw": _mean([x.get("miou_fg_raw") for x in recs]),
+                "decision_bias": [_mean(list(b)) for b in zip(*[x["decision_bias"] for x in recs], strict=True)]}
+               if all("decision_bias" in x for x in recs) else {}),
         })
     return out
 
@@ -123,6 +126,7 @@ def assemble(config: dict[str, Any], classes: list[str], reference: dict[str, An
         "classes": classes,
         "full_data": {"miou_fg": full, "per_class_iou": reference["per_class_iou"], "ece": reference.get("ece"),
                       **({"ece_calibrated": reference["ece_calibrated"]} if "ece_calibrated" in reference else {}),
+                      **({"miou_fg_raw": reference["miou_fg_raw"]} if "miou_fg_raw" in reference else {}),
                       "miou_fg_per_seed": reference.get("miou_fg_per_seed"),
                       "note": "mean over seeds of the same recipe trained on every pool label"},
         "target": {"fraction_of_full_data": target, "miou_fg": target_value,

@@ -17,6 +17,7 @@ import torch
 from app.learning.acquisition import Candidate
 from app.learning.calibration import expected_calibration_error, fit_temperature, flatten_pixels, logits_for
 from app.learning.constants import IGNORE_INDEX
+from app.learning.decision import biased_argmax, fit_decision_bias
 from app.learning.inference import images_to_batch
 from app.learning.metrics import confusion_matrix, segmentation_metrics
 from app.learning.model import ModelConfig, UNet
@@ -162,27 +163,35 @@ def _softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
 
 
 def evaluate(model: UNet, images: Sequence[np.ndarray], masks: Sequence[np.ndarray], classes: Sequence[str], *,
-             device: str, val_images: Sequence[np.ndarray] = (), val_masks: Sequence[np.ndarray] = ()
-             ) -> dict[str, Any]:
+             device: str, val_images: Sequence[np.ndarray] = (), val_masks: Sequence[np.ndarray] = (),
+             decision_bias: bool = False) -> dict[str, Any]:
     """Foreground mIoU, per-class IoU (by class name) and ECE (void pixels skipped) on a split.
 
     With a validation split, also the temperature fitted there (NLL, app.learning.calibration)
-    and the test ECE after scaling by it ("ece_calibrated").
+    and the test ECE after scaling by it ("ece_calibrated"); with `decision_bias`, the IoU figures
+    come from the argmax after per-class biases fitted there (app.learning.decision), and
+    "miou_fg_raw" keeps the plain argmax's.
     """
     c = len(classes)
-    conf = np.zeros((c, c), np.int64)
     logits = _logits(model, images, device)
+    val = flatten_pixels(logits_for(model, val_images, device=device), list(val_masks)) if len(val_images) else None
+    bias = fit_decision_bias(*val) if decision_bias and val is not None else np.zeros(c, np.float32)
+    conf, conf_raw = np.zeros((c, c), np.int64), np.zeros((c, c), np.int64)
     for lg, m in zip(logits, masks, strict=True):
-        conf += confusion_matrix(lg.argmax(0), m, c)
+        conf += confusion_matrix(biased_argmax(lg, bias), m, c)
+        conf_raw += confusion_matrix(lg.argmax(0), m, c)
     metrics = segmentation_metrics(conf)
     out: dict[str, Any] = {
         "miou_fg": metrics["miou_fg"],
         "per_class_iou": {name: metrics["per_class"][str(i)]["iou"] for i, name in enumerate(classes)},
         "ece": expected_calibration_error([_softmax(lg, 1.0) for lg in logits], list(masks)),
     }
-    if len(val_images):
+    if decision_bias:
+        out["decision_bias"] = [float(b) for b in bias]
+        out["miou_fg_raw"] = segmentation_metrics(conf_raw)["miou_fg"]
+    if val is not None:
         # a fixed random 60k of the validation pixels: the fit is much cheaper than on all of them
-        x, y = flatten_pixels(logits_for(model, val_images, device=device), list(val_masks))
+        x, y = val
         if len(y) > FIT_PIXELS:
             keep = np.random.default_rng(0).choice(len(y), size=FIT_PIXELS, replace=False)
             x, y = x[keep], y[keep]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +194,16 @@ def test_identical_labeled_sets_train_once(tmp_path: Path) -> None:
     assert results["timing"]["train_runs"] == 2  # reference (= the whole-pool round 1 model) and round 0
     last = [results["strategies"][s]["seeds"][0][1] for s in ("random", "entropy")]
     assert last[0]["miou_fg"] == last[1]["miou_fg"] and last[0]["labeled_fraction"] == 1.0
+
+
+def test_decision_bias_scores_the_tuned_argmax_and_keeps_the_plain_one(tmp_path: Path) -> None:
+    cfg = SimConfig(strategies=("random",), size=32, pool=6, test=3, val=2, rounds=1, seeds=1, steps=3, batch=2,
+                    train_batch=4, crop=None)
+    plain = run_simulation(cfg, tmp_path / "plain", cache_dir=tmp_path / "cache", plot=False)
+    tuned = run_simulation(replace(cfg, decision_bias=True), tmp_path / "tuned", cache_dir=tmp_path / "cache",
+                           plot=False)
+    assert tuned["timing"]["train_runs"] == plain["timing"]["train_runs"]  # its own reference, not the cached one
+    assert tuned["full_data"]["miou_fg_raw"] == plain["full_data"]["miou_fg"]  # same models, same plain argmax
+    for p, t in zip(plain["strategies"]["random"]["rounds"], tuned["strategies"]["random"]["rounds"], strict=True):
+        assert "decision_bias" not in p and t["miou_fg_raw"] == p["miou_fg"]
+        assert len(t["decision_bias"]) == 3 and t["decision_bias"][0] == 0.0
