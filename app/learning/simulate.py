@@ -246,8 +246,10 @@ def run_simulation(cfg: SimConfig, out: str | Path, *, force: bool = False, cach
     tasks, batch, counts = _plan(cfg, data)
     key_src = {k: v for k, v in cfg.to_dict().items()
                if k in ("size", "pool", "steps", "epochs", "min_steps", "train_batch", "lr", "crop", "device",
-                        "data_seed", "base_channels", "seeds", "decision_bias")}
+                        "data_seed", "base_channels", "seeds")}
     key_src["final_round"] = len(counts) - 1  # the reference's training seeds depend on it
+    if cfg.decision_bias:  # only when set, so references cached before the option stay valid
+        key_src["decision_bias"] = True
     key = hashlib.sha256(json.dumps([key_src, _data_digest(data)], sort_keys=True).encode()).hexdigest()[:16]
     cache = Path(cache_dir) if cache_dir else None
     cached = _cached_reference(([cache / f"reference-{key}.json"] if cache else []) + [out / "reference.json"], key)
