@@ -33,20 +33,23 @@ def _miou_fg(pixels: np.ndarray, labels: np.ndarray, bias: np.ndarray) -> float:
 
 
 def fit_decision_bias(pixels: np.ndarray, labels: np.ndarray, *, grid: np.ndarray = BIAS_GRID,
-                      passes: int = 2, min_gain: float = 1e-3) -> np.ndarray:
+                      passes: int = 2, min_gain: float = 1e-3, min_class_pixels: int = 500) -> np.ndarray:
     """Labeled pixels' logits [P,C] and labels [P] (no ignored pixels) -> biases float32 [C], bias[0] = 0.
 
-    Two classes or fewer labeled pixels than classes -> all zeros.
+    A foreground class with fewer than `min_class_pixels` labeled pixels keeps bias 0: a small
+    validation split would otherwise tune it to its own few pixels. One class only -> all zeros.
     """
     c = pixels.shape[1]
     bias = np.zeros(c, np.float32)
-    if c < 2 or len(labels) < c:
+    counts = np.bincount(labels, minlength=c)[:c]
+    tunable = [k for k in range(1, c) if counts[k] >= min_class_pixels]
+    if not tunable:
         return bias
     best = _miou_fg(pixels, labels, bias)
     by_size = grid[np.argsort(np.abs(grid), kind="stable")]  # on a tie the smaller bias wins
     for _ in range(passes):
         moved = False
-        for k in range(1, c):
+        for k in tunable:
             trial = bias.copy()
             scores = []
             for value in by_size:

@@ -112,9 +112,19 @@ def score_chunk(run_id: int, task_ids: list[int]) -> bool:
         return bool(row[0] >= row[1])
 
 
+def suggested_classes(probs: np.ndarray, decision_bias: list[float] | None) -> np.ndarray:
+    """Class ids [H,W] from calibrated probabilities [C,H,W]: the argmax after the version's per-class
+    decision biases (tuned for foreground IoU on the validation split), the plain argmax without."""
+    from app.learning.decision import biased_argmax
+
+    if not decision_bias:
+        return probs.argmax(0).astype(np.uint8)
+    return biased_argmax(np.log(np.maximum(probs, 1e-12)), np.asarray(decision_bias, np.float32)).astype(np.uint8)
+
+
 def _store_suggestion(mv: ModelVersion, item_id: int, probs: np.ndarray, entropy: np.ndarray) -> None:
     mask_rel = suggestion_path(mv.project_id, mv.id, item_id, "mask")
-    storage.write_atomic(mask_rel, imaging.encode_png(probs.argmax(0).astype(np.uint8)))
+    storage.write_atomic(mask_rel, imaging.encode_png(suggested_classes(probs, mv.metrics.get("decision_bias"))))
     heat = np.clip(entropy * 255.0 + 0.5, 0, 255).astype(np.uint8)
     storage.write_atomic(suggestion_path(mv.project_id, mv.id, item_id, "uncertainty"), imaging.encode_png(heat))
 

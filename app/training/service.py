@@ -114,7 +114,8 @@ def maybe_retrain(*, session: Session, project: Project) -> ModelVersion | None:
 
 def run_training(model_version_id: int) -> bool:
     """Train the queued version; True when it is ready (then scoring should start). Idempotent."""
-    from app.learning.calibration import calibration_report, logits_for
+    from app.learning.calibration import calibration_report, flatten_pixels, logits_for
+    from app.learning.decision import fit_decision_bias
     from app.learning.model import ModelConfig, save_checkpoint
     from app.learning.train import TrainConfig, train_segmenter
 
@@ -150,9 +151,14 @@ def run_training(model_version_id: int) -> bool:
         metrics = evaluate(model, val.images, val.masks, num_classes)
         temperature = 1.0
         if val.images:  # temperature scaling, fitted on the labeled validation split
-            report = calibration_report(logits_for(model, val.images, device=settings.device), val.masks)
+            val_logits = logits_for(model, val.images, device=settings.device)
+            report = calibration_report(val_logits, val.masks)
             temperature = report["temperature"]
             metrics["calibration"] = report
+            # Suggestions use the argmax after these (the metrics above are the plain argmax's: the
+            # biases are tuned on the same split, so its figures with them would flatter the model).
+            scaled, labels = flatten_pixels([lg / temperature for lg in val_logits], val.masks)
+            metrics["decision_bias"] = [float(b) for b in fit_decision_bias(scaled, labels)]
         metrics["class_weights"] = history["class_weights"]
         metrics["train_seconds"] = round(time.monotonic() - started, 2)
         metrics["train_steps"] = history["steps"]

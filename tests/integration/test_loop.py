@@ -51,6 +51,7 @@ def check_loop_rows(result) -> None:  # type: ignore[no-untyped-def]
         assert sum("steered_random" in s.components for s in ranked) == round(0.1 * len(ranked))
         assert v1.metrics["calibration"]["temperature"] == v1.temperature > 0
         assert 0 <= v1.metrics["calibration"]["ece_after"] <= 1
+        assert len(v1.metrics["decision_bias"]) == 3 and v1.metrics["decision_bias"][0] == 0.0
         for task_id in result.labeled_task_ids:
             assert session.scalar(select(func.count()).select_from(Lease).where(Lease.task_id == task_id)) == 1
             assert session.scalar(select(Annotation.status).where(Annotation.task_id == task_id)) == "submitted"

@@ -10,7 +10,7 @@ def miou(pixels, labels, bias):
     return segmentation_metrics(confusion_matrix(biased_argmax(pixels, bias, axis=1), labels, 3))["miou_fg"]
 
 
-def scene(shift: float, n: int = 20_000, seed: int = 0):
+def scene(shift: float, n: int = 60_000, seed: int = 0):
     """Well-separated logits for 3 classes (2% of each curve), then class 1 pushed up by `shift`."""
     rng = np.random.default_rng(seed)
     labels = rng.choice(3, size=n, p=[0.96, 0.02, 0.02])
@@ -49,6 +49,12 @@ def test_already_iou_optimal_logits_keep_zero_bias():
 def test_too_few_pixels_or_classes_give_zero_bias():
     assert fit_decision_bias(np.zeros((2, 3), np.float32), np.array([0, 1])).tolist() == [0.0, 0.0, 0.0]
     assert fit_decision_bias(np.zeros((5, 1), np.float32), np.zeros(5, np.int64)).tolist() == [0.0]
+    pixels, labels = scene(shift=1.5)
+    assert fit_decision_bias(pixels, labels)[1] != 0.0
+    # keep a tenth of class 1's pixels: under the 500-pixel floor its bias stays 0
+    keep = (labels != 1) | (np.random.default_rng(3).random(len(labels)) < 0.1)
+    assert (labels[keep] == 1).sum() < 500 <= (labels[keep] == 2).sum()
+    assert fit_decision_bias(pixels[keep], labels[keep])[1] == 0.0
 
 
 def test_biased_argmax_on_a_class_map():
