@@ -105,6 +105,8 @@ def run_with_progress(cfg: SimConfig, out: str, *, force: bool = False, cache_di
                 return
             done[0] += 1
             miou = "-" if result["miou_fg"] is None else f"{result['miou_fg']:.3f}"
+            if result.get("miou_fg_raw") is not None:  # a partial log still shows both curves
+                miou += f" (plain argmax {result['miou_fg_raw']:.3f})"
             console.print(f"[{time.perf_counter() - started:6.0f} s] run {done[0]}/{total}  {message}  "
                           f"-> fg mIoU {miou}  ({result['train_seconds']:.0f} s training)", highlight=False)
 
