@@ -207,3 +207,15 @@ def test_decision_bias_scores_the_tuned_argmax_and_keeps_the_plain_one(tmp_path:
     for p, t in zip(plain["strategies"]["random"]["rounds"], tuned["strategies"]["random"]["rounds"], strict=True):
         assert "decision_bias" not in p and t["miou_fg_raw"] == p["miou_fg"]
         assert len(t["decision_bias"]) == 3 and t["decision_bias"][0] == 0.0
+
+
+def test_region_reference_is_what_every_tile_gives_the_region_way(tmp_path: Path) -> None:
+    """The last round labels the whole pool: it must land on the reference, not short of it."""
+    cfg = SimConfig(strategies=("random",), unit="region", tile=16, size=32, pool=3, test=2, val=0, rounds=5,
+                    seeds=2, steps=20, train_batch=4, batch=4, growth=2.0, crop=None)
+    results = run_simulation(cfg, tmp_path / "reg", plot=False)
+    last = results["strategies"]["random"]["rounds"][-1]
+    assert last["labeled_fraction"] == 1.0
+    assert last["miou_fg"] == results["full_data"]["miou_fg"]
+    assert [s[-1]["miou_fg"] for s in results["strategies"]["random"]["seeds"]] == \
+        results["full_data"]["miou_fg_per_seed"]
