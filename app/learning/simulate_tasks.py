@@ -176,10 +176,14 @@ def evaluate(model: UNet, images: Sequence[np.ndarray], masks: Sequence[np.ndarr
     logits = _logits(model, images, device)
     val = flatten_pixels(logits_for(model, val_images, device=device), list(val_masks)) if len(val_images) else None
     bias = fit_decision_bias(*val) if decision_bias and val is not None else np.zeros(c, np.float32)
-    conf, conf_raw = np.zeros((c, c), np.int64), np.zeros((c, c), np.int64)
+    conf_raw = np.zeros((c, c), np.int64)
     for lg, m in zip(logits, masks, strict=True):
-        conf += confusion_matrix(biased_argmax(lg, bias), m, c)
         conf_raw += confusion_matrix(lg.argmax(0), m, c)
+    conf = conf_raw
+    if decision_bias:  # the tuned argmax is scored beside the plain one, not instead of it
+        conf = np.zeros((c, c), np.int64)
+        for lg, m in zip(logits, masks, strict=True):
+            conf += confusion_matrix(biased_argmax(lg, bias), m, c)
     metrics = segmentation_metrics(conf)
     out: dict[str, Any] = {
         "miou_fg": metrics["miou_fg"],

@@ -151,14 +151,13 @@ def run_training(model_version_id: int) -> bool:
         metrics = evaluate(model, val.images, val.masks, num_classes)
         temperature = 1.0
         if val.images:  # temperature scaling, fitted on the labeled validation split
-            val_logits = logits_for(model, val.images, device=settings.device)
-            report = calibration_report(val_logits, val.masks)
+            pixels, labels = flatten_pixels(logits_for(model, val.images, device=settings.device), val.masks)
+            report = calibration_report(pixels, labels)
             temperature = report["temperature"]
             metrics["calibration"] = report
             # Suggestions use the argmax after these (the metrics above are the plain argmax's: the
             # biases are tuned on the same split, so its figures with them would flatter the model).
-            scaled, labels = flatten_pixels([lg / temperature for lg in val_logits], val.masks)
-            metrics["decision_bias"] = [float(b) for b in fit_decision_bias(scaled, labels)]
+            metrics["decision_bias"] = [float(b) for b in fit_decision_bias(pixels / temperature, labels)]
         metrics["class_weights"] = history["class_weights"]
         metrics["train_seconds"] = round(time.monotonic() - started, 2)
         metrics["train_steps"] = history["steps"]
