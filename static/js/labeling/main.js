@@ -36,6 +36,11 @@ const keeper = new DraftKeeper({
 });
 window.labelwise = { state, view }; // for the console and the tests
 
+// The header strip refreshes every 5 s; offline it keeps its last figures rather than fail (and log) each try.
+document.body.addEventListener("htmx:beforeRequest", (ev) => {
+  if (!navigator.onLine && ev.detail.elt.id === "stats") ev.preventDefault();
+});
+
 // --- status lines ------------------------------------------------------------------------------
 function setStatus(text, isError = false) {
   const el = $("status");
