@@ -13,6 +13,14 @@ ROOT = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=str(ROOT / "templates"))  # autoescape is on for .html
 
 
+def plural(count: int, word: str) -> str:
+    """The word for `count` of it: {{ n|plural("label") }} -> label or labels (regular plurals only)."""
+    return word if count == 1 else f"{word}s"
+
+
+templates.env.filters["plural"] = plural
+
+
 def is_partial(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
 

@@ -18,6 +18,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/projects/{project_id}/label")
 def labeling_page(request: Request, project: PageProject, user: PageUser, session: SessionDep) -> Response:
     return render(request, "labeling/page.html", {"user": user, "project": project,
+                                                  "empty_queue": queue_service.EMPTY_QUEUE,
                                                   **_stats(session, project.id)})
 
 

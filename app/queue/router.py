@@ -75,8 +75,7 @@ def next_task(project: ApiProject, user: ApiUser, session: SessionDep) -> dict:
     task = service.lease_next(session=session, project=project, user=user)
     session.commit()
     if task is None:
-        raise HTTPException(status_code=404, detail="the queue is empty: every task is labeled, leased, "
-                                                    "flagged for review or skipped by you")
+        raise HTTPException(status_code=404, detail=service.EMPTY_QUEUE)
     return task_out(session, task, user)
 
 

@@ -16,6 +16,9 @@ from app.items.models import Item, Split
 from app.projects.models import Project
 from app.queue.models import Flag, Lease, Score, ScoringRun, ScoringRunStatus, Skip, Task, TaskStatus
 
+# Why Next found nothing, for the API's 404 and the labeling page alike.
+EMPTY_QUEUE = "The queue is empty: every task is labeled, leased, flagged for review or skipped by you."
+
 
 def _active_lease_clause(now):  # type: ignore[no-untyped-def]
     return and_(Lease.task_id == Task.id, Lease.released_at.is_(None), Lease.expires_at > now)

@@ -68,6 +68,8 @@ def test_skip_with_a_reason_and_flag_into_the_escalation_queue(live_server, page
     page.wait_for_selector("#workspace[data-ready=empty]")
     page.wait_for_function("document.querySelector('[data-testid=labels-total]').textContent.trim() === '1'")
     assert page.is_visible("#empty")
+    assert "every task is labeled, leased, flagged for review or skipped by you" in page.text_content("#empty")
+    assert page.is_disabled("#undo") and page.is_disabled("#submit")  # nothing to undo or submit
     screenshot(page, "queue-empty")
     page.keyboard.press("n")  # look again: still empty
     page.wait_for_selector("#workspace[data-ready=empty]")

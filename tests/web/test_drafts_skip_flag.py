@@ -80,6 +80,21 @@ def test_skip_needs_a_reason_and_the_task_goes_to_others(client, setup):
     assert next_task(client, pid, token2).json()["id"] == task["id"]  # but to others, first in line
 
 
+def test_next_says_why_the_queue_is_empty(client, setup):
+    pid = setup
+    token = login(client, "ann")
+    for _ in range(3):  # one task per chart
+        task = next_task(client, pid, token).json()
+        r = client.post(f"/api/v1/projects/{pid}/tasks/{task['id']}/skip", json={"reason": "unreadable"},
+                        headers={"X-CSRF-Token": token})
+        assert r.status_code == 200
+    r = next_task(client, pid, token)
+    assert r.status_code == 404
+    assert r.json()["detail"].startswith("The queue is empty")
+    assert "skipped by you" in r.json()["detail"]
+    assert next_task(client, pid, login(client, "ann2")).status_code == 200  # others still get them
+
+
 def test_flag_moves_the_task_to_the_escalation_queue_and_back(client, setup):
     pid = setup
     token = login(client, "ann")

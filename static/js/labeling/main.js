@@ -69,7 +69,7 @@ setInterval(() => { $("active-time").textContent = clock(state.activeMs); }, 100
 
 function updateInfo() {
   const m = state.map;
-  if (!m) { $("labeled-info").textContent = "–"; return; }
+  if (!m) { $("labeled-info").textContent = "–"; $("undo").disabled = $("redo").disabled = true; return; }
   const area = (m.rx1 - m.rx0) * (m.ry1 - m.ry0);
   const pct = area ? (100 * m.labeled) / area : 0;
   let text = `${pct.toFixed(pct > 0 && pct < 1 ? 1 : 0)}% of the region`;
