@@ -32,19 +32,22 @@ def annotation_out(a: Annotation) -> dict:
             "suggestion_fraction": a.suggestion_fraction, "created_at": a.created_at.isoformat()}
 
 
-async def read_task_mask(session: Session, project: Project, task: Task, upload: UploadFile):  # type: ignore[no-untyped-def]
-    """The uploaded mask checked against the task's image and the project's classes (422 if not)."""
+def read_task_mask(session: Session, project: Project, task: Task, upload: UploadFile):  # type: ignore[no-untyped-def]
+    """The uploaded mask checked against the task's image and the project's classes (422 if not).
+
+    Read through the sync file object: routes that decode or wait on row locks are plain `def`, so
+    FastAPI runs them in its thread pool instead of stalling the event loop."""
     item = session.get(Item, task.item_id)
     assert item is not None
     try:
-        return imaging.decode_mask(await upload.read(), width=item.width, height=item.height,
+        return imaging.decode_mask(upload.file.read(), width=item.width, height=item.height,
                                    num_classes=len(project.classes))
     except imaging.InvalidImage as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
 
 
 @router.post("", status_code=201)
-async def submit(
+def submit(
     task_id: int, project: ApiProject, user: ApiUser, session: SessionDep,
     mask: Annotated[UploadFile, File(description="PNG of class ids, 255 = unlabeled")],
     seconds_spent: Annotated[float, Form()] = 0.0,
@@ -53,7 +56,7 @@ async def submit(
     suggestion_fraction: Annotated[float | None, Form()] = None,
 ) -> JSONResponse:
     task = get_task(session, project, task_id)
-    pixels = await read_task_mask(session, project, task, mask)
+    pixels = read_task_mask(session, project, task, mask)
     try:
         annotation, created = service.submit(
             session=session, project=project, task=task, user=user, mask=pixels, seconds_spent=seconds_spent,
@@ -71,14 +74,14 @@ async def submit(
 
 
 @drafts_router.put("")
-async def save_draft(
+def save_draft(
     task_id: int, project: ApiProject, user: ApiUser, session: SessionDep,
     mask: Annotated[UploadFile, File(description="PNG of class ids, 255 = unlabeled")],
     seconds_spent: Annotated[float, Form()] = 0.0,
     client_token: Annotated[str | None, Form(max_length=64)] = None,
 ) -> dict:
     task = get_task(session, project, task_id)
-    pixels = await read_task_mask(session, project, task, mask)
+    pixels = read_task_mask(session, project, task, mask)
     try:
         draft = drafts.save(session=session, task=task, user=user, mask=pixels, seconds_spent=seconds_spent,
                             client_token=client_token)

@@ -25,31 +25,21 @@ def item_out(item: Item) -> dict:
 
 
 @router.post("", status_code=201)
-async def upload_items(
+def upload_items(
     project: ApiProject, user: ApiUser, session: SessionDep,
     files: Annotated[list[UploadFile], File(description="images")],
     split: Annotated[Split, Form()] = Split.pool,
 ) -> dict:
-    """All or nothing: if any file is refused, none is stored."""
+    """All or nothing: if any file is refused, none is stored. Plain `def` (thread pool): decoding is
+    CPU work and the project's upload lock may mean a wait."""
     require_role(user, Role.lead)
-    created = []
+    uploads = [(upload.filename or "upload", upload.file.read()) for upload in files]
     try:
-        for upload in files:
-            data = await upload.read()
-            name = upload.filename or "upload"
-            try:
-                created.append(service.add_item(session=session, project=project, filename=name, data=data,
-                                                split=split, user=user))
-            except imaging.InvalidImage as exc:
-                raise HTTPException(status_code=422, detail=f"{name}: {exc}") from None
-            except service.DuplicateItem as exc:
-                raise HTTPException(status_code=409, detail=str(exc)) from None
-        session.commit()  # inside: a request that stored the same image a moment ago fails it here
-    except BaseException:
-        paths = [item.storage_path for item in created]
-        session.rollback()
-        service.discard_unstored_files(session=session, paths=paths)
-        raise
+        created = service.add_uploads(session=session, project=project, uploads=uploads, split=split, user=user)
+    except imaging.InvalidImage as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    except service.DuplicateItem as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
     return {"items": [item_out(i) for i in created]}
 
 

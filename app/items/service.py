@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
 import numpy as np
 from sqlalchemy import func, select
@@ -10,6 +11,7 @@ from app import imaging, storage
 from app.audit import service as audit
 from app.auth.models import User
 from app.config import get_settings
+from app.db import lock_row
 from app.items.models import Item, Split
 from app.projects.models import Project
 from app.queue.models import Task
@@ -24,6 +26,34 @@ def pixel_checksum(image: np.ndarray) -> str:
     h.update(f"{image.shape}".encode())
     h.update(np.ascontiguousarray(image).tobytes())
     return h.hexdigest()
+
+
+def add_uploads(
+    *, session: Session, project: Project, uploads: Sequence[tuple[str, bytes]], split: Split, user: User | None,
+) -> list[Item]:
+    """Store (filename, bytes) uploads all or nothing, and commit: one refused file stores none.
+
+    Raises imaging.InvalidImage (its message names the file) or DuplicateItem. Uploads to one project
+    take turns: two requests carrying the same images in opposite orders would otherwise each wait for
+    the other's uncommitted row (a deadlock on Postgres, a 500 for one of them); in turn, the second
+    finds the first's images and is refused as a duplicate.
+    """
+    lock_row(session, Project.name, project.id)
+    created: list[Item] = []
+    try:
+        for name, data in uploads:
+            try:
+                created.append(add_item(session=session, project=project, filename=name, data=data, split=split,
+                                        user=user))
+            except imaging.InvalidImage as exc:
+                raise imaging.InvalidImage(f"{name}: {exc}") from None
+        session.commit()  # inside: a constraint that still fires rolls back and discards like any refusal
+    except BaseException:
+        paths = [item.storage_path for item in created]
+        session.rollback()
+        discard_unstored_files(session=session, paths=paths)
+        raise
+    return created
 
 
 def add_item(

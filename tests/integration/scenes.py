@@ -37,15 +37,17 @@ def lease(pid: int, username: str) -> int | None:
         return task.id if task else None
 
 
-def leased_tasks(rounds: int, annotator: str = "a", others: tuple[str, ...] = ()) -> Iterator[tuple[int, int]]:
-    """(project id, task id) of a fresh one-image project per round, its task leased to `annotator`.
+def leased_tasks(rounds: int, annotator: str = "a", leads: tuple[str, ...] = ()) -> Iterator[tuple[int, int]]:
+    """(project id, task id) of a fresh one-image project per round, its task leased to `annotator`;
+    `leads` are members with the lead role besides the owner.
 
     A race is narrow, so each scene is played on several fresh projects."""
     make_user("lead", "lead")
-    for name in (annotator, *others):
-        make_user(name, "lead" if name.startswith("lead") else "annotator")
+    make_user(annotator)
+    for name in leads:
+        make_user(name, "lead")
     for round_no in range(rounds):
-        pid = make_project(name=f"p{round_no}", owner="lead", members=(annotator, *others))
+        pid = make_project(name=f"p{round_no}", owner="lead", members=(annotator, *leads))
         add_items(pid, 1)
         tid = lease(pid, annotator)
         assert tid is not None

@@ -148,7 +148,7 @@ def test_two_leads_resolving_one_flag_keep_one_resolution(env, backend):
     from app.db import session_scope
     from app.queue.models import Flag
 
-    for _pid, tid in leased_tasks(ROUNDS, others=("lead2",)):
+    for _pid, tid in leased_tasks(ROUNDS, leads=("lead2",)):
         flag_id = flag_as(tid, "a")
         results, errors = all_at_once([partial(resolve_as, flag_id, "lead", "it is curve 1"),
                                        partial(resolve_as, flag_id, "lead2", "it is curve 2")])
