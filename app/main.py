@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.annotations.router import drafts_router
@@ -55,6 +55,16 @@ def create_app() -> FastAPI:
         return JSONResponse(status_code=409, content={
             "detail": "this conflicts with a change saved a moment ago by another request; nothing was saved, "
                       "reload and try again"})
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(request: Request, exc: OperationalError) -> Response:
+        # Services take row locks in a fixed order, so a deadlock or a busy SQLite file is a rare moment,
+        # not a bug in the request: say so and let the client retry instead of showing a bare 500.
+        text = str(exc.orig).lower()
+        busy = "deadlock" in text or "database is locked" in text or "lock timeout" in text
+        detail = ("the database was busy with another request; nothing was saved, try again" if busy
+                  else "the database cannot be reached just now; try again in a moment")
+        return JSONResponse(status_code=503, content={"detail": detail}, headers={"Retry-After": "1"})
 
     for router in (auth_router, projects_router, items_router, queue_router, annotations_router, drafts_router,
                    training_router, views_router):
