@@ -1,7 +1,7 @@
 """Label efficiency of the acquisition strategies on the well-log charts (manual benchmark).
 
     .venv/bin/python bench/label_efficiency.py [--units image,region] [--seeds 3]
-        [--steps N | --epochs E] [--steered-share S] [--decision-bias]
+        [--steps N | --epochs E] [--steered-share S] [--decision-bias] [--region-embeddings]
 
 Runs the simulator (app.learning.simulate) for image units and region units and prints, per
 strategy, the labeled pixel fraction at which the mean curve over seeds reaches 95% of the
@@ -87,6 +87,8 @@ def main() -> None:
                     help="share of each non-random batch drawn at random (configs: 0)")
     ap.add_argument("--decision-bias", action="store_true", default=None,
                     help="score the argmax after per-class biases tuned on the validation split")
+    ap.add_argument("--region-embeddings", action="store_true", default=None,
+                    help="region units: diversity between tiles' own pooled features")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--out", default="/tmp/labelwise-bench")
     ap.add_argument("--cache-dir", default="/tmp/labelwise-bench/cache")
@@ -101,6 +103,7 @@ def main() -> None:
         given = {"seeds": args.seeds, "steps": args.steps, "epochs": args.epochs, "min_steps": args.min_steps,
                  "base_channels": args.base_channels, "lr": args.lr, "batch": args.batch,
                  "steered_share": args.steered_share, "decision_bias": args.decision_bias,
+                 "region_embeddings": args.region_embeddings,
                  "strategies": tuple(args.strategies.split(",")) if args.strategies else None}
         overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
         if args.epochs is not None:

@@ -28,7 +28,7 @@ from app.learning.inference import images_to_batch
 from app.learning.model import UNet
 
 __all__ = ["PixelUncertainty", "predict_with_uncertainty", "dropout_masks", "head_sample_maps", "single_thread",
-           "region_embedding", "GRID_CELL"]
+           "region_embedding", "grid_region_mean", "feature_grids", "GRID_CELL"]
 
 # Pixels per fused chunk: T*C*CHUNK float32 (8*3*4096*4 = 384 KiB) stays in L2; bigger chunks spill
 # to memory, smaller ones pay Python/dispatch overhead per op (measured: 4096 best of 1k-64k).
@@ -128,11 +128,27 @@ def region_embedding(u: PixelUncertainty, region: tuple[int, int, int, int]) -> 
     height, width = u.probs.shape[-2:]
     if u.feature_grid is None or (x <= 0 and y <= 0 and x + w >= width and y + h >= height):
         return u.embedding
-    c = u.grid_cell
-    gy, gx = u.feature_grid.shape[1:]
-    x0, y0 = min(max(x // c, 0), gx - 1), min(max(y // c, 0), gy - 1)
-    x1, y1 = max(min(-(-(x + w) // c), gx), x0 + 1), max(min(-(-(y + h) // c), gy), y0 + 1)
-    return u.feature_grid[:, y0:y1, x0:x1].mean(axis=(1, 2)).astype(np.float32)
+    return grid_region_mean(u.feature_grid, u.grid_cell, region)
+
+
+def grid_region_mean(grid: np.ndarray, cell: int, region: tuple[int, int, int, int]) -> np.ndarray:
+    """[F]: the mean of a feature grid [F, gy, gx] over the cells that region (x, y, w, h) touches."""
+    x, y, w, h = region
+    gy, gx = grid.shape[1:]
+    x0, y0 = min(max(x // cell, 0), gx - 1), min(max(y // cell, 0), gy - 1)
+    x1, y1 = max(min(-(-(x + w) // cell), gx), x0 + 1), max(min(-(-(y + h) // cell), gy), y0 + 1)
+    return grid[:, y0:y1, x0:x1].mean(axis=(1, 2)).astype(np.float32)
+
+
+def feature_grids(model: UNet, images: Sequence[np.ndarray], device: str | torch.device = "cpu") -> list[np.ndarray]:
+    """[F, ceil(H/GRID_CELL), ceil(W/GRID_CELL)] per image, as PixelUncertainty.feature_grid (eval mode)."""
+    model.eval()
+    out = []
+    with torch.inference_mode():
+        for im in images:
+            f = model.features(images_to_batch([im]).to(device)).float().cpu()
+            out.append(_feature_grid(f, GRID_CELL)[0].numpy().astype(np.float32, copy=False))
+    return out
 
 
 def _feature_grid(f: torch.Tensor, cell: int) -> torch.Tensor:

@@ -174,8 +174,8 @@ def _plan(cfg: SimConfig, data: SimData) -> tuple[list[Any], int, list[int]]:
 def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int, counts: list[int],
               full_models: dict[int, tuple[Any, dict[str, Any]]]) -> dict[str, Any]:
     cfg, d = run.cfg, run.data
-    acfg = AcquireConfig(score_subset=cfg.score_subset, mc_samples=cfg.mc_samples,
-                         steered_share=cfg.steered_share, device=cfg.device)
+    acfg = AcquireConfig(score_subset=cfg.score_subset, mc_samples=cfg.mc_samples, steered_share=cfg.steered_share,
+                         region_embeddings=cfg.region_embeddings, device=cfg.device)
     margin = cfg.tile // 2
     target_value = None if reference["miou_fg"] is None else cfg.target * reference["miou_fg"]
     per_seed: dict[str, list[list[dict[str, Any]]]] = {s: [] for s in cfg.strategies}
@@ -203,7 +203,7 @@ def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int
                 rng = np.random.default_rng([cfg.data_seed, seed, r, zlib.crc32(s.encode())])
                 t0 = time.perf_counter()
                 prev = per_seed[s][seed][-1]
-                picked, scored = acquire(s, tasks, state.unlabeled(), state.labeled_images(), model,
+                picked, scored = acquire(s, tasks, state.unlabeled(), sorted(state.labeled), model,
                                          d.pool_images, counts[r] - counts[r - 1], rng, acfg,
                                          class_weights=np.asarray(prev["class_weights"], np.float32))
                 run.timing["score_seconds"] += time.perf_counter() - t0 if scored else 0.0

@@ -11,7 +11,7 @@ import torch
 
 from app.learning.acquisition import STRATEGIES, Candidate, select_batch
 from app.learning.inference import images_to_batch
-from app.learning.mc_dropout import predict_with_uncertainty
+from app.learning.mc_dropout import GRID_CELL, feature_grids, grid_region_mean, predict_with_uncertainty
 from app.learning.model import UNet
 
 __all__ = ["STRATEGIES", "AcquireConfig", "acquire"]
@@ -24,6 +24,7 @@ class AcquireConfig:
     score_subset: int = 64  # unlabeled images scored per round (random subset); 0 = all
     mc_samples: int = 8
     steered_share: float = 0.0
+    region_embeddings: bool = False  # diversity between regions' own pooled features, not their images'
     device: str = "cpu"
 
 
@@ -37,15 +38,28 @@ def _embeddings(model: UNet, images: Sequence[np.ndarray], device: str) -> np.nd
     return np.stack(out).astype(np.float32) if out else np.zeros((0, model.num_features), np.float32)
 
 
-def acquire(strategy: str, tasks: Sequence[Candidate], unlabeled: Sequence[int], labeled_images: Sequence[int],
+def _labeled_region_embeddings(model: UNet, tasks: Sequence[Candidate], labeled: Sequence[int],
+                               images: Sequence[np.ndarray], device: str) -> np.ndarray:
+    """[M, F]: each labeled task's region-pooled trunk features (as candidate_embeddings with regions)."""
+    by_image: dict[int, list[int]] = {}
+    for t in labeled:
+        by_image.setdefault(tasks[t].image_index, []).append(t)
+    ids = sorted(by_image)
+    grids = feature_grids(model, [images[i] for i in ids], device)
+    return np.stack([grid_region_mean(g, GRID_CELL, tasks[t].region)
+                     for i, g in zip(ids, grids, strict=True) for t in by_image[i]]).astype(np.float32)
+
+
+def acquire(strategy: str, tasks: Sequence[Candidate], unlabeled: Sequence[int], labeled: Sequence[int],
             model: UNet, images: Sequence[np.ndarray], n: int, rng: np.random.Generator, cfg: AcquireConfig, *,
             class_weights: np.ndarray | None = None) -> tuple[list[int], int]:
     """Pick `n` of the `unlabeled` task ids -> (task ids in rank order, number of images scored).
 
     random draws from the whole unlabeled pool without scoring. Other strategies score the
     unlabeled tasks of at most `score_subset` randomly chosen images; class weights come from
-    the labeled set; hybrid and core-set also see the embeddings of (up to score_subset of)
-    the labeled images, so they can prefer what is unlike the labels.
+    the labeled set; hybrid and core-set also see the embeddings of what is labeled (the tasks
+    on up to score_subset labeled images), so they can prefer what is unlike the labels: whole
+    images' embeddings, or with `region_embeddings` each region's own.
     """
     n = min(n, len(unlabeled))
     if strategy == "random":
@@ -70,13 +84,19 @@ def acquire(strategy: str, tasks: Sequence[Candidate], unlabeled: Sequence[int],
             local.append(c)
             task_of[c] = t
     labeled_emb = None
-    if strategy in _NEEDS_EMBEDDINGS and labeled_images:
-        ids = list(labeled_images)
+    if strategy in _NEEDS_EMBEDDINGS and labeled:
+        ids = sorted({tasks[t].image_index for t in labeled})
         if cfg.score_subset and len(ids) > cfg.score_subset:
             ids = sorted(int(i) for i in rng.choice(ids, size=cfg.score_subset, replace=False))
-        labeled_emb = _embeddings(model, [images[i] for i in ids], cfg.device)
+        if cfg.region_embeddings:
+            kept = set(ids)
+            labeled_emb = _labeled_region_embeddings(model, tasks, [t for t in labeled if tasks[t].image_index in kept],
+                                                     images, cfg.device)
+        else:
+            labeled_emb = _embeddings(model, [images[i] for i in ids], cfg.device)
     picks = select_batch(strategy, local, uncertainty, n, rng=rng, class_weights=class_weights,
-                         steered_share=cfg.steered_share, labeled_embeddings=labeled_emb)
+                         steered_share=cfg.steered_share, labeled_embeddings=labeled_emb,
+                         region_embeddings=cfg.region_embeddings)
     picked = [task_of[p.candidate] for p in picks]
     if len(picked) < n:  # the scored subset held too few tasks: fill at random from the rest
         rest = np.asarray(sorted(set(unlabeled) - set(picked)))

@@ -62,6 +62,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                                                     "through the ranking (default %(default)s)")
     a("--decision-bias", action="store_true", help="score the argmax after per-class biases tuned for "
                                                    "foreground mIoU on the validation split")
+    a("--region-embeddings", action="store_true", help="region units: hybrid and core-set diversity compares "
+                                                       "tiles' own pooled features, not their images'")
     a("--target", type=float, default=_D.target, help="share of full-data foreground mIoU to reach "
                                                       "(default %(default)s)")
     a("--device", default=_D.device, help="cpu or cuda (default %(default)s)")
@@ -82,8 +84,8 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         test=args.test, val=args.val, steps=None if args.epochs else args.steps, epochs=args.epochs,
         min_steps=args.min_steps, train_batch=args.train_batch, lr=args.lr, base_channels=args.base_channels,
         crop=args.crop or None, score_subset=args.score_subset, mc_samples=args.mc_samples,
-        steered_share=args.steered_share, decision_bias=args.decision_bias, target=args.target, device=args.device,
-        data_seed=args.seed)
+        steered_share=args.steered_share, decision_bias=args.decision_bias,
+        region_embeddings=args.region_embeddings, target=args.target, device=args.device, data_seed=args.seed)
 
 
 def run_with_progress(cfg: SimConfig, out: str, *, force: bool = False, cache_dir: str | None = None,

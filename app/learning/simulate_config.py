@@ -44,6 +44,7 @@ class SimConfig:
     mc_samples: int = 8
     steered_share: float = 0.0
     decision_bias: bool = False  # argmax after per-class biases tuned on the validation split (decision.py)
+    region_embeddings: bool = False  # hybrid/core-set diversity between tiles' own features (region units)
     target: float = 0.95
     device: str = "cpu"
     data_seed: int = 0

@@ -72,9 +72,6 @@ class LabelState:
             self.labeled_pixels += int((~window).sum())
             window[...] = True
 
-    def labeled_images(self) -> list[int]:
-        return sorted({self.tasks[t].image_index for t in self.labeled})
-
     def unlabeled(self) -> list[int]:
         return [t for t in range(len(self.tasks)) if t not in self.labeled]
 
