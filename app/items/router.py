@@ -33,7 +33,7 @@ def upload_items(
     """All or nothing: if any file is refused, none is stored. Plain `def` (thread pool): decoding is
     CPU work and the project's upload lock may mean a wait."""
     require_role(user, Role.lead)
-    uploads = [(upload.filename or "upload", upload.file.read()) for upload in files]
+    uploads = ((upload.filename or "upload", upload.file.read()) for upload in files)  # read one by one
     try:
         created = service.add_uploads(session=session, project=project, uploads=uploads, split=split, user=user)
     except imaging.InvalidImage as exc:

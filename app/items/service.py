@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 import numpy as np
 from sqlalchemy import func, select
@@ -29,9 +29,10 @@ def pixel_checksum(image: np.ndarray) -> str:
 
 
 def add_uploads(
-    *, session: Session, project: Project, uploads: Sequence[tuple[str, bytes]], split: Split, user: User | None,
+    *, session: Session, project: Project, uploads: Iterable[tuple[str, bytes]], split: Split, user: User | None,
 ) -> list[Item]:
     """Store (filename, bytes) uploads all or nothing, and commit: one refused file stores none.
+    `uploads` may be lazy: each file is read when its turn comes, so one is in memory at a time.
 
     Raises imaging.InvalidImage (its message names the file) or DuplicateItem. Uploads to one project
     take turns: two requests carrying the same images in opposite orders would otherwise each wait for

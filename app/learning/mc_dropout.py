@@ -28,7 +28,7 @@ from app.learning.inference import images_to_batch
 from app.learning.model import UNet
 
 __all__ = ["PixelUncertainty", "predict_with_uncertainty", "dropout_masks", "head_sample_maps", "single_thread",
-           "region_embedding", "grid_region_mean", "feature_grids", "GRID_CELL"]
+           "region_embedding", "grid_region_mean", "image_embeddings", "feature_grids", "GRID_CELL"]
 
 # Pixels per fused chunk: T*C*CHUNK float32 (8*3*4096*4 = 384 KiB) stays in L2; bigger chunks spill
 # to memory, smaller ones pay Python/dispatch overhead per op (measured: 4096 best of 1k-64k).
@@ -140,15 +140,24 @@ def grid_region_mean(grid: np.ndarray, cell: int, region: tuple[int, int, int, i
     return grid[:, y0:y1, x0:x1].mean(axis=(1, 2)).astype(np.float32)
 
 
-def feature_grids(model: UNet, images: Sequence[np.ndarray], device: str | torch.device = "cpu") -> list[np.ndarray]:
-    """[F, ceil(H/GRID_CELL), ceil(W/GRID_CELL)] per image, as PixelUncertainty.feature_grid (eval mode)."""
+def _trunk_features(model: UNet, images: Sequence[np.ndarray], device: str | torch.device) -> Iterator[torch.Tensor]:
+    """[1, F, H, W] trunk features per image (float32, on the CPU), one image at a time, in eval mode."""
     model.eval()
-    out = []
     with torch.inference_mode():
         for im in images:
-            f = model.features(images_to_batch([im]).to(device)).float().cpu()
-            out.append(_feature_grid(f, GRID_CELL)[0].numpy().astype(np.float32, copy=False))
-    return out
+            yield model.features(images_to_batch([im]).to(device)).float().cpu()
+
+
+def image_embeddings(model: UNet, images: Sequence[np.ndarray], device: str | torch.device = "cpu") -> np.ndarray:
+    """[N, F] global-average-pooled trunk features, as PixelUncertainty.embedding."""
+    out = [f.mean(dim=(2, 3))[0].numpy() for f in _trunk_features(model, images, device)]
+    return np.stack(out).astype(np.float32) if out else np.zeros((0, model.num_features), np.float32)
+
+
+def feature_grids(model: UNet, images: Sequence[np.ndarray], device: str | torch.device = "cpu") -> list[np.ndarray]:
+    """[F, ceil(H/GRID_CELL), ceil(W/GRID_CELL)] per image, as PixelUncertainty.feature_grid."""
+    return [_feature_grid(f, GRID_CELL)[0].numpy().astype(np.float32, copy=False)
+            for f in _trunk_features(model, images, device)]
 
 
 def _feature_grid(f: torch.Tensor, cell: int) -> torch.Tensor:

@@ -7,11 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from app.learning.acquisition import STRATEGIES, Candidate, select_batch
-from app.learning.inference import images_to_batch
-from app.learning.mc_dropout import GRID_CELL, feature_grids, grid_region_mean, predict_with_uncertainty
+from app.learning.mc_dropout import (
+    GRID_CELL,
+    feature_grids,
+    grid_region_mean,
+    image_embeddings,
+    predict_with_uncertainty,
+)
 from app.learning.model import UNet
 
 __all__ = ["STRATEGIES", "AcquireConfig", "acquire"]
@@ -26,16 +30,6 @@ class AcquireConfig:
     steered_share: float = 0.0
     region_embeddings: bool = False  # diversity between regions' own pooled features, not their images'
     device: str = "cpu"
-
-
-def _embeddings(model: UNet, images: Sequence[np.ndarray], device: str) -> np.ndarray:
-    """[N, F] global-average-pooled trunk features (as PixelUncertainty.embedding), in eval mode."""
-    model.eval()
-    out = []
-    with torch.inference_mode():
-        for im in images:
-            out.append(model.features(images_to_batch([im]).to(device)).mean(dim=(2, 3))[0].cpu().numpy())
-    return np.stack(out).astype(np.float32) if out else np.zeros((0, model.num_features), np.float32)
 
 
 def _labeled_region_embeddings(model: UNet, tasks: Sequence[Candidate], labeled: Sequence[int],
@@ -93,7 +87,7 @@ def acquire(strategy: str, tasks: Sequence[Candidate], unlabeled: Sequence[int],
             labeled_emb = _labeled_region_embeddings(model, tasks, [t for t in labeled if tasks[t].image_index in kept],
                                                      images, cfg.device)
         else:
-            labeled_emb = _embeddings(model, [images[i] for i in ids], cfg.device)
+            labeled_emb = image_embeddings(model, [images[i] for i in ids], cfg.device)
     picks = select_batch(strategy, local, uncertainty, n, rng=rng, class_weights=class_weights,
                          steered_share=cfg.steered_share, labeled_embeddings=labeled_emb,
                          region_embeddings=cfg.region_embeddings)
