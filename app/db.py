@@ -93,10 +93,6 @@ def reset_engine() -> None:
         _session_factory = None
 
 
-def is_sqlite() -> bool:
-    return get_engine().dialect.name == "sqlite"
-
-
 def lock_row(session: Session, column: Any, row_id: int) -> None:
     """Hold one row's write lock until the session commits; callers queue behind it.
 

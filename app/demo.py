@@ -12,17 +12,18 @@ from sqlalchemy import select
 
 from app.annotations import service as annotation_service
 from app.auth import service as auth_service
-from app.auth.models import Role, User
+from app.auth.models import Role
 from app.db import session_scope
-from app.items import service as item_service
+from app.flows import submit, training, uploads
 from app.items.models import Item, Split
+from app.jobs import in_process_worker
+from app.modeling import service as model_service
+from app.modeling.models import ModelStatus, ModelVersion, Score, ScoringRun, ScoringRunStatus
+from app.modeling.service import TrainingError
 from app.projects import service as project_service
 from app.projects.models import Project
 from app.queue import service as queue_service
-from app.queue.models import Score, ScoringRun, ScoringRunStatus, Task
-from app.training import service as training_service
-from app.training.models import ModelStatus, ModelVersion
-from workers.dispatch import enqueue, in_process_worker
+from app.queue.models import Task
 
 DEMO_PROJECT = "demo"
 DEMO_SEED = 7
@@ -88,8 +89,7 @@ def create_project(cfg: DemoConfig, truth: dict[str, tuple[np.ndarray, np.ndarra
             project_service.add_member(session=session, project=project, user=user, added_by=lead)
         for i, (name, (image, _mask)) in enumerate(truth.items()):
             split = Split.pool if i < cfg.pool_images else Split.validation
-            item_service.add_pixels(session=session, project=project, filename=name, pixels=image, split=split,
-                                    user=lead)
+            uploads.add_image(session=session, project=project, filename=name, pixels=image, split=split, user=lead)
         echo(f"[create] project {DEMO_PROJECT!r} (id {project.id}): {len(project.classes)} classes "
              f"({', '.join(n for n, _ in CLASSES)}), {cfg.pool_images} pool + {cfg.validation_images} "
              f"validation charts of {cfg.size}x{cfg.size}")
@@ -108,13 +108,10 @@ def label_with_truth(project_id: int, task_ids: list[int], username: str,
             assert project is not None and task is not None and user is not None
             item = session.get(Item, task.item_id)
             assert item is not None
-            annotation_service.submit(session=session, project=project, task=task, user=user,
-                                      mask=truth[item.original_name][1], seconds_spent=0.0)
-            mv = training_service.maybe_retrain(session=session, project=project) if trigger else None
-            queued_id = mv.id if mv is not None else None
-        if queued_id is not None:
-            enqueue("labelwise.train", queued_id)
-            queued.append(queued_id)
+            done = submit.submit_label(session=session, project=project, task=task, user=user,
+                                       mask=truth[item.original_name][1], trigger_retrain=trigger)
+        if done.retrain is not None:
+            queued.append(done.retrain.id)
     return queued
 
 
@@ -136,16 +133,15 @@ def request_training(project_id: int) -> int:
         project = session.get(Project, project_id)
         assert project is not None
         try:
-            mv = training_service.request_training(session=session, project=project, reason="demo")
-        except training_service.TrainingError as exc:
+            mv = training.request_training(session=session, project=project, reason="demo")
+        except TrainingError as exc:
             raise DemoError(str(exc)) from None
         if mv is None:
-            pending = training_service.pending_version(session=session, project_id=project_id)
+            pending = model_service.pending_version(session=session, project_id=project_id)
             assert pending is not None
             return pending.id
-        mv_id = mv.id
-    enqueue("labelwise.train", mv_id)
-    return mv_id
+    training.enqueue_training(mv)
+    return mv.id
 
 
 def wait_ranked(model_version_id: int, timeout: float) -> None:
@@ -224,8 +220,8 @@ def run_once(cfg: DemoConfig, echo: Echo = print) -> LoopResult:
     project_id = create_project(cfg, truth, echo)
     result = LoopResult(project_id=project_id)
     with session_scope() as session:
-        has_model = training_service.latest_ready(session=session, project_id=project_id) is not None
-        has_labels = training_service.labeled_set_size(session=session, project_id=project_id) > 0
+        has_model = model_service.latest_ready(session=session, project_id=project_id) is not None
+        has_labels = annotation_service.pool_labels(session=session, project_id=project_id) > 0
     if not has_labels:
         seed_labels(project_id, cfg, truth, echo)
     if not has_model:
@@ -256,8 +252,8 @@ def prepare_for_serving(cfg: DemoConfig, echo: Echo = print) -> int:
     truth = ground_truth(cfg)
     project_id = create_project(cfg, truth, echo)
     with session_scope() as session:
-        ranked = queue_service.ranked_model_version_id(session=session, project_id=project_id)
-        has_labels = training_service.labeled_set_size(session=session, project_id=project_id) > 0
+        ranked = model_service.ranked_model_version_id(session=session, project_id=project_id)
+        has_labels = annotation_service.pool_labels(session=session, project_id=project_id) > 0
     if ranked is None:
         if not has_labels:
             seed_labels(project_id, cfg, truth, echo)
@@ -266,8 +262,3 @@ def prepare_for_serving(cfg: DemoConfig, echo: Echo = print) -> int:
         echo(f"[train] {describe_model(mv_id)}")
         echo(f"[rank] {describe_ranking(mv_id)}")
     return project_id
-
-
-def project_users() -> list[User]:
-    with session_scope() as session:
-        return list(session.scalars(select(User).order_by(User.id)))

@@ -8,11 +8,13 @@ import warnings
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from app.errors import DomainError
+
 IGNORE = 255  # mask value for "not labeled"
 
 
-class InvalidImage(ValueError):
-    """Raised with a message fit to show the user."""
+class InvalidImage(DomainError):
+    """Raised with a message fit to show the user (422)."""
 
 
 def _open(data: bytes, max_pixels: int, what: str) -> Image.Image:

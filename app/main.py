@@ -8,17 +8,18 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.middleware.sessions import SessionMiddleware
 
-from app.annotations.router import drafts_router
 from app.annotations.router import router as annotations_router
 from app.auth.router import router as auth_router
 from app.config import get_settings
 from app.deps import LoginRequired
+from app.errors import DomainError
+from app.flows.router import router as flows_router
 from app.items.router import router as items_router
+from app.modeling.router import router as models_router
 from app.projects.router import router as projects_router
 from app.queue.router import router as queue_router
 from app.security import session_secret
 from app.templating import ROOT
-from app.training.router import router as training_router
 from app.views import router as views_router
 
 SECURITY_HEADERS = {
@@ -48,6 +49,11 @@ def create_app() -> FastAPI:
     async def login_required(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(url="/login", status_code=303)
 
+    @app.exception_handler(DomainError)
+    async def refused(request: Request, exc: DomainError) -> Response:
+        # Services refuse with a message and a status; nothing was written (the session is discarded).
+        return JSONResponse(status_code=exc.status, content={"detail": str(exc)})
+
     @app.exception_handler(IntegrityError)
     async def concurrent_change(request: Request, exc: IntegrityError) -> Response:
         # Services check uniqueness before writing; a constraint that still fires means another request
@@ -66,8 +72,8 @@ def create_app() -> FastAPI:
                   else "the database cannot be reached just now; try again in a moment")
         return JSONResponse(status_code=503, content={"detail": detail}, headers={"Retry-After": "1"})
 
-    for router in (auth_router, projects_router, items_router, queue_router, annotations_router, drafts_router,
-                   training_router, views_router):
+    for router in (auth_router, projects_router, items_router, queue_router, annotations_router, models_router,
+                   flows_router, views_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     return app

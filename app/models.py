@@ -1,13 +1,13 @@
 """Imports every domain's models so the metadata (Alembic, tests) sees all tables."""
 
-from app.annotations.models import Annotation, AnnotationStatus, Draft
+from app.annotations.models import Annotation, AnnotationStatus
 from app.audit.models import AuditLog
 from app.auth.models import Role, User
 from app.db import Base
 from app.items.models import Item, Split
+from app.modeling.models import ModelStatus, ModelVersion, Score, ScoringRun, ScoringRunStatus
 from app.projects.models import Membership, Project, ProjectClass
-from app.queue.models import Flag, Lease, Score, ScoringRun, ScoringRunStatus, Skip, Task, TaskStatus
-from app.training.models import ModelStatus, ModelVersion
+from app.queue.models import Draft, Flag, Lease, Skip, Task, TaskStatus
 
 __all__ = [
     "Annotation", "AnnotationStatus", "AuditLog", "Base", "Draft", "Flag", "Item", "Lease", "Membership",

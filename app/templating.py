@@ -21,10 +21,6 @@ def plural(count: int, word: str) -> str:
 templates.env.filters["plural"] = plural
 
 
-def is_partial(request: Request) -> bool:
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
-
-
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
     ctx = {"csrf_token": csrf_token(request), "user": None, **(context or {})}
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)

@@ -73,13 +73,13 @@ def seed_fake_ranked_project(name: str, images: list, seed: int = 1) -> int:  # 
     from app import demo, imaging, storage
     from app.auth import service as auth_service
     from app.db import session_scope
-    from app.items import service as item_service
+    from app.flows import uploads
     from app.items.models import Split
     from app.learning.welllog import CLASSES
+    from app.modeling import suggestions
+    from app.modeling.models import ModelStatus, ModelVersion, Score, ScoringRun, ScoringRunStatus
     from app.projects import service as project_service
-    from app.queue import scoring
-    from app.queue.models import Score, ScoringRun, ScoringRunStatus, Task
-    from app.training.models import ModelStatus, ModelVersion
+    from app.queue.models import Task
 
     demo.ensure_users()
     with session_scope() as session:
@@ -93,14 +93,14 @@ def seed_fake_ranked_project(name: str, images: list, seed: int = 1) -> int:  # 
         session.add(mv)
         session.flush()
         for i, img in enumerate(images):
-            item = item_service.add_pixels(session=session, project=project, filename=f"{name}{i}.png", pixels=img,
+            item = uploads.add_image(session=session, project=project, filename=f"{name}{i}.png", pixels=img,
                                            split=Split.pool, user=lead)
             h, w = img.shape[:2]
             yy, xx = np.mgrid[0:h, 0:w]
             sug = ((xx // 64 + yy // 64 + i) % 3).astype(np.uint8)
             unsure = ((xx * 255) // w).astype(np.uint8)
             for kind, pixels in (("mask", sug), ("uncertainty", unsure)):
-                rel = scoring.suggestion_path(project.id, mv.id, item.id, kind)
+                rel = suggestions.suggestion_path(project.id, mv.id, item.id, kind)
                 storage.write_atomic(rel, imaging.encode_png(pixels))
         tasks = session.scalars(select(Task).where(Task.project_id == project.id).order_by(Task.id)).all()
         for rank, task in enumerate(tasks, start=1):

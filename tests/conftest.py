@@ -31,6 +31,21 @@ FAST_SETTINGS = {
 }
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by what they need, so `-m "not browser"` and the like select them: Chromium for the
+    tests under a browser/ folder, Postgres for those that ask for a database or run on the
+    `postgres` backend, Redis for those that start a Celery worker."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        params = getattr(item, "callspec", None)
+        if "browser" in item.path.parts:
+            item.add_marker(pytest.mark.browser)
+        if "postgres_url" in fixtures or (params is not None and params.params.get("backend") == "postgres"):
+            item.add_marker(pytest.mark.postgres)
+        if "celery_worker" in fixtures:
+            item.add_marker(pytest.mark.redis)
+
+
 def need(condition: bool, what: str) -> None:
     if condition:
         return
@@ -45,11 +60,12 @@ def _reset_app_state() -> None:
 
     get_settings.cache_clear()
     reset_engine()
-    import workers.dispatch as dispatch
+    from app.jobs import current_in_process_worker
 
-    if dispatch._worker is not None:
-        dispatch._worker.wait_idle(timeout=120)
-        dispatch._worker.failures.clear()
+    worker = current_in_process_worker()
+    if worker is not None:
+        worker.wait_idle(timeout=120)
+        worker.failures.clear()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import Celery
 
+from app import jobs
 from app.config import get_settings
 from workers.queues import Queue
 from workers.schedule import BEAT_SCHEDULE
@@ -19,10 +20,8 @@ def make_celery() -> Celery:
         accept_content=["json"],
         result_accept_content=["json"],
         task_default_queue=Queue.default.value,
-        task_routes={
-            "labelwise.train": {"queue": Queue.training.value},
-            "labelwise.score": {"queue": Queue.scoring.value},
-        },
+        # Each job's queue is declared once, where the flow registers it (app.jobs).
+        task_routes={name: {"queue": Queue(j.queue).value} for name, j in jobs.registry().items()},
         task_acks_late=True,  # a job is acknowledged after it ran; tasks are idempotent
         worker_prefetch_multiplier=1,
         broker_transport_options={"visibility_timeout": 2 * 3600},  # longer than any training run
@@ -36,13 +35,5 @@ def make_celery() -> Celery:
 
 celery_app = make_celery()
 
-
-def sync_broker_settings() -> None:
-    """Follow the current settings (tests and the CLI may set them after this module was imported)."""
-    settings = get_settings()
-    if settings.broker_url and celery_app.conf.broker_url != settings.broker_url:
-        celery_app.conf.broker_url = settings.broker_url
-        celery_app.conf.result_backend = settings.resolved_result_backend
-        celery_app._pool = None  # drop connections made to the old broker
 
 import workers.tasks.learning  # noqa: E402,F401  (registers the tasks)

@@ -40,21 +40,3 @@ class Annotation(Base):
     # Makes a retried submit idempotent: the same token returns the same annotation.
     client_token: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class Draft(Base):
-    """The autosaved, unsubmitted mask of one annotator on one task (one row, replaced as they paint).
-
-    Drafts are work in progress, not labels: training never reads them.
-    """
-
-    __tablename__ = "draft"
-    __table_args__ = (UniqueConstraint("task_id", "user_id", name="uq_draft_task_id_user_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    mask_path: Mapped[str] = mapped_column(String(500))
-    seconds_spent: Mapped[float] = mapped_column(Float, default=0.0)
-    client_token: Mapped[str | None] = mapped_column(String(64))
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

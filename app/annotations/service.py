@@ -1,33 +1,37 @@
-"""Submitting masks. Every submit adds a new version; nothing is overwritten."""
+"""Submitting masks and reading them back. Every submit adds a new version; nothing is overwritten."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app import imaging, storage
-from app.annotations import drafts
-from app.annotations.errors import SubmitError
 from app.annotations.models import Annotation, AnnotationStatus
 from app.audit import service as audit
 from app.auth.models import Role, User
-from app.db import lock_row, utcnow
+from app.db import utcnow
+from app.errors import Conflict, DomainError
+from app.items import service as item_service
+from app.items.models import Item, Split
 from app.projects.models import Project
+from app.queue import drafts
 from app.queue import service as queue_service
 from app.queue.models import Task, TaskStatus
 
 
-def check_may_submit(*, session: Session, task: Task, user: User) -> None:
+def check_may_submit(*, lease_user_id: int | None, user: User) -> None:
     """Annotators need the task's lease; leads and admins may label a task nobody else holds."""
-    lease = queue_service.active_lease(session=session, task_id=task.id)
-    if lease is not None and lease.user_id == user.id:
+    if lease_user_id == user.id:
         return
-    if lease is None and user.at_least(Role.lead):
+    if lease_user_id is None and user.at_least(Role.lead):
         return
-    if lease is not None:
-        raise SubmitError("this task is leased to another annotator", status=409)
-    raise SubmitError("this task is not leased to you (its lease may have expired); ask for it again", 409)
+    if lease_user_id is not None:
+        raise Conflict("this task is leased to another annotator")
+    raise Conflict("this task is not leased to you (its lease may have expired); ask for it again")
 
 
 def clip_to_region(mask: np.ndarray, task: Task) -> np.ndarray:
@@ -49,24 +53,23 @@ def submit(
     """
     # Submits for one task take turns: one racing a retry of itself, or a second tab, must see the
     # other's label and lease release, not compute the same version and die on a unique constraint.
-    lock_row(session, Task.status, task.id)
+    lease = queue_service.lock_task(session, task)
     if client_token:
         earlier = session.scalar(
             select(Annotation).where(Annotation.author_id == user.id, Annotation.client_token == client_token)
         )
         if earlier is not None:
             if earlier.task_id != task.id:
-                raise SubmitError("this submit token was already used for another task", status=409)
+                raise Conflict("this submit token was already used for another task")
             return earlier, False
-    check_may_submit(session=session, task=task, user=user)
+    check_may_submit(lease_user_id=lease.user_id if lease else None, user=user)
     mask = clip_to_region(mask, task)
     labeled = int((mask != imaging.IGNORE).sum())
     if labeled == 0:
-        raise SubmitError("the mask labels no pixel inside the task's region")
-    if not 0 <= seconds_spent <= 24 * 3600:
-        raise SubmitError("seconds_spent must be between 0 and 86400")
+        raise DomainError("the mask labels no pixel inside the task's region")
+    drafts.check_seconds_spent(seconds_spent)
     if suggestion_fraction is not None and not 0.0 <= suggestion_fraction <= 1.0:
-        raise SubmitError("suggestion_fraction must be between 0 and 1")
+        raise DomainError("suggestion_fraction must be between 0 and 1")
 
     version = (session.scalar(select(func.max(Annotation.version)).where(Annotation.task_id == task.id)) or 0) + 1
     session.execute(
@@ -92,17 +95,21 @@ def submit(
     return annotation, True
 
 
-def latest_for_task(*, session: Session, task_id: int) -> Annotation | None:
-    return session.scalar(
-        select(Annotation).where(Annotation.task_id == task_id, Annotation.status == AnnotationStatus.submitted)
-    )
-
-
 def load_mask(annotation: Annotation) -> np.ndarray:
     return imaging.decode_png_array(storage.read(annotation.mask_path))
 
 
-def submitted_since(*, session: Session, project_id: int, since) -> int:  # type: ignore[no-untyped-def]
+def versions(*, session: Session, task_id: int) -> list[Annotation]:
+    return list(session.scalars(select(Annotation).where(Annotation.task_id == task_id).order_by(Annotation.version)))
+
+
+def get_for_task(*, session: Session, task_id: int, annotation_id: int) -> Annotation | None:
+    annotation = session.get(Annotation, annotation_id)
+    return annotation if annotation is not None and annotation.task_id == task_id else None
+
+
+def submitted_since(*, session: Session, project_id: int, since: datetime | None) -> int:
+    """Submitted labels of the project (every split), optionally only those newer than `since`."""
     stmt = (
         select(func.count()).select_from(Annotation).join(Task, Task.id == Annotation.task_id)
         .where(Task.project_id == project_id, Annotation.status == AnnotationStatus.submitted)
@@ -115,3 +122,46 @@ def submitted_since(*, session: Session, project_id: int, since) -> int:  # type
 def labels_today(*, session: Session, project_id: int) -> int:
     start = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     return submitted_since(session=session, project_id=project_id, since=start)
+
+
+def pool_labels(*, session: Session, project_id: int, since: datetime | None = None) -> int:
+    """Submitted pool labels (the ones training uses), optionally only those newer than `since`."""
+    stmt = (
+        select(func.count()).select_from(Annotation).join(Item, Item.id == Annotation.item_id)
+        .where(Item.project_id == project_id, Item.split == Split.pool,
+               Annotation.status == AnnotationStatus.submitted)
+    )
+    if since is not None:
+        stmt = stmt.where(Annotation.created_at > since)
+    return int(session.scalar(stmt) or 0)
+
+
+@dataclass
+class LabeledSet:
+    images: list[np.ndarray] = field(default_factory=list)
+    masks: list[np.ndarray] = field(default_factory=list)
+    annotation_ids: list[int] = field(default_factory=list)
+
+
+def labeled_set(*, session: Session, project_id: int, split: Split) -> LabeledSet:
+    """Latest submitted mask per task, merged per item (several region tasks may cover one item)."""
+    rows = session.execute(
+        select(Annotation, Item).join(Item, Item.id == Annotation.item_id)
+        .where(Item.project_id == project_id, Item.split == split,
+               Annotation.status == AnnotationStatus.submitted)
+        .order_by(Item.id, Annotation.id)
+    ).all()
+    out = LabeledSet()
+    by_item: dict[int, int] = {}
+    for annotation, item in rows:
+        mask = load_mask(annotation)
+        if item.id in by_item:
+            merged = out.masks[by_item[item.id]]
+            labeled = mask != imaging.IGNORE
+            merged[labeled] = mask[labeled]
+        else:
+            by_item[item.id] = len(out.images)
+            out.images.append(item_service.load_pixels(item))
+            out.masks.append(mask.copy())
+        out.annotation_ids.append(annotation.id)
+    return out

@@ -1,22 +1,23 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel
 
 from app.auth import service
+from app.auth.models import User
+from app.auth.schemas import LoginIn, SessionRead
 from app.deps import ApiUser, SessionDep
+from app.schemas import Ok
 from app.security import csrf_protect, csrf_token
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
-class LoginIn(BaseModel):
-    username: str
-    password: str
+def session_read(user: User, request: Request) -> SessionRead:
+    return SessionRead(id=user.id, username=user.username, role=user.role, csrf_token=csrf_token(request))
 
 
 @router.post("/login")
-def login(body: LoginIn, request: Request, session: SessionDep) -> dict:
+def login(body: LoginIn, request: Request, session: SessionDep) -> SessionRead:
     # JSON-only: a cross-site form cannot send application/json, so login needs no CSRF token.
     if not request.headers.get("content-type", "").startswith("application/json"):
         raise HTTPException(status_code=415, detail="send the credentials as application/json")
@@ -25,15 +26,15 @@ def login(body: LoginIn, request: Request, session: SessionDep) -> dict:
         raise HTTPException(status_code=401, detail="wrong username or password")
     request.session.clear()
     request.session["user_id"] = user.id
-    return {"id": user.id, "username": user.username, "role": user.role.value, "csrf_token": csrf_token(request)}
+    return session_read(user, request)
 
 
 @router.get("/me")
-def me(user: ApiUser, request: Request) -> dict:
-    return {"id": user.id, "username": user.username, "role": user.role.value, "csrf_token": csrf_token(request)}
+def me(user: ApiUser, request: Request) -> SessionRead:
+    return session_read(user, request)
 
 
 @router.post("/logout", dependencies=[Depends(csrf_protect)])
-def logout(request: Request) -> dict:
+def logout(request: Request) -> Ok:
     request.session.clear()
-    return {"ok": True}
+    return Ok()

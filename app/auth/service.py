@@ -38,3 +38,9 @@ def authenticate(*, session: Session, username: str, password: str) -> User | No
     if not user.is_active or not verify_password(password, user.password_hash):
         return None
     return user
+
+
+def usernames(*, session: Session, user_ids: list[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    return {u.id: u.username for u in session.scalars(select(User).where(User.id.in_(user_ids)))}

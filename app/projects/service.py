@@ -8,13 +8,14 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.auth.models import User
+from app.errors import DomainError
 from app.projects.models import Membership, Project, ProjectClass
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
-class ProjectError(ValueError):
-    """A message fit to show the user."""
+class ProjectError(DomainError):
+    """A refused project setting (422)."""
 
 
 def validate_classes(classes: Sequence[tuple[str, str]]) -> None:

@@ -1,10 +1,11 @@
+"""The queue: tasks (an item or a region of it), leases, skips, flags, and the lease holder's draft."""
+
 from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, Enum, Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Enum, Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -51,48 +52,6 @@ class Lease(Base):
     released_at: Mapped[datetime | None]
 
 
-class Score(Base):
-    """A task's informativeness under one model version, with the parts it is made of."""
-
-    __tablename__ = "score"
-    __table_args__ = (UniqueConstraint("task_id", "model_version_id", name="uq_score_task_id_model_version_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
-    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id", ondelete="CASCADE"), index=True)
-    value: Mapped[float] = mapped_column(Float)
-    components: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # Pooled trunk features of the task's region: what batch diversity is measured on when ranking.
-    embedding: Mapped[list[float] | None] = mapped_column(JSON)
-    strategy: Mapped[str] = mapped_column(String(32))
-    rank: Mapped[int | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class ScoringRunStatus(enum.StrEnum):
-    scoring = "scoring"
-    ranked = "ranked"
-    failed = "failed"
-
-
-class ScoringRun(Base):
-    """One pass of scoring the open tasks with a model version, split into chunks for the workers."""
-
-    __tablename__ = "scoring_run"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
-    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id", ondelete="CASCADE"))
-    chunks_total: Mapped[int]
-    chunks_done: Mapped[int] = mapped_column(default=0)
-    tasks_total: Mapped[int]
-    status: Mapped[ScoringRunStatus] = mapped_column(
-        Enum(ScoringRunStatus, name="scoring_run_status", native_enum=False, length=16)
-    )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[datetime | None]
-
-
 class Skip(Base):
     """An annotator passed on a task, with why; that annotator is not handed it again."""
 
@@ -118,3 +77,21 @@ class Flag(Base):
     resolved_at: Mapped[datetime | None]
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     resolution: Mapped[str | None] = mapped_column(String(2000))
+
+
+class Draft(Base):
+    """The autosaved, unsubmitted mask of one annotator on one task (one row, replaced as they paint).
+
+    Drafts are work in progress, not labels: training never reads them.
+    """
+
+    __tablename__ = "draft"
+    __table_args__ = (UniqueConstraint("task_id", "user_id", name="uq_draft_task_id_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    mask_path: Mapped[str] = mapped_column(String(500))
+    seconds_spent: Mapped[float] = mapped_column(Float, default=0.0)
+    client_token: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

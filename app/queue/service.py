@@ -5,16 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.auth.models import User
 from app.config import get_settings
 from app.db import lock_row, utcnow
+from app.errors import Conflict, DomainError
 from app.items.models import Item, Split
+from app.modeling.models import Score
+from app.modeling.scoring import TaskRef
+from app.modeling.service import ranked_model_version_id, scores_for
 from app.projects.models import Project
-from app.queue.models import Flag, Lease, Score, ScoringRun, ScoringRunStatus, Skip, Task, TaskStatus
+from app.queue.models import Flag, Lease, Skip, Task, TaskStatus
 
 # Why Next found nothing, for the API's 404 and the labeling page alike.
 EMPTY_QUEUE = "The queue is empty: every task is labeled, leased, flagged for review or skipped by you."
@@ -22,15 +26,6 @@ EMPTY_QUEUE = "The queue is empty: every task is labeled, leased, flagged for re
 
 def _active_lease_clause(now):  # type: ignore[no-untyped-def]
     return and_(Lease.task_id == Task.id, Lease.released_at.is_(None), Lease.expires_at > now)
-
-
-def ranked_model_version_id(*, session: Session, project_id: int) -> int | None:
-    """The model version whose ranking the queue follows: the newest fully ranked scoring run."""
-    return session.scalar(
-        select(ScoringRun.model_version_id)
-        .where(ScoringRun.project_id == project_id, ScoringRun.status == ScoringRunStatus.ranked)
-        .order_by(ScoringRun.id.desc()).limit(1)
-    )
 
 
 def active_lease(*, session: Session, task_id: int) -> Lease | None:
@@ -108,32 +103,35 @@ def release(*, session: Session, task: Task, user: User) -> None:
         lease.released_at = utcnow()
 
 
-class QueueError(ValueError):
-    def __init__(self, message: str, status: int = 422):
-        super().__init__(message)
-        self.status = status
+def lock_task(session: Session, task: Task) -> Lease | None:
+    """Take the task's write lock and return its active lease as the previous holder left it.
 
-
-def _require_lease(session: Session, task: Task, user: User) -> None:
-    # Skip, flag and submit of one task take turns (a flag racing a submit must not leave a labeled
-    # task escalated), and each then reads the lease the one before it may have released.
+    Skip, flag, submit and draft saves of one task take turns (a flag racing a submit must not leave a
+    labeled task escalated, a save racing the submit must not leave a draft behind), and each then
+    reads the lease the one before it may have released.
+    """
     lock_row(session, Task.status, task.id)
-    lease = active_lease(session=session, task_id=task.id)
+    return active_lease(session=session, task_id=task.id)
+
+
+def require_lease(session: Session, task: Task, user: User, refusal: str = "this task is not leased to you") -> None:
+    """Lock the task; refuse (409) unless `user` holds its lease."""
+    lease = lock_task(session, task)
     if lease is None or lease.user_id != user.id:
-        raise QueueError("this task is not leased to you", status=409)
+        raise Conflict(refusal)
 
 
 def _clean_text(text: str, what: str, limit: int) -> str:
     text = text.strip()
     if not text or len(text) > limit:
-        raise QueueError(f"the {what} must be 1 to {limit} characters")
+        raise DomainError(f"the {what} must be 1 to {limit} characters")
     return text
 
 
 def skip(*, session: Session, task: Task, user: User, reason: str) -> Skip:
     """Pass on a task: it goes back to the queue for others, never again to this annotator."""
     reason = _clean_text(reason, "reason", 500)
-    _require_lease(session, task, user)
+    require_lease(session, task, user)
     row = Skip(task_id=task.id, user_id=user.id, reason=reason)
     session.add(row)
     release(session=session, task=task, user=user)
@@ -145,7 +143,7 @@ def skip(*, session: Session, task: Task, user: User, reason: str) -> Skip:
 def flag(*, session: Session, task: Task, user: User, note: str) -> Flag:
     """Flag a task as ambiguous: it leaves the queue for the escalation queue (leads and admins)."""
     note = _clean_text(note, "note", 2000)
-    _require_lease(session, task, user)
+    require_lease(session, task, user)
     row = Flag(task_id=task.id, user_id=user.id, note=note)
     session.add(row)
     task.status = TaskStatus.escalated
@@ -160,7 +158,7 @@ def resolve_flag(*, session: Session, flag_row: Flag, user: User, resolution: st
     lock_row(session, Flag.note, flag_row.id)  # two leads resolving at once: the second is told, not lost
     session.refresh(flag_row)
     if flag_row.resolved_at is not None:
-        raise QueueError("this flag is resolved already", status=409)
+        raise Conflict("this flag is resolved already")
     flag_row.resolution = _clean_text(resolution, "resolution", 2000)
     flag_row.resolved_at, flag_row.resolved_by_id = utcnow(), user.id
     task = session.get(Task, flag_row.task_id)
@@ -169,6 +167,13 @@ def resolve_flag(*, session: Session, flag_row: Flag, user: User, resolution: st
         task.status = TaskStatus.open
     audit.record(session=session, action="flag.resolve", entity="task", entity_id=task.id, user_id=user.id,
                  project_id=task.project_id, detail={"resolution": flag_row.resolution})
+
+
+def get_flag(*, session: Session, project_id: int, flag_id: int) -> Flag | None:
+    row = session.get(Flag, flag_id)
+    if row is None or get_task(session=session, project_id=project_id, task_id=row.task_id) is None:
+        return None
+    return row
 
 
 def open_flags(*, session: Session, project_id: int) -> list[tuple[Flag, Task]]:
@@ -198,13 +203,7 @@ class QueueEntry:
 def list_queue(*, session: Session, project: Project, limit: int = 50) -> list[QueueEntry]:
     mv_id = ranked_model_version_id(session=session, project_id=project.id)
     tasks = list(session.scalars(_queue_order(project.id, mv_id).limit(limit)))
-    scores = {}
-    if mv_id is not None and tasks:
-        scores = {
-            s.task_id: s for s in session.scalars(
-                select(Score).where(Score.model_version_id == mv_id, Score.task_id.in_([t.id for t in tasks]))
-            )
-        }
+    scores = scores_for(session=session, model_version_id=mv_id, task_ids=[t.id for t in tasks]) if mv_id else {}
     now = utcnow()
     leases = {
         lease.task_id: lease.user_id for lease in session.scalars(
@@ -215,8 +214,46 @@ def list_queue(*, session: Session, project: Project, limit: int = 50) -> list[Q
     return [QueueEntry(task=t, score=scores.get(t.id), leased_to=leases.get(t.id)) for t in tasks]
 
 
-def score_for(*, session: Session, task: Task) -> Score | None:
-    mv_id = ranked_model_version_id(session=session, project_id=task.project_id)
-    if mv_id is None:
-        return None
-    return session.scalar(select(Score).where(Score.task_id == task.id, Score.model_version_id == mv_id))
+def task_regions(width: int, height: int, tile: int | None) -> list[tuple[int, int, int, int]]:
+    """The whole image, or square tiles covering it (edge tiles are cut to the image)."""
+    if not tile:
+        return [(0, 0, width, height)]
+    return [(x, y, min(tile, width - x), min(tile, height - y))
+            for y in range(0, height, tile) for x in range(0, width, tile)]
+
+
+def add_tasks(*, session: Session, project: Project, item: Item) -> None:
+    """Put a new item in the queue: one task, or one per tile when the project is tiled."""
+    for x, y, w, h in task_regions(item.width, item.height, project.task_tile):
+        session.add(Task(project_id=project.id, item_id=item.id, x=x, y=y, width=w, height=h))
+
+
+def get_task(*, session: Session, project_id: int, task_id: int) -> Task | None:
+    task = session.get(Task, task_id)
+    return task if task is not None and task.project_id == project_id else None
+
+
+def open_pool_task_ids(*, session: Session, project_id: int) -> list[int]:
+    """What a new model version scores: the open tasks of pool items, by id."""
+    return list(session.scalars(
+        select(Task.id).join(Item, Item.id == Task.item_id)
+        .where(Task.project_id == project_id, Task.status == TaskStatus.open, Item.split == Split.pool)
+        .order_by(Task.id)
+    ))
+
+
+def open_task_items(*, session: Session, project_id: int) -> list[tuple[int, int]]:
+    """(task id, item id) of every open task, by task id: what a ranking orders."""
+    rows = session.execute(select(Task.id, Task.item_id).where(Task.project_id == project_id,
+                                                                Task.status == TaskStatus.open).order_by(Task.id))
+    return [(task_id, item_id) for task_id, item_id in rows]
+
+
+def task_refs(*, session: Session, task_ids: list[int]) -> list[TaskRef]:
+    return [TaskRef(task_id=t.id, item_id=t.item_id, region=t.region)
+            for t in session.scalars(select(Task).where(Task.id.in_(task_ids)).order_by(Task.id))]
+
+
+def count_open(*, session: Session, project_id: int) -> int:
+    return int(session.scalar(select(func.count()).select_from(Task).where(
+        Task.project_id == project_id, Task.status == TaskStatus.open)) or 0)

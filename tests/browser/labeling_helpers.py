@@ -16,7 +16,7 @@ def make_labeling_project(n: int = 2, size: int = 64, tile: int | None = None, b
     """A lead, an annotator `ann`, and a project of `n` synthetic charts (tiled into region tasks if asked)."""
     from app.auth import service as auth_service
     from app.db import session_scope
-    from app.items import service as item_service
+    from app.flows import uploads
     from app.items.models import Split
     from app.learning.welllog import generate_dataset
     from app.projects import service
@@ -32,7 +32,7 @@ def make_labeling_project(n: int = 2, size: int = 64, tile: int | None = None, b
         project.label_budget = budget
         service.add_member(session=session, project=project, user=ann)
         for i, (img, _mask) in enumerate(generate_dataset(n, seed=seed, size=size)):
-            item_service.add_pixels(session=session, project=project, filename=f"chart{i}.png", pixels=img,
+            uploads.add_image(session=session, project=project, filename=f"chart{i}.png", pixels=img,
                                     split=Split.pool, user=None)
         return project.id
 
@@ -51,9 +51,9 @@ def fake_ranked_model(pid: int) -> int:
     from app import imaging, storage
     from app.db import session_scope
     from app.items.models import Item
-    from app.queue import scoring
-    from app.queue.models import Score, ScoringRun, ScoringRunStatus, Task
-    from app.training.models import ModelStatus, ModelVersion
+    from app.modeling import suggestions
+    from app.modeling.models import ModelStatus, ModelVersion, Score, ScoringRun, ScoringRunStatus
+    from app.queue.models import Task
 
     with session_scope() as session:
         mv = ModelVersion(project_id=pid, version=1, status=ModelStatus.ready, weights_path=None,
@@ -64,7 +64,7 @@ def fake_ranked_model(pid: int) -> int:
         for item in session.scalars(select(Item).where(Item.project_id == pid)):
             mask, unsure = suggestion_for(item.width, item.height)
             for kind, pixels in (("mask", mask), ("uncertainty", unsure)):
-                storage.write_atomic(scoring.suggestion_path(pid, mv.id, item.id, kind), imaging.encode_png(pixels))
+                storage.write_atomic(suggestions.suggestion_path(pid, mv.id, item.id, kind), imaging.encode_png(pixels))
         for rank, task in enumerate(tasks, start=1):
             session.add(Score(task_id=task.id, model_version_id=mv.id, value=1.0 / rank, strategy="entropy",
                               components={"entropy_mean": 0.5 / rank, "fg_fraction": 0.2}, rank=rank))

@@ -9,7 +9,7 @@ from tests.factories import make_project, make_user
 
 def add_charts(pid: int, n: int, size: int) -> None:
     from app.db import session_scope
-    from app.items import service
+    from app.flows import uploads
     from app.items.models import Split
     from app.learning.welllog import generate_dataset
     from app.projects.models import Project
@@ -17,7 +17,7 @@ def add_charts(pid: int, n: int, size: int) -> None:
     with session_scope() as session:
         project = session.get(Project, pid)
         for i, (img, _mask) in enumerate(generate_dataset(n, seed=11, size=size)):
-            service.add_pixels(session=session, project=project, filename=f"c{i}.png", pixels=img,
+            uploads.add_image(session=session, project=project, filename=f"c{i}.png", pixels=img,
                                split=Split.pool, user=None)
 
 
@@ -100,14 +100,14 @@ def test_suggestion_overlay_accept_and_submit(live_server, page):
     from app import imaging, storage
     from app.annotations.models import Annotation
     from app.db import session_scope
-    from app.queue import scoring
+    from app.modeling import suggestions
     from app.queue.models import Task
 
     with session_scope() as session:
         annotation = session.scalars(select(Annotation).where(Annotation.task_id == int(task_id))).one()
         task = session.get(Task, int(task_id))
         suggestion = imaging.decode_png_array(storage.read(
-            scoring.suggestion_path(task.project_id, annotation.model_version_id, task.item_id, "mask")))
+            suggestions.suggestion_path(task.project_id, annotation.model_version_id, task.item_id, "mask")))
         stored = storage.read(annotation.mask_path)
         fraction = annotation.suggestion_fraction
     assert np.array_equal(imaging.decode_png_array(stored), suggestion)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.db import session_scope
-from app.training.models import ModelStatus, ModelVersion
+from app.modeling.models import ModelStatus, ModelVersion
 from tests.factories import login, make_project, make_user
 
 

@@ -215,13 +215,13 @@ def test_rolled_back_upload_keeps_a_file_a_stored_item_uses(client, project, env
 def test_a_database_that_is_busy_or_gone_is_503_with_a_message(client, project, env, monkeypatch, cause, message):
     from sqlalchemy.exc import OperationalError
 
-    from app.items import service
+    from app.flows import uploads
 
     def fail(**_kw):  # type: ignore[no-untyped-def]
         raise OperationalError("INSERT INTO item ...", {}, Exception(cause))
 
     token = login(client, "lead")
-    monkeypatch.setattr(service, "add_uploads", fail)
+    monkeypatch.setattr(uploads, "upload_items", fail)
     (a, _), = chart_pngs(1)
     r = upload(client, project, [("a.png", a)], token)
     assert r.status_code == 503 and message in r.json()["detail"] and r.headers["Retry-After"] == "1", r.text

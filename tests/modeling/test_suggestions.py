@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.queue.scoring import suggested_classes
+from app.modeling.suggestions import suggested_classes
 
 
 def test_suggestion_is_the_plain_argmax_without_biases_and_follows_them_with():

@@ -13,7 +13,7 @@ from tests.factories import make_project, make_user
 
 def add_items(pid: int, n: int) -> None:
     from app.db import session_scope
-    from app.items import service
+    from app.flows import uploads
     from app.items.models import Split
     from app.projects.models import Project
 
@@ -21,7 +21,7 @@ def add_items(pid: int, n: int) -> None:
     with session_scope() as session:
         project = session.get(Project, pid)
         for i in range(n):
-            service.add_pixels(session=session, project=project, filename=f"{i}.png",
+            uploads.add_image(session=session, project=project, filename=f"{i}.png",
                                pixels=rng.integers(0, 255, (16, 16, 3), dtype=np.uint8), split=Split.pool, user=None)
 
 

@@ -22,8 +22,8 @@ def check_loop_rows(result) -> None:  # type: ignore[no-untyped-def]
     from app.annotations.models import Annotation
     from app.audit.models import AuditLog
     from app.db import session_scope
-    from app.queue.models import Lease, Score, ScoringRun, ScoringRunStatus, Task, TaskStatus
-    from app.training.models import ModelStatus, ModelVersion
+    from app.modeling.models import ModelStatus, ModelVersion, Score, ScoringRun, ScoringRunStatus
+    from app.queue.models import Lease, Task, TaskStatus
 
     assert len(result.model_versions) == 2
     assert len(result.labeled_task_ids) == SMALL["retrain_every"]
@@ -60,6 +60,7 @@ def check_loop_rows(result) -> None:  # type: ignore[no-untyped-def]
                 "queue.rank", "task.lease"} <= actions
 
 
+@pytest.mark.slow
 def test_loop_on_sqlite_in_process(env):
     from app import demo
 
@@ -110,6 +111,7 @@ def celery_worker(env: Path):  # type: ignore[no-untyped-def]
             proc.wait()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["postgres"])
 def test_loop_on_postgres_with_celery_worker_on_redis(env, backend, celery_worker):
     from app import demo

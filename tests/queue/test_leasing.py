@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.factories import make_project, make_user
-from tests.integration.scenes import add_items, all_at_once, lease
+from tests.scenes import add_items, all_at_once, lease
 
 
 def test_lease_is_kept_then_expires_back_into_the_queue(env, backend):

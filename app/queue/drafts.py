@@ -7,25 +7,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import imaging, storage
-from app.annotations.errors import SubmitError
-from app.annotations.models import Draft
 from app.auth.models import User
-from app.db import lock_row, utcnow
+from app.db import utcnow
+from app.errors import DomainError
 from app.queue import service as queue_service
-from app.queue.models import Task
+from app.queue.models import Draft, Task
+
+MAX_SECONDS_SPENT = 24 * 3600
 
 
 def save(*, session: Session, task: Task, user: User, mask: np.ndarray, seconds_spent: float,
          client_token: str | None) -> Draft:
     """Replace this user's draft of the task. Only the holder of the task's lease may save one."""
-    # Take turns with submits and other saves of this task: autosaves can overlap, and a save racing
-    # the submit would leave a draft behind for a finished task.
-    lock_row(session, Task.status, task.id)
-    lease = queue_service.active_lease(session=session, task_id=task.id)
-    if lease is None or lease.user_id != user.id:
-        raise SubmitError("this task is not leased to you; the draft was not saved", status=409)
-    if not 0 <= seconds_spent <= 24 * 3600:
-        raise SubmitError("seconds_spent must be between 0 and 86400")
+    # Take turns with submits and other saves of this task: autosaves can overlap.
+    queue_service.require_lease(session, task, user, "this task is not leased to you; the draft was not saved")
+    check_seconds_spent(seconds_spent)
     draft = get(session=session, task_id=task.id, user_id=user.id)
     if draft is None:
         draft = Draft(task_id=task.id, user_id=user.id, mask_path="")
@@ -34,6 +30,11 @@ def save(*, session: Session, task: Task, user: User, mask: np.ndarray, seconds_
     draft.seconds_spent, draft.client_token, draft.updated_at = seconds_spent, client_token, utcnow()
     storage.write_atomic(draft.mask_path, imaging.encode_png(mask))
     return draft
+
+
+def check_seconds_spent(seconds_spent: float) -> None:
+    if not 0 <= seconds_spent <= MAX_SECONDS_SPENT:
+        raise DomainError(f"seconds_spent must be between 0 and {MAX_SECONDS_SPENT}")
 
 
 def get(*, session: Session, task_id: int, user_id: int) -> Draft | None:

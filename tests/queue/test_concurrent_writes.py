@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from tests.integration.scenes import all_at_once, leased_tasks
+from tests.scenes import all_at_once, leased_tasks
 
 ROUNDS = 6
 WRITERS = 4
@@ -41,8 +41,8 @@ def submit_as(pid: int, task_id: int, username: str, client_token: str) -> tuple
 
 
 def save_draft_as(task_id: int, username: str, seconds: float) -> int:
-    from app.annotations import drafts
     from app.db import session_scope
+    from app.queue import drafts
     from app.queue.models import Task
 
     with session_scope() as session:
@@ -85,10 +85,9 @@ def annotation_rows(task_id: int) -> list[tuple[int, str]]:
 
 
 def refused_with_409(errors: list[BaseException]) -> bool:
-    from app.annotations.errors import SubmitError
-    from app.queue.service import QueueError
+    from app.errors import DomainError
 
-    return all(isinstance(e, SubmitError | QueueError) and e.status == 409 for e in errors)
+    return all(isinstance(e, DomainError) and e.status == 409 for e in errors)
 
 
 @BOTH
@@ -113,8 +112,8 @@ def test_two_tabs_submitting_at_once_store_one_label_and_refuse_the_others(env, 
 
 @BOTH
 def test_overlapping_autosaves_keep_one_draft(env, backend):
-    from app.annotations.models import Draft
     from app.db import session_scope
+    from app.queue.models import Draft
 
     for _pid, tid in leased_tasks(ROUNDS):
         results, errors = all_at_once([partial(save_draft_as, tid, "a", float(i)) for i in range(WRITERS)])

@@ -15,19 +15,19 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import make_project, make_user, png_bytes
-from tests.integration.scenes import all_at_once
+from tests.scenes import all_at_once
 
 ROUNDS = 6
 
 
 def upload_as(pid: int, files: list[tuple[str, bytes]]) -> list[int]:
     from app.db import session_scope
-    from app.items import service
+    from app.flows import uploads
     from app.items.models import Split
     from app.projects.models import Project
 
     with session_scope() as session:
-        items = service.add_uploads(session=session, project=session.get(Project, pid), uploads=files,
+        items = uploads.upload_items(session=session, project=session.get(Project, pid), uploads=files,
                                     split=Split.pool, user=None)
         return [item.id for item in items]
 

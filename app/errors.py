@@ -1,0 +1,23 @@
+"""The one error type services raise for a refusal a user should read, with the HTTP status a route
+answers it with. `create_app()` installs the single handler that turns it into `{"detail": message}`."""
+
+from __future__ import annotations
+
+
+class DomainError(ValueError):
+    """A refused request, with a message fit to show the user; nothing was written."""
+
+    status = 422  # what an HTTP route answers; subclasses pick their own default
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        if status is not None:
+            self.status = status
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    status = 409

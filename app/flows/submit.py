@@ -1,0 +1,39 @@
+"""A label arrives: store it as the task's next version, and queue a retrain when enough have come."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from app.annotations import service as annotation_service
+from app.annotations.models import Annotation
+from app.auth.models import User
+from app.flows import training
+from app.modeling.models import ModelVersion
+from app.projects.models import Project
+from app.queue.models import Task
+
+
+@dataclass
+class Submitted:
+    annotation: Annotation
+    created: bool  # False: a retry of a submit that had arrived already (same client token)
+    retrain: ModelVersion | None
+
+
+def submit_label(
+    *, session: Session, project: Project, task: Task, user: User, mask: np.ndarray, seconds_spent: float = 0.0,
+    client_token: str | None = None, model_version_id: int | None = None, suggestion_fraction: float | None = None,
+    trigger_retrain: bool = True,
+) -> Submitted:
+    """Store the mask, maybe queue a retrain, commit, and only then enqueue the training job."""
+    annotation, created = annotation_service.submit(
+        session=session, project=project, task=task, user=user, mask=mask, seconds_spent=seconds_spent,
+        client_token=client_token, model_version_id=model_version_id, suggestion_fraction=suggestion_fraction,
+    )
+    retrain = training.maybe_retrain(session=session, project=project) if created and trigger_retrain else None
+    session.commit()
+    training.enqueue_training(retrain)
+    return Submitted(annotation=annotation, created=created, retrain=retrain)

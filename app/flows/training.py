@@ -1,0 +1,86 @@
+"""Model versions: when to train, and a training run from labeled data to a ranked queue."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.orm import Session
+
+from app.annotations import service as annotation_service
+from app.auth.models import User
+from app.db import lock_row, session_scope
+from app.items.models import Split
+from app.jobs import enqueue, job
+from app.modeling import service as model_service
+from app.modeling import training
+from app.modeling.models import ModelVersion
+from app.modeling.service import TrainingError
+from app.projects.models import Project
+
+log = logging.getLogger(__name__)
+
+
+def request_training(*, session: Session, project: Project, reason: str,
+                     user: User | None = None) -> ModelVersion | None:
+    """Queue a new model version, unless one is already queued or training (returns None then).
+
+    The project row is locked so two concurrent submits cannot both trigger a retrain. The caller
+    commits and then enqueues the `train` job (see `enqueue_training`).
+    """
+    lock_row(session, Project.name, project.id)
+    if model_service.pending_version(session=session, project_id=project.id) is not None:
+        return None
+    labeled = annotation_service.pool_labels(session=session, project_id=project.id)
+    if labeled == 0:
+        raise TrainingError("nothing is labeled in the pool yet: label some tasks before training")
+    return model_service.queue_version(session=session, project_id=project.id, reason=reason, labels=labeled,
+                                       user=user)
+
+
+def maybe_retrain(*, session: Session, project: Project) -> ModelVersion | None:
+    """Retrain once `retrain_every` pool labels have arrived since the newest model version was queued."""
+    newest = model_service.newest_unfailed(session=session, project_id=project.id)
+    since = newest.created_at if newest is not None else None
+    new_labels = annotation_service.pool_labels(session=session, project_id=project.id, since=since)
+    if new_labels < project.retrain_every:
+        return None
+    return request_training(session=session, project=project, reason=f"{new_labels} new labels")
+
+
+def enqueue_training(mv: ModelVersion | None) -> None:
+    """After the commit that queued `mv` (if any)."""
+    if mv is not None:
+        enqueue("labelwise.train", mv.id)
+
+
+@job("labelwise.train", queue="training")
+def run_training(model_version_id: int) -> dict:
+    """Train the queued version from the project's labels, then start scoring with it. Idempotent:
+    a version that is ready, failed or unknown is left alone."""
+    from app.flows.scoring import start_scoring
+
+    with session_scope() as session:
+        mv = training.begin_attempt(session=session, model_version_id=model_version_id)
+        if mv is None:
+            return {"model_version_id": model_version_id, "ready": False}
+        project = session.get(Project, mv.project_id)
+        assert project is not None
+        num_classes, project_id, version = len(project.classes), project.id, mv.version
+        train = annotation_service.labeled_set(session=session, project_id=project_id, split=Split.pool)
+        val = annotation_service.labeled_set(session=session, project_id=project_id, split=Split.validation)
+    try:
+        if not train.images:
+            raise TrainingError("no labeled pool images")
+        result = training.fit(train.images, train.masks, val.images, val.masks, num_classes=num_classes,
+                              seed=version)
+        weights = training.save_weights(result, project_id=project_id, version=version)
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded on the version, not lost
+        log.exception("training model version %s failed", model_version_id)
+        with session_scope() as session:
+            training.mark_failed(session=session, model_version_id=model_version_id, error=str(exc))
+        return {"model_version_id": model_version_id, "ready": False}
+    with session_scope() as session:
+        training.mark_ready(session=session, model_version_id=model_version_id, result=result, weights=weights,
+                            annotation_ids=train.annotation_ids)
+    run_id, chunks = start_scoring(model_version_id)
+    return {"model_version_id": model_version_id, "ready": True, "scoring_run_id": run_id, "chunks": chunks}

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from app.items.models import Split
+from app.schemas import ReadModel
+
+
+class ItemRead(ReadModel):
+    id: int
+    name: str = Field(validation_alias="original_name")
+    width: int
+    height: int
+    checksum: str
+    split: Split
+
+
+class UploadRead(BaseModel):
+    items: list[ItemRead]

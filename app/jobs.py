@@ -1,0 +1,141 @@
+"""Sending work to the workers through one small interface, so the app never imports `workers`.
+
+A flow commits, then calls `enqueue(name, *ids)`. With a broker configured the job goes to Celery by
+name (the worker process, `workers/`, maps each name to a thin task that calls the same flow
+function); with none, an in-process worker thread runs the registered flow function itself, off the
+request path. Flow functions register under their job name with `@job(...)`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from app.config import get_settings
+
+log = logging.getLogger(__name__)
+
+# Modules whose @job functions the in-process worker may be asked to run.
+JOB_MODULES = ("app.flows.training", "app.flows.scoring", "app.flows.housekeeping")
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    queue: str
+    run: Callable[..., Any]
+
+
+REGISTRY: dict[str, Job] = {}
+
+
+def job(name: str, *, queue: str = "default") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a flow function as the job `name` (ids in, idempotent)."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        REGISTRY[name] = Job(name=name, queue=queue, run=fn)
+        return fn
+
+    return register
+
+
+def registry() -> dict[str, Job]:
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+    return REGISTRY
+
+
+class Enqueuer(Protocol):
+    def enqueue(self, name: str, *args: Any) -> None: ...
+
+
+class InProcessWorker:
+    """One background thread; jobs run in order, as a solo Celery worker would."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labelwise-worker")
+        self._pending = 0
+        self._idle = threading.Condition()
+        self.failures: list[str] = []
+
+    def enqueue(self, name: str, *args: Any) -> None:
+        self.submit(name, args)
+
+    def submit(self, name: str, args: tuple[Any, ...]) -> Future[Any]:
+        target = registry()[name]  # an unknown name fails here, in the caller, not later in the thread
+        with self._idle:
+            self._pending += 1
+        return self._executor.submit(self._run, target, args)
+
+    def _run(self, target: Job, args: tuple[Any, ...]) -> Any:
+        try:
+            return target.run(*args)
+        except Exception as exc:
+            log.exception("in-process job %s%s failed", target.name, args)
+            self.failures.append(f"{target.name}{args}: {exc}")
+            raise
+        finally:
+            with self._idle:
+                self._pending -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until no job is queued or running (jobs may enqueue follow-ups)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
+
+
+class CeleryEnqueuer:
+    """Sends jobs by name to the broker; JSON only, to the job's queue."""
+
+    def __init__(self, broker_url: str) -> None:
+        from celery import Celery
+
+        self.broker_url = broker_url
+        self._celery = Celery("labelwise-sender", broker=broker_url)
+        self._celery.conf.update(task_serializer="json", accept_content=["json"],
+                                 broker_connection_retry_on_startup=True)
+
+    def enqueue(self, name: str, *args: Any) -> None:
+        self._celery.send_task(name, args=list(args), queue=registry()[name].queue)
+
+
+_worker: InProcessWorker | None = None
+_sender: CeleryEnqueuer | None = None
+_lock = threading.Lock()
+
+
+def in_process_worker() -> InProcessWorker:
+    global _worker
+    with _lock:
+        if _worker is None:
+            _worker = InProcessWorker()
+        return _worker
+
+
+def current_in_process_worker() -> InProcessWorker | None:
+    """The in-process worker if one was started (tests wait for it to go idle)."""
+    return _worker
+
+
+def enqueuer() -> Enqueuer:
+    """The in-process worker, or Celery when a broker is configured (follows the current settings)."""
+    global _sender
+    settings = get_settings()
+    if settings.in_process_worker:
+        return in_process_worker()
+    assert settings.broker_url
+    with _lock:
+        if _sender is None or _sender.broker_url != settings.broker_url:
+            _sender = CeleryEnqueuer(settings.broker_url)
+        return _sender
+
+
+def enqueue(name: str, *args: Any) -> None:
+    """Call only after the transaction that created the work has committed."""
+    enqueuer().enqueue(name, *args)

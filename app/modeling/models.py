@@ -1,0 +1,85 @@
+"""The model life cycle: versions (trained, calibrated), scoring runs over the open tasks, and each
+task's score under a version."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, utcnow
+
+
+class ModelStatus(enum.StrEnum):
+    queued = "queued"
+    training = "training"
+    ready = "ready"
+    failed = "failed"
+
+
+class ModelVersion(Base):
+    __tablename__ = "model_version"
+    __table_args__ = (UniqueConstraint("project_id", "version", name="uq_model_version_project_id_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    status: Mapped[ModelStatus] = mapped_column(
+        Enum(ModelStatus, name="model_status", native_enum=False, length=16), index=True
+    )
+    weights_path: Mapped[str | None] = mapped_column(String(500))
+    # {"per_class": {...}, "miou_fg": ..., "evaluated_on": n}; empty until trained.
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    temperature: Mapped[float] = mapped_column(Float, default=1.0)
+    trained_on: Mapped[list[int]] = mapped_column(JSON, default=list)  # annotation ids
+    label_count: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class Score(Base):
+    """A task's informativeness under one model version, with the parts it is made of."""
+
+    __tablename__ = "score"
+    __table_args__ = (UniqueConstraint("task_id", "model_version_id", name="uq_score_task_id_model_version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id", ondelete="CASCADE"), index=True)
+    value: Mapped[float] = mapped_column(Float)
+    components: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Pooled trunk features of the task's region: what batch diversity is measured on when ranking.
+    embedding: Mapped[list[float] | None] = mapped_column(JSON)
+    strategy: Mapped[str] = mapped_column(String(32))
+    rank: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScoringRunStatus(enum.StrEnum):
+    scoring = "scoring"
+    ranked = "ranked"
+    failed = "failed"
+
+
+class ScoringRun(Base):
+    """One pass of scoring the open tasks with a model version, split into chunks for the workers."""
+
+    __tablename__ = "scoring_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id", ondelete="CASCADE"))
+    chunks_total: Mapped[int]
+    chunks_done: Mapped[int] = mapped_column(default=0)
+    tasks_total: Mapped[int]
+    status: Mapped[ScoringRunStatus] = mapped_column(
+        Enum(ScoringRunStatus, name="scoring_run_status", native_enum=False, length=16)
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]

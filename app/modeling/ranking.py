@@ -1,0 +1,51 @@
+"""Ranking a scoring run's scores with the project's sampling policy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.db import utcnow
+from app.modeling.models import Score, ScoringRun, ScoringRunStatus
+from app.projects.models import Project
+
+
+def rankable_run(*, session: Session, run_id: int) -> ScoringRun | None:
+    run = session.get(ScoringRun, run_id)
+    return None if run is None or run.status == ScoringRunStatus.ranked else run
+
+
+def rank(*, session: Session, run: ScoringRun, project: Project, open_tasks: Sequence[tuple[int, int]]) -> int:
+    """Rank the run's scores of the still-open tasks, given as (task id, item id) sorted by task id;
+    returns how many were ranked.
+
+    The policy's strategy orders the tasks (diversity-aware for core-set and hybrid, measured on the
+    stored embeddings), a steered share is drawn at random, and each score keeps the components of
+    its pick, so "why this task" can be answered later.
+    """
+    from app.learning.acquisition import select_from_scores
+
+    item_of = dict(open_tasks)
+    scores = [s for s in session.scalars(
+        select(Score).where(Score.model_version_id == run.model_version_id).order_by(Score.task_id)
+    ) if s.task_id in item_of]
+    embeddings = np.array([s.embedding for s in scores], np.float32) if scores and all(
+        s.embedding for s in scores) else None
+    picks = select_from_scores(
+        project.strategy, [s.components for s in scores], len(scores), rng=np.random.default_rng(run.id),
+        embeddings=embeddings, steered_share=project.steered_share, groups=[item_of[s.task_id] for s in scores],
+    ) if scores else []
+    for position, (index, value, components) in enumerate(picks, start=1):
+        score = scores[index]
+        score.rank, score.value, score.strategy = position, float(value), project.strategy
+        score.components = {**score.components, **{k: round(float(v), 6) for k, v in components.items()}}
+    run.status, run.finished_at = ScoringRunStatus.ranked, utcnow()
+    audit.record(session=session, action="queue.rank", entity="scoring_run", entity_id=run.id,
+                 project_id=run.project_id,
+                 detail={"model_version_id": run.model_version_id, "ranked": len(picks),
+                         "strategy": project.strategy, "steered_share": project.steered_share})
+    return len(picks)

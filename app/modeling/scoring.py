@@ -1,0 +1,82 @@
+"""Scoring open tasks with a model version, in chunks that any number of workers share."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.config import get_settings
+from app.items import service as item_service
+from app.items.models import Item
+from app.modeling import inference, suggestions
+from app.modeling.models import ModelStatus, ModelVersion, Score, ScoringRun, ScoringRunStatus
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """What scoring needs of a queue task: its id, its item and its region (x, y, width, height)."""
+
+    task_id: int
+    item_id: int
+    region: tuple[int, int, int, int]
+
+
+def start_run(*, session: Session, model_version: ModelVersion,
+              task_ids: Sequence[int]) -> tuple[ScoringRun, list[list[int]]]:
+    """Create a scoring run over these tasks; returns it with the task-id chunks to enqueue."""
+    size = get_settings().score_chunk_size
+    chunks = [list(task_ids[i : i + size]) for i in range(0, len(task_ids), size)]
+    run = ScoringRun(
+        project_id=model_version.project_id, model_version_id=model_version.id, chunks_total=len(chunks),
+        tasks_total=len(task_ids), status=ScoringRunStatus.scoring,
+    )
+    session.add(run)
+    session.flush()
+    return run, chunks
+
+
+def active_run(*, session: Session, run_id: int) -> ScoringRun | None:
+    run = session.get(ScoringRun, run_id)
+    return run if run is not None and run.status == ScoringRunStatus.scoring else None
+
+
+def score_tasks(*, session: Session, run: ScoringRun, tasks: Sequence[TaskRef]) -> bool:
+    """Score these tasks of the run; True when this was the run's last chunk (then ranking follows).
+
+    Each item gets calibrated MC-dropout maps and its stored suggestion; each task gets its region's
+    components (entropy, margin, BALD, class boost, ...) and the item's embedding, which the ranking
+    uses for batch diversity. Idempotent: a redelivered chunk finds its scores stored and neither
+    rescores nor recounts. The caller commits scores and the chunk count together.
+    """
+    from app.learning.acquisition import Candidate, score_candidates
+
+    mv = session.get(ModelVersion, run.model_version_id)
+    assert mv is not None and mv.status == ModelStatus.ready and mv.weights_path
+    ids = [t.task_id for t in tasks]
+    done = set(session.scalars(select(Score.task_id).where(Score.model_version_id == mv.id, Score.task_id.in_(ids))))
+    todo = [t for t in tasks if t.task_id not in done]
+    if not todo:
+        return False
+    class_weights = mv.metrics.get("class_weights")
+    maps = {}
+    for task in todo:
+        if task.item_id not in maps:
+            item = session.get(Item, task.item_id)
+            assert item is not None
+            maps[task.item_id] = inference.uncertainty_maps(mv, item_service.load_pixels(item))
+            suggestions.store(mv, item.id, maps[task.item_id].probs, maps[task.item_id].entropy)
+        u = maps[task.item_id]
+        components = score_candidates([Candidate(0, task.region)], [u], class_weights=class_weights)[0]
+        session.add(Score(task_id=task.task_id, model_version_id=mv.id, value=components["entropy_weighted"],
+                          components={k: round(v, 6) for k, v in components.items()},
+                          embedding=[round(float(v), 5) for v in u.embedding], strategy="unranked"))
+    session.flush()
+    row = session.execute(
+        update(ScoringRun).where(ScoringRun.id == run.id)
+        .values(chunks_done=ScoringRun.chunks_done + 1)
+        .returning(ScoringRun.chunks_done, ScoringRun.chunks_total)
+    ).one()
+    return bool(row[0] >= row[1])

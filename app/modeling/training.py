@@ -1,0 +1,126 @@
+"""One model version's training: its attempts and outcome in the database, and the fit itself
+(train, evaluate on the labeled validation split, calibrate, fit decision biases, save weights)."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from app import storage
+from app.audit import service as audit
+from app.config import get_settings
+from app.db import utcnow
+from app.modeling.models import ModelStatus, ModelVersion
+
+MAX_ATTEMPTS = 3  # a job redelivered after a worker died is not retried for ever
+
+
+@dataclass
+class FitResult:
+    model: Any  # the trained torch module
+    model_config: Any
+    metrics: dict[str, Any] = field(default_factory=dict)
+    temperature: float = 1.0
+
+
+def begin_attempt(*, session: Session, model_version_id: int) -> ModelVersion | None:
+    """Mark the version as training and count the attempt; None when there is nothing to do (ready,
+    failed, unknown) or it has been tried too often (then it is marked failed)."""
+    mv = session.get(ModelVersion, model_version_id)
+    if mv is None or mv.status in (ModelStatus.ready, ModelStatus.failed):
+        return None
+    mv.attempts += 1
+    if mv.attempts > MAX_ATTEMPTS:
+        mv.status, mv.error, mv.finished_at = ModelStatus.failed, "gave up after repeated attempts", utcnow()
+        return None
+    mv.status, mv.started_at = ModelStatus.training, utcnow()
+    return mv
+
+
+def fit(train_images: list[np.ndarray], train_masks: list[np.ndarray], val_images: list[np.ndarray],
+        val_masks: list[np.ndarray], *, num_classes: int, seed: int) -> FitResult:
+    """Train with the settings' schedule, then measure and calibrate on the labeled validation split."""
+    from app.learning.calibration import calibration_report, flatten_pixels, logits_for
+    from app.learning.decision import fit_decision_bias
+    from app.learning.model import ModelConfig
+    from app.learning.train import TrainConfig, train_segmenter
+
+    settings = get_settings()
+    started = time.monotonic()
+    model_config = ModelConfig(num_classes=num_classes, base_channels=settings.unet_base_channels)
+    batches_per_epoch = math.ceil(len(train_images) / settings.train_batch_size)
+    config = TrainConfig(
+        epochs=max(1, math.ceil(settings.train_steps / batches_per_epoch)),
+        batch_size=settings.train_batch_size, lr=settings.train_lr, seed=seed, device=settings.device,
+        max_seconds=settings.train_max_seconds, crop_size=settings.train_crop or None,
+    )
+    model, history = train_segmenter(train_images, train_masks, num_classes, config=config,
+                                     model_config=model_config)
+    metrics = evaluate(model, val_images, val_masks, num_classes)
+    temperature = 1.0
+    if val_images:  # temperature scaling, fitted on the labeled validation split
+        pixels, labels = flatten_pixels(logits_for(model, val_images, device=settings.device), val_masks)
+        report = calibration_report(pixels, labels)
+        temperature = report["temperature"]
+        metrics["calibration"] = report
+        # Suggestions use the argmax after these (the metrics above are the plain argmax's: the
+        # biases are tuned on the same split, so its figures with them would flatter the model).
+        metrics["decision_bias"] = [float(b) for b in fit_decision_bias(pixels / temperature, labels)]
+    metrics["class_weights"] = history["class_weights"]
+    metrics["train_seconds"] = round(time.monotonic() - started, 2)
+    metrics["train_steps"] = history["steps"]
+    metrics["train_images"] = len(train_images)
+    return FitResult(model=model, model_config=model_config, metrics=metrics, temperature=temperature)
+
+
+def evaluate(model, images: list[np.ndarray], masks: list[np.ndarray], num_classes: int) -> dict:  # type: ignore[no-untyped-def]
+    """Per-class IoU/F1 on the labeled validation split (empty when nothing is labeled there)."""
+    from app.learning.inference import predict_proba
+    from app.learning.metrics import confusion_matrix, segmentation_metrics
+
+    if not images:
+        return {"evaluated_on": 0}
+    conf = np.zeros((num_classes, num_classes), dtype=np.int64)
+    for image, mask in zip(images, masks, strict=True):
+        probs = predict_proba(model, [image], device=get_settings().device)[0]
+        conf += confusion_matrix(probs.argmax(0), mask, num_classes)
+    metrics = segmentation_metrics(conf)
+    metrics["evaluated_on"] = len(images)
+    return metrics
+
+
+def weights_path(project_id: int, version: int) -> str:
+    return f"projects/{project_id}/models/v{version}.pt"
+
+
+def save_weights(result: FitResult, *, project_id: int, version: int) -> str:
+    from app.learning.model import save_checkpoint
+
+    relative = weights_path(project_id, version)
+    save_checkpoint(storage.absolute(relative), result.model, result.model_config,
+                    {"project_id": project_id, "version": version})
+    return relative
+
+
+def mark_ready(*, session: Session, model_version_id: int, result: FitResult, weights: str,
+               annotation_ids: list[int]) -> None:
+    mv = session.get(ModelVersion, model_version_id)
+    assert mv is not None
+    mv.status, mv.weights_path, mv.metrics = ModelStatus.ready, weights, result.metrics
+    mv.temperature = result.temperature
+    mv.trained_on, mv.label_count, mv.finished_at = annotation_ids, len(annotation_ids), utcnow()
+    audit.record(session=session, action="model.ready", entity="model_version", entity_id=mv.id,
+                 project_id=mv.project_id, detail={"miou_fg": result.metrics.get("miou_fg")})
+
+
+def mark_failed(*, session: Session, model_version_id: int, error: str) -> None:
+    mv = session.get(ModelVersion, model_version_id)
+    assert mv is not None
+    mv.status, mv.error, mv.finished_at = ModelStatus.failed, error[:2000], utcnow()
+    audit.record(session=session, action="model.fail", entity="model_version", entity_id=mv.id,
+                 project_id=mv.project_id, detail={"error": error[:500]})
