@@ -14,6 +14,7 @@ from app.config import get_settings
 from app.db import lock_row, utcnow
 from app.errors import Conflict, DomainError
 from app.items.models import Item, Split
+from app.learning.uncertainty import tile_grid
 from app.modeling.models import Score
 from app.modeling.scoring import TaskRef
 from app.modeling.service import ranked_model_version_id, scores_for
@@ -216,10 +217,7 @@ def list_queue(*, session: Session, project: Project, limit: int = 50) -> list[Q
 
 def task_regions(width: int, height: int, tile: int | None) -> list[tuple[int, int, int, int]]:
     """The whole image, or square tiles covering it (edge tiles are cut to the image)."""
-    if not tile:
-        return [(0, 0, width, height)]
-    return [(x, y, min(tile, width - x), min(tile, height - y))
-            for y in range(0, height, tile) for x in range(0, width, tile)]
+    return tile_grid(height, width, tile) if tile else [(0, 0, width, height)]
 
 
 def add_tasks(*, session: Session, project: Project, item: Item) -> None:
