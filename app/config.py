@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     mc_samples: int = 8  # MC-dropout samples of the head when scoring
     max_upload_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 4096 * 4096
+    # The sweep on start deletes files no row points at only once they are this old: a file written
+    # for a transaction still in flight in another process is never that old.
+    orphan_grace_seconds: int = Field(default=600, ge=0)
 
     # Training schedule; tests shrink these. A step-based budget: a handful of labeled images still
     # gets enough updates to converge (epochs = steps / batches per epoch).

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -13,6 +18,7 @@ from app.auth.router import router as auth_router
 from app.config import get_settings
 from app.deps import LoginRequired
 from app.errors import DomainError
+from app.flows.housekeeping import sweep_orphan_files
 from app.flows.router import router as flows_router
 from app.items.router import router as items_router
 from app.modeling.router import router as models_router
@@ -21,6 +27,8 @@ from app.queue.router import router as queue_router
 from app.security import session_secret
 from app.templating import ROOT
 from app.views import router as views_router
+
+log = logging.getLogger(__name__)
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -32,9 +40,19 @@ SECURITY_HEADERS = {
 }
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # A server killed mid-request may have left a file no row points at; clear those before serving.
+    try:
+        await run_in_threadpool(sweep_orphan_files)
+    except Exception:  # noqa: BLE001 - housekeeping must not keep the server from starting
+        log.exception("the orphan-file sweep on start failed; serving anyway")
+    yield
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
-    app = FastAPI(title="Labelwise", version="0.1.0")
+    app = FastAPI(title="Labelwise", version="0.1.0", lifespan=lifespan)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie="labelwise_session",
                        same_site="lax", https_only=False, max_age=14 * 24 * 3600)
 

@@ -22,6 +22,9 @@ from app.queue import drafts
 from app.queue import service as queue_service
 from app.queue.models import Task, TaskStatus
 
+SUBMIT_KEY_REUSED = ("a different mask was already submitted under this submit key (another tab, or a draft restored "
+                     "after its submit): nothing was saved; your strokes stay on the page as a draft")
+
 
 def check_may_submit(*, lease_user_id: int | None, user: User) -> None:
     """Annotators need the task's lease; leads and admins may label a task nobody else holds."""
@@ -54,6 +57,7 @@ def submit(
     # Submits for one task take turns: one racing a retry of itself, or a second tab, must see the
     # other's label and lease release, not compute the same version and die on a unique constraint.
     lease = queue_service.lock_task(session, task)
+    mask = clip_to_region(mask, task)
     if client_token:
         earlier = session.scalar(
             select(Annotation).where(Annotation.author_id == user.id, Annotation.client_token == client_token)
@@ -61,9 +65,12 @@ def submit(
         if earlier is not None:
             if earlier.task_id != task.id:
                 raise Conflict("this submit token was already used for another task")
+            # A retry carries the same mask and gets the first answer. A different mask under the same key
+            # is another tab's work (or a stale draft's token): refuse it rather than drop its strokes.
+            if not np.array_equal(load_mask(earlier), mask):
+                raise Conflict(SUBMIT_KEY_REUSED)
             return earlier, False
     check_may_submit(lease_user_id=lease.user_id if lease else None, user=user)
-    mask = clip_to_region(mask, task)
     labeled = int((mask != imaging.IGNORE).sum())
     if labeled == 0:
         raise DomainError("the mask labels no pixel inside the task's region")
@@ -84,7 +91,7 @@ def submit(
     session.add(annotation)
     session.flush()
     annotation.mask_path = f"projects/{project.id}/masks/task{task.id}-v{version}-a{annotation.id}.png"
-    storage.write_atomic(annotation.mask_path, imaging.encode_png(mask))
+    storage.write_in_transaction(session, annotation.mask_path, imaging.encode_png(mask))
     task.status = TaskStatus.done
     queue_service.release(session=session, task=task, user=user)
     # The draft became a label; a refused submit returns before this and keeps it.

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 from app.annotations import service as annotation_service
 from app.annotations.models import Annotation
 from app.auth.models import User
+from app.errors import DomainError
 from app.flows import training
+from app.modeling import service as model_service
 from app.modeling.models import ModelVersion
 from app.projects.models import Project
 from app.queue.models import Task
@@ -29,6 +31,9 @@ def submit_label(
     trigger_retrain: bool = True,
 ) -> Submitted:
     """Store the mask, maybe queue a retrain, commit, and only then enqueue the training job."""
+    if model_version_id is not None and model_service.get_version(
+            session=session, project_id=project.id, model_version_id=model_version_id) is None:
+        raise DomainError(f"model_version_id {model_version_id} is not a model version of this project")
     annotation, created = annotation_service.submit(
         session=session, project=project, task=task, user=user, mask=mask, seconds_spent=seconds_spent,
         client_token=client_token, model_version_id=model_version_id, suggestion_fraction=suggestion_fraction,

@@ -70,7 +70,31 @@ def lease_next(*, session: Session, project: Project, user: User) -> Task | None
     held = _held_task(session=session, project_id=project.id, user=user)
     if held is not None:
         return held
+    if project.label_budget is not None:
+        # Every caller that could take the budget's last label takes turns on the project row, and
+        # counts the leases the one before it committed: concurrent annotators cannot overshoot it.
+        lock_row(session, Project.name, project.id)
+        check_budget(session=session, project=project)
     return _claim(session=session, project=project, user=user)
+
+
+class BudgetSpent(Conflict):
+    """The project's label budget is used up (labels submitted plus tasks being labeled)."""
+
+
+def check_budget(*, session: Session, project: Project) -> None:
+    budget = project.label_budget
+    if budget is None:
+        return
+    done = int(session.scalar(select(func.count()).select_from(Task).where(
+        Task.project_id == project.id, Task.status == TaskStatus.done)) or 0)
+    in_progress = int(session.scalar(
+        select(func.count()).select_from(Lease).join(Task, Task.id == Lease.task_id)
+        .where(Task.project_id == project.id, Task.status == TaskStatus.open, Lease.released_at.is_(None),
+               Lease.expires_at > utcnow())) or 0)
+    if done + in_progress >= budget:
+        raise BudgetSpent(f"The project's label budget of {budget} is spent: {done} labeled and {in_progress} "
+                          "being labeled now. A lead can raise the budget.")
 
 
 def _claim(*, session: Session, project: Project, user: User) -> Task | None:

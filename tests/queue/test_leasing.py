@@ -67,3 +67,28 @@ def test_a_double_clicked_next_leases_one_task(env, backend):
         assert not errors and len(set(handed)) == 1 and None not in handed, (handed, errors)
         with session_scope() as session:
             assert len(session.scalars(select(Lease).where(Lease.task_id.in_(handed))).all()) == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_the_label_budget_holds_under_twenty_concurrent_leases(env, backend):
+    """Budget 5 with 2 labeled: 20 annotators ask at once, exactly 3 get a task, the others are told why."""
+    from app.db import session_scope
+    from app.projects.models import Project
+    from app.queue.models import Task, TaskStatus
+    from app.queue.service import BudgetSpent
+
+    make_user("lead", "lead")
+    users = [f"u{i}" for i in range(20)]
+    for u in users:
+        make_user(u)
+    for round_no in range(3):
+        pid = make_project(name=f"p{round_no}", owner="lead", members=tuple(users))
+        add_items(pid, 30)
+        with session_scope() as session:
+            session.get(Project, pid).label_budget = 5
+            for task in session.scalars(select(Task).where(Task.project_id == pid).order_by(Task.id).limit(2)):
+                task.status = TaskStatus.done
+        handed, errors = all_at_once([partial(lease, pid, u) for u in users])
+        assert len(handed) == 3 and len(set(handed)) == 3 and None not in handed, (handed, errors)
+        assert len(errors) == 17 and all(isinstance(e, BudgetSpent) for e in errors), errors
+        assert "label budget of 5 is spent: 2 labeled and 3 being labeled" in str(errors[0])
