@@ -19,7 +19,7 @@ from app.queue.models import Draft
 log = logging.getLogger(__name__)
 
 
-@job("labelwise.release_expired_leases")
+@job("labelwise.release_expired_leases", record=False)  # every minute: nothing worth a row
 def release_expired_leases() -> int:
     with session_scope() as session:
         return queue_service.release_expired(session=session)

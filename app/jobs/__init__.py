@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,19 +31,55 @@ class Job:
     name: str
     queue: str
     run: Callable[..., Any]
+    record: bool  # attempts kept in the job_run table (not for the periodic housekeeping)
 
 
 REGISTRY: dict[str, Job] = {}
 
 
-def job(name: str, *, queue: str = "default") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+FlowFunction = Callable[..., Any]
+
+
+def job(name: str, *, queue: str = "default", record: bool = True) -> Callable[[FlowFunction], FlowFunction]:
     """Register a flow function as the job `name` (ids in, idempotent)."""
 
-    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        REGISTRY[name] = Job(name=name, queue=queue, run=fn)
+    def register(fn: FlowFunction) -> FlowFunction:
+        REGISTRY[name] = Job(name=name, queue=queue, run=fn, record=record)
         return fn
 
     return register
+
+
+def execute(name: str, args: tuple[Any, ...], *, job_id: str) -> Any:
+    """Run one attempt of a registered job, as Celery and the in-process worker both do.
+
+    A recorded job counts the attempt in the database first; once out of attempts it is marked dead
+    and not run (a job whose worker died mid-run is redelivered with the same id). A failure is
+    recorded and raised again, for the caller's retry with backoff.
+    """
+    from app.db import session_scope
+    from app.jobs import service
+
+    target = registry()[name]
+    if not target.record:
+        return target.run(*args)
+    with session_scope() as session:
+        if service.begin_attempt(session=session, job_id=job_id, name=name, args=list(args)) is None:
+            return None
+    try:
+        result = target.run(*args)
+    except Exception as exc:
+        with session_scope() as session:
+            service.fail(session=session, job_id=job_id, error=f"{type(exc).__name__}: {exc}")
+        raise
+    with session_scope() as session:
+        service.finish(session=session, job_id=job_id)
+    return result
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds before retry number `attempt` (1, 2, ...): exponential backoff, capped."""
+    return float(min(2 ** (attempt - 1), 300))
 
 
 def registry() -> dict[str, Job]:
@@ -62,6 +100,7 @@ class InProcessWorker:
         self._pending = 0
         self._idle = threading.Condition()
         self.failures: list[str] = []
+        self.backoff_scale = 0.25  # retries here hold up the one thread: back off briefly
 
     def enqueue(self, name: str, *args: Any) -> None:
         self.submit(name, args)
@@ -73,12 +112,19 @@ class InProcessWorker:
         return self._executor.submit(self._run, target, args)
 
     def _run(self, target: Job, args: tuple[Any, ...]) -> Any:
+        from app.jobs.service import MAX_ATTEMPTS
+
+        job_id = f"inproc-{uuid.uuid4().hex}"
         try:
-            return target.run(*args)
-        except Exception as exc:
-            log.exception("in-process job %s%s failed", target.name, args)
-            self.failures.append(f"{target.name}{args}: {exc}")
-            raise
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                try:
+                    return execute(target.name, args, job_id=job_id)
+                except Exception as exc:
+                    log.exception("in-process job %s%s failed (attempt %d)", target.name, args, attempt)
+                    if attempt == MAX_ATTEMPTS or not target.record:
+                        self.failures.append(f"{target.name}{args}: {exc}")
+                        raise
+                    time.sleep(retry_delay(attempt) * self.backoff_scale)
         finally:
             with self._idle:
                 self._pending -= 1
