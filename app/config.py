@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="default: SQLite in data_dir")
     broker_url: str | None = Field(default=None, description="Redis URL; unset = in-process worker")
     result_backend_url: str | None = Field(default=None, description="default: the broker URL")
+    # How long a job taken by a worker that then died stays invisible before Redis hands it to another
+    # worker: longer than the longest job (training is cut at train_max_seconds; a job runs <= 1 h).
+    broker_visibility_timeout: int = Field(default=2 * 3600, ge=1)
     device: Literal["cpu", "cuda"] = "cpu"
     secret_key: str = Field(default="", description="session signing key; default: generated per data dir")
 

@@ -42,7 +42,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
         if "postgres_url" in fixtures or (params is not None and params.params.get("backend") == "postgres"):
             item.add_marker(pytest.mark.postgres)
-        if "celery_worker" in fixtures:
+        if "broker_url" in fixtures:
             item.add_marker(pytest.mark.redis)
 
 
@@ -124,3 +124,33 @@ def client(env: Path):  # type: ignore[no-untyped-def]
         yield c
 
 
+
+
+@pytest.fixture
+def broker_url(env: Path) -> str:
+    """The test Redis, in a database of this test process's own: test runs that overlap on one machine
+    (several shells) must not take each other's jobs. Emptied first."""
+    import redis
+
+    need(bool(REDIS_URL), "Redis (LABELWISE_TEST_REDIS_URL)")
+    assert REDIS_URL
+    url = f"{REDIS_URL.rsplit('/', 1)[0]}/{1 + os.getpid() % 15}"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture
+def celery_worker(env: Path, broker_url: str):  # type: ignore[no-untyped-def]
+    """A real Celery worker on the test Redis, and the app sending its jobs there; yields its log."""
+    from app.config import get_settings
+    from tests.celery_worker import celery_worker_process
+
+    log = env.parent / "celery.log"
+    os.environ["LABELWISE_BROKER_URL"] = broker_url
+    get_settings.cache_clear()
+    try:
+        with celery_worker_process(env, log, LABELWISE_BROKER_URL=broker_url):
+            yield log
+    finally:
+        os.environ.pop("LABELWISE_BROKER_URL", None)
+        get_settings.cache_clear()

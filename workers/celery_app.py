@@ -24,7 +24,7 @@ def make_celery() -> Celery:
         task_routes={name: {"queue": Queue(j.queue).value} for name, j in jobs.registry().items()},
         task_acks_late=True,  # a job is acknowledged after it ran; tasks are idempotent
         worker_prefetch_multiplier=1,
-        broker_transport_options={"visibility_timeout": 2 * 3600},  # longer than any training run
+        broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout},
         result_expires=3600,
         beat_schedule=BEAT_SCHEDULE,
         broker_connection_retry_on_startup=True,

@@ -3,16 +3,8 @@ Postgres with a real Celery worker on real Redis."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
-
-from tests.conftest import FAST_SETTINGS, REDIS_URL, need
 
 SMALL = dict(pool_images=14, validation_images=4, size=64, seed_labels=4, retrain_every=3, timeout=300.0)
 
@@ -72,43 +64,6 @@ def test_loop_on_sqlite_in_process(env):
     # a second run continues with the same project and keeps every label
     again = demo.run_once(demo.DemoConfig(**SMALL), echo=lines.append)
     assert again.project_id == result.project_id and len(again.model_versions) == 1
-
-
-@pytest.fixture
-def celery_worker(env: Path):  # type: ignore[no-untyped-def]
-    need(bool(REDIS_URL), "Redis (LABELWISE_TEST_REDIS_URL)")
-    assert REDIS_URL
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    worker_env = {**os.environ, **FAST_SETTINGS, "LABELWISE_BROKER_URL": REDIS_URL,
-                  "LABELWISE_DATA_DIR": str(env), "LABELWISE_DATABASE_URL": os.environ["LABELWISE_DATABASE_URL"]}
-    log = env.parent / "celery.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--loglevel=INFO",
-         "-Q", "default,training,scoring", "--concurrency=2", "--pool=prefork", "--without-gossip",
-         "--without-mingle", "--without-heartbeat"],
-        env=worker_env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-    )
-    os.environ["LABELWISE_BROKER_URL"] = REDIS_URL
-    from app.config import get_settings
-
-    get_settings.cache_clear()
-    try:
-        deadline = time.monotonic() + 60
-        while "ready." not in log.read_text() and time.monotonic() < deadline:
-            assert proc.poll() is None, log.read_text()
-            time.sleep(0.2)
-        yield log
-    finally:
-        os.environ.pop("LABELWISE_BROKER_URL", None)
-        get_settings.cache_clear()
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.mark.slow
