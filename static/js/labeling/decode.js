@@ -1,5 +1,5 @@
 // Whole-image work, done once per task and off the main thread when workers are available
-// (worker.js runs these; main.js falls back to calling them directly).
+// (worker.js runs these; jobs.js falls back to calling them directly).
 //
 // Every op takes the PNG's RGBA bytes (exact values: no colour management, no premultiplication)
 // and returns typed arrays that can be transferred.

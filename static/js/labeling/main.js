@@ -5,7 +5,8 @@
 //   tasks.js   the queue, showing a task, look-ahead     tools.js   edits, the pointer, tool settings
 //   submit.js  submit, retake, the dialogs               keys.js    the keyboard
 //   drafts.js  autosave                                  view.js    canvases, zoom and pan
-//   labelmap.js  the label map and its tools             io.js, jobs.js, decode.js, worker.js  server, PNGs
+//   labelmap.js  the label map, undo/redo                raster.js  brush, fill, polygon, superpixels
+//   io.js      the server                                jobs.js, worker.js, decode.js  PNGs off the main thread
 
 import { bindKeys } from "./keys.js";
 import { $, clock, setLayer, setOpacity, setView, stage, view, ws } from "./page.js";

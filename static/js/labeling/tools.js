@@ -7,6 +7,7 @@ import {
   classSelected, panEnded, panMoved, panStarted, polygonTaken, polygonVertexAdded, polygonVertexDropped, sizeSet,
   state, strokeEnded, strokeMoved, strokeStarted, suggestionAutoHidden, toolSelected,
 } from "./state.js";
+import { fill, polygon, strokeSegment, superpixelSegment } from "./raster.js";
 import { ensureSuperpixels, keeper } from "./tasks.js";
 
 const TOOLS = ["brush", "eraser", "fill", "polygon", "superpixel"];
@@ -61,7 +62,7 @@ export function closePolygon() {
   view.setPolygon(null);
   if (!pts) return;
   if (pts.length < 3) { setStatus("A polygon needs at least 3 vertices.", true); return; }
-  doAction("polygon", (m) => m.polygon(pts, state.classId));
+  doAction("polygon", (m) => polygon(m, pts, state.classId));
   setStatus("");
 }
 
@@ -83,8 +84,8 @@ function pixelAt(ev) {
 function strokeTo(p) {
   const s = state.stroke;
   if (s.last[0] === p[0] && s.last[1] === p[1] && s.started) return;
-  if (state.tool === "superpixel") state.map.superpixelSegment(s.last, p, state.size, s.value);
-  else state.map.strokeSegment(s.last, p, state.size, s.value);
+  if (state.tool === "superpixel") superpixelSegment(state.map, s.last, p, state.size, s.value);
+  else strokeSegment(state.map, s.last, p, state.size, s.value);
   strokeMoved(p);
 }
 
@@ -102,7 +103,7 @@ export function pointerDown(ev) {
   if (ev.button !== 0 || state.stroke) return;
   const p = pixelAt(ev);
   const tool = state.tool;
-  if (tool === "fill") { doAction("fill", (m) => m.fill(p[0], p[1], state.classId)); return; }
+  if (tool === "fill") { doAction("fill", (m) => fill(m, p[0], p[1], state.classId)); return; }
   if (tool === "polygon") { addVertex(p); return; }
   if (tool === "superpixel" && !state.map.sp) { ensureSuperpixels(); return; }
   stage.setPointerCapture(ev.pointerId);
