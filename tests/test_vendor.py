@@ -13,9 +13,8 @@ VENDOR = ROOT / "static" / "vendor"
 
 VENDORED = {
     "htmx": ["htmx.min.js", "LICENSE"],
-    "uplot": ["uPlot.iife.min.js", "uPlot.min.css", "LICENSE"],
 }
-PACKAGES = {"htmx": "htmx.org@2.0.11", "uplot": "uplot@1.6.32"}
+PACKAGES = {"htmx": "htmx.org@2.0.11"}
 
 # src= / href= (also xlink:href, JS `el.src = "..."`) whose value starts with http://, https:// or //
 _ATTR_URL = re.compile(r"""\b(?:src|href|srcset)\s*=\s*(?:["'`]\s*)?((?:https?:)?//[^\s"'`>]*)""", re.I)
@@ -61,8 +60,6 @@ def test_vendored_file_present_and_nonempty(folder: str, name: str) -> None:
 
 def test_licences_are_real_licence_texts() -> None:
     assert "Zero-Clause BSD" in (VENDOR / "htmx" / "LICENSE").read_text()
-    uplot = (VENDOR / "uplot" / "LICENSE").read_text()
-    assert "MIT License" in uplot and "Leon Sorokin" in uplot
 
 
 def test_versions_match_readme() -> None:
@@ -70,7 +67,12 @@ def test_versions_match_readme() -> None:
     for pkg in PACKAGES.values():
         assert pkg in readme
     assert 'version:"2.0.11"' in (VENDOR / "htmx" / "htmx.min.js").read_text()
-    assert "(v1.6.32)" in (VENDOR / "uplot" / "uPlot.iife.min.js").read_text()[:200]
+
+
+def test_nothing_unlisted_is_vendored() -> None:
+    """A library no page loads any more is deleted, not kept (uPlot went this way)."""
+    on_disk = {p.relative_to(VENDOR).as_posix() for p in VENDOR.rglob("*") if p.is_file()}
+    assert on_disk == {"README.md"} | {f"{f}/{n}" for f, names in VENDORED.items() for n in names}
 
 
 def test_readme_checksums_match_files() -> None:

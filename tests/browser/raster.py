@@ -1,5 +1,5 @@
 """The labeling page's rasterisation rules in numpy, to compute the exact mask a scripted session
-must produce (static/js/labeling/labelmap.js states the same rules).
+must produce (static/js/labeling/raster.js states the same rules).
 
 A pointer on pixel (X, Y) with brush size s paints every pixel (x, y) of the task region with
 (x - X)^2 + (y - Y)^2 <= s^2 / 4 (pixel centres within s/2 of the centre of the pixel under the

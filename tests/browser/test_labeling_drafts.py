@@ -141,3 +141,47 @@ def test_a_retried_or_doubled_submit_stores_one_annotation_and_a_refusal_keeps_t
     wait_next_task(page, third)
     [(_row, mask)] = annotations(third)
     assert np.array_equal(mask, before)
+
+
+def test_a_draft_save_in_flight_when_submit_starts_reaches_the_server_before_the_submit(live_server, page):
+    """An autosave already sent when Enter is pressed is answered before the submit is sent, so the
+    submit discards it; it never lands after the submit (refused there: the lease is gone)."""
+    pid = make_labeling_project(n=2, size=64)
+    open_labeling(page, live_server, pid)
+    tid = task_id(page)
+    answered: list[tuple[str, int]] = []  # (request, HTTP status) in the order the server answered
+    held: list = []  # type: ignore[type-arg]
+
+    def hold_draft_saves(route):  # type: ignore[no-untyped-def]
+        if route.request.method == "PUT":
+            held.append(route)  # answered below, once the submit has had time to go out
+        else:
+            route.continue_()
+
+    def pass_submits(route):  # type: ignore[no-untyped-def]
+        response = route.fetch()
+        answered.append(("submit", response.status))
+        route.fulfill(response=response)
+
+    page.route("**/draft", hold_draft_saves)
+    page.route("**/annotations", pass_submits)
+    page.keyboard.press("1")
+    drag(page, [(5, 10), (50, 10)])
+    for _ in range(200):  # the autosave goes out about a second after the stroke
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "no draft save was sent"
+    page.keyboard.press("Enter")  # submit while that save is on its way
+    page.wait_for_timeout(1500)  # long enough for a submit that does not wait to reach the server
+    draft_save = held.pop()
+    response = draft_save.fetch()
+    answered.append(("draft", response.status))
+    draft_save.fulfill(response=response)
+    wait_next_task(page, tid)
+
+    assert answered == [("draft", 200), ("submit", 201)]
+    assert page.request.get(f"{live_server}/api/v1/projects/{pid}/tasks/{tid}/draft").status == 404
+    assert len(annotations(tid)) == 1
+    assert held == []
+    assert page.js_errors == []

@@ -1,22 +1,27 @@
 // Whole-image work, done once per task and off the main thread when workers are available
-// (worker.js runs these; main.js falls back to calling them directly).
+// (worker.js runs these; jobs.js falls back to calling them directly).
 //
 // Every op takes the PNG's RGBA bytes (exact values: no colour management, no premultiplication)
 // and returns typed arrays that can be transferred.
 
 export const RAW = { colorSpaceConversion: "none", premultiplyAlpha: "none" };
 
-export async function fetchBlob(url, signal) {
-  const res = await fetch(url, { credentials: "same-origin", signal });
+export async function fetchBlob(url) {
+  const res = await fetch(url, { credentials: "same-origin" });
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return res.blob();
 }
 
+// A page canvas (`dom`: one that can encode synchronously), or an offscreen one where there is any
+// (always in the worker).
+export function newCanvas(w, h, dom = false) {
+  if (!dom && typeof OffscreenCanvas !== "undefined") return new OffscreenCanvas(w, h);
+  return Object.assign(document.createElement("canvas"), { width: w, height: h });
+}
+
 export function rgbaOf(bitmap) {
   const w = bitmap.width, h = bitmap.height;
-  const canvas = typeof OffscreenCanvas !== "undefined" ? new OffscreenCanvas(w, h)
-    : Object.assign(document.createElement("canvas"), { width: w, height: h });
-  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  const ctx = newCanvas(w, h).getContext("2d", { willReadFrequently: true });
   ctx.drawImage(bitmap, 0, 0);
   return ctx.getImageData(0, 0, w, h).data;
 }
@@ -66,15 +71,16 @@ export function maskPixels(labels, fromSug) {
   return new Uint8ClampedArray(px.buffer);
 }
 
+// A canvas showing a label map as maskPixels() draws it.
+export function maskCanvas(labels, fromSug, w, h, dom = false) {
+  const c = newCanvas(w, h, dom);
+  c.getContext("2d").putImageData(new ImageData(maskPixels(labels, fromSug), w, h), 0, 0);
+  return c;
+}
+
 export function encodePng({ labels, fromSug, w, h }) {
-  const data = new ImageData(maskPixels(labels, fromSug), w, h);
-  if (typeof OffscreenCanvas !== "undefined") {
-    const c = new OffscreenCanvas(w, h);
-    c.getContext("2d").putImageData(data, 0, 0);
-    return c.convertToBlob({ type: "image/png" });
-  }
-  const c = Object.assign(document.createElement("canvas"), { width: w, height: h });
-  c.getContext("2d").putImageData(data, 0, 0);
+  const c = maskCanvas(labels, fromSug, w, h);
+  if (c.convertToBlob) return c.convertToBlob({ type: "image/png" });
   return new Promise((resolve) => c.toBlob(resolve, "image/png"));
 }
 

@@ -17,6 +17,14 @@ function blobToDataUrl(blob) {
   });
 }
 
+function draftForm(mask, seconds, token) {
+  const form = new FormData();
+  form.append("mask", mask, "draft.png");
+  form.append("seconds_spent", seconds.toFixed(2));
+  form.append("client_token", token);
+  return form;
+}
+
 // The browser copy of a draft: kept until the server has it, and as a fallback while offline.
 export class LocalDrafts {
   constructor(projectId, userId) { this.prefix = `labelwise:draft:${projectId}:${userId}:`; }
@@ -34,10 +42,11 @@ export class LocalDrafts {
 }
 
 export class DraftKeeper {
-  // current(): {task, map, token, seconds} of the task on screen (or task null); show(text, kind).
-  constructor({ api, projectId, local, current, show, busy }) {
-    Object.assign(this, { api, projectId, local, current, show, busy });
-    this.timer = 0; this.saving = false; this.again = false; this.savedVersion = 0;
+  // current(): {task, map, token, seconds} of the task on screen (or task null); show(text, kind);
+  // busy(): true while a submit is under way (no draft is sent then).
+  constructor({ api, local, current, show, busy }) {
+    Object.assign(this, { api, local, current, show, busy });
+    this.timer = 0; this.pending = null; this.again = false; this.savedVersion = 0;
     document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") this.flush(); });
     window.addEventListener("pagehide", () => this.flush());
     window.addEventListener("online", () => { const { map } = this.current(); if (map && this.dirty(map)) this.schedule(); });
@@ -45,6 +54,16 @@ export class DraftKeeper {
 
   dirty(map) { return map.version !== this.savedVersion; }
   cancel() { clearTimeout(this.timer); }
+
+  // Before a submit (with busy() already true): no draft save is left on its way. A save being
+  // encoded stops before sending; one already sent is waited for, so the server has it before the
+  // submit, which then discards it. A draft arriving after the submit would be refused (the lease is
+  // gone) and reported as an error.
+  async settle() {
+    this.cancel();
+    while (this.pending) await this.pending;
+    this.cancel();
+  }
   drop(taskId) { this.local.drop(taskId); }
 
   // Which saved draft to restore: the browser's copy unless the server holds a different one.
@@ -93,11 +112,14 @@ export class DraftKeeper {
 
   entry(token, version, seconds, png) { return { token, version, seconds, synced: false, png, at: Date.now() }; }
 
-  async save() {
-    const { task, map, token, seconds } = this.current();
+  save() {
+    const { task, map } = this.current();
     if (!task || !map || this.busy()) return;
-    if (this.saving) { this.again = true; return; }
-    this.saving = true;
+    if (this.pending) { this.again = true; return; }
+    this.pending = this.send(this.current()).finally(() => { this.pending = null; });
+  }
+
+  async send({ task, map, token, seconds }) {
     const version = map.version;
     const still = () => this.current().map === map;
     try {
@@ -106,10 +128,7 @@ export class DraftKeeper {
       const png = await blobToDataUrl(await local);
       if (!still()) return;
       this.local.put(task.id, this.entry(token, version, seconds, png));
-      const form = new FormData();
-      form.append("mask", await server, "draft.png");
-      form.append("seconds_spent", seconds.toFixed(2));
-      form.append("client_token", token);
+      const form = draftForm(await server, seconds, token);
       // A submit that started while this draft was being encoded wins: the task is about to be done,
       // and a draft sent now would only be refused (409) once the lease is gone.
       if (!still() || this.busy()) return;
@@ -123,7 +142,6 @@ export class DraftKeeper {
     } catch {
       if (still()) this.show("offline: kept in this browser, will retry", "local");
     } finally {
-      this.saving = false;
       if (this.again || (still() && this.dirty(map) && version !== map.version)) { this.again = false; this.schedule(); }
     }
   }
@@ -137,14 +155,7 @@ export class DraftKeeper {
     this.local.put(task.id, this.entry(token, version, seconds, localDataUrl(map.labels, map.fromSug, map.w, map.h)));
     const blob = maskBlobSync(map.labels, map.w, map.h);
     if (blob.size > KEEPALIVE_MAX) return; // too big for keepalive: the browser copy restores it
-    const form = new FormData();
-    form.append("mask", blob, "draft.png");
-    form.append("seconds_spent", seconds.toFixed(2));
-    form.append("client_token", token);
-    fetch(`/api/v1/projects/${this.projectId}/tasks/${task.id}/draft`, {
-      method: "PUT", body: form, keepalive: true, credentials: "same-origin",
-      headers: { "X-CSRF-Token": document.body.dataset.csrf },
-    }).then((r) => {
+    this.api(`/tasks/${task.id}/draft`, { method: "PUT", body: draftForm(blob, seconds, token), keepalive: true }).then((r) => {
       if (!r.ok) return;
       this.local.markSynced(task.id, token, version);
       if (this.current().map === map) this.savedVersion = version;

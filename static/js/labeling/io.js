@@ -1,6 +1,6 @@
 // Talking to the server (JSON API, session cookie + CSRF header) and PNG <-> typed arrays.
 
-import { RAW, maskPixels } from "./decode.js";
+import { RAW, fetchBlob, maskCanvas } from "./decode.js";
 
 const csrf = document.body.dataset.csrf;
 
@@ -30,31 +30,17 @@ export function errorText(r, what) {
   return `${what} failed (HTTP ${r.status})`;
 }
 
-function canvas2d(w, h) {
-  const c = document.createElement("canvas");
-  c.width = w; c.height = h;
-  return [c, c.getContext("2d", { willReadFrequently: true })];
-}
-
-export async function fetchBitmap(url, signal) {
-  const res = await fetch(url, { credentials: "same-origin", signal });
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
-  return createImageBitmap(await res.blob(), RAW);
+export async function fetchBitmap(url) {
+  return createImageBitmap(await fetchBlob(url), RAW);
 }
 
 // Leaving the page: no promise will be waited for, so these encode synchronously.
-function maskCanvas(labels, w, h, fromSug = null) {
-  const [c, ctx] = canvas2d(w, h);
-  ctx.putImageData(new ImageData(maskPixels(labels, fromSug), w, h), 0, 0);
-  return c;
-}
-
 export function maskBlobSync(labels, w, h) {
-  return dataUrlToBlob(maskCanvas(labels, w, h).toDataURL("image/png"));
+  return dataUrlToBlob(maskCanvas(labels, null, w, h, true).toDataURL("image/png"));
 }
 
 export function localDataUrl(labels, fromSug, w, h) {
-  return maskCanvas(labels, w, h, fromSug).toDataURL("image/png");
+  return maskCanvas(labels, fromSug, w, h, true).toDataURL("image/png");
 }
 
 export function dataUrlToBlob(url) {
