@@ -9,10 +9,14 @@ class DomainError(ValueError):
 
     status = 422  # what an HTTP route answers; subclasses pick their own default
 
-    def __init__(self, message: str, status: int | None = None):
+    def __init__(self, message: str, status: int | None = None, code: str | None = None):
         super().__init__(message)
         if status is not None:
             self.status = status
+        self.code = code  # a word a client may branch on (the message is for people and may change)
+
+    def body(self) -> dict[str, str]:
+        return {"detail": str(self), **({"code": self.code} if self.code else {})}
 
 
 class NotFound(DomainError):

@@ -70,7 +70,7 @@ def create_app() -> FastAPI:
     @app.exception_handler(DomainError)
     async def refused(request: Request, exc: DomainError) -> Response:
         # Services refuse with a message and a status; nothing was written (the session is discarded).
-        return JSONResponse(status_code=exc.status, content={"detail": str(exc)})
+        return JSONResponse(status_code=exc.status, content=exc.body())
 
     @app.exception_handler(IntegrityError)
     async def concurrent_change(request: Request, exc: IntegrityError) -> Response:

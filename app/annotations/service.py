@@ -22,8 +22,8 @@ from app.queue import drafts
 from app.queue import service as queue_service
 from app.queue.models import Task, TaskStatus
 
-SUBMIT_KEY_REUSED = ("a different mask was already submitted under this submit key (another tab, or a draft restored "
-                     "after its submit): nothing was saved; your strokes stay on the page as a draft")
+SUBMIT_KEY_REUSED = ("a different mask was already submitted under this submit key (from another tab, or before this "
+                     "draft was restored): this one was not saved; its strokes stay as your draft")
 
 
 def check_may_submit(*, lease_user_id: int | None, user: User) -> None:
@@ -68,7 +68,7 @@ def submit(
             # A retry carries the same mask and gets the first answer. A different mask under the same key
             # is another tab's work (or a stale draft's token): refuse it rather than drop its strokes.
             if not np.array_equal(load_mask(earlier), mask):
-                raise Conflict(SUBMIT_KEY_REUSED)
+                raise Conflict(SUBMIT_KEY_REUSED, code="submit_key_reused")
             return earlier, False
     check_may_submit(lease_user_id=lease.user_id if lease else None, user=user)
     labeled = int((mask != imaging.IGNORE).sum())

@@ -185,3 +185,41 @@ def test_a_draft_save_in_flight_when_submit_starts_reaches_the_server_before_the
     assert len(annotations(tid)) == 1
     assert held == []
     assert page.js_errors == []
+
+
+def test_a_second_tab_submitting_other_strokes_under_the_same_key_keeps_them(live_server, page):
+    """Two tabs on one task restore the same draft (and submit key). The first submits; the second's
+    different strokes are refused with the reason, stay on screen and in the browser, and are not lost."""
+    pid = make_labeling_project(n=2, size=64)
+    open_labeling(page, live_server, pid)
+    tid = task_id(page)
+    page.keyboard.press("1")
+    drag(page, [(5, 10), (50, 10)])
+    page.wait_for_selector(SAVED)
+
+    second = page.context.new_page()
+    second.goto(f"{live_server}/projects/{pid}/label")  # same session: the task held, the draft restored
+    second.wait_for_selector(READY)
+    assert task_id(second) == tid
+    assert second.evaluate("window.labelwise.state.token") == page.evaluate("window.labelwise.state.token")
+
+    page.keyboard.press("Enter")
+    wait_next_task(page, tid)
+    assert len(annotations(tid)) == 1
+
+    second.keyboard.press("2")
+    drag(second, [(20, 30), (20, 55)])
+    expected = page_labels(second)
+    second.keyboard.press("Enter")
+    second.wait_for_selector("#workspace[data-submit-error=submit_key_reused]")
+    status = second.text_content("#status")
+    assert "different mask was already submitted" in status and "draft" in status, status
+    assert second.is_hidden("#retake")  # taking the task again cannot help here
+    assert task_id(second) == tid and np.array_equal(page_labels(second), expected)
+    assert (expected == 2).any()
+    second.wait_for_selector("[data-testid=draft-status][data-state=local]")  # kept in this browser
+    kept = second.evaluate(f"Object.keys(localStorage).filter((k) => k.endsWith(':{tid}'))")
+    assert kept, "the refused strokes must be kept as this browser's draft"
+    assert len(annotations(tid)) == 1  # the first tab's label, nothing overwritten
+    screenshot(second, "second-tab-refused")
+    second.close()

@@ -46,10 +46,13 @@ export async function submit() {
     }
     const r = await api(`/tasks/${task.id}/annotations`, { method: "POST", body: form });
     if (!r.ok) {
-      // Refused (wrong size, unknown classes, lease gone...): say why, keep every pixel.
-      setStatus(`Not submitted: ${errorText(r, "Submit")}. Your labels are kept.`, true);
-      ws.dataset.submitError = String(r.status);
-      $("retake").hidden = r.status !== 409;
+      // Refused (wrong size, unknown classes, lease gone...): say why, keep every pixel. When another
+      // tab submitted this task under the same key, taking the task again cannot help; the strokes
+      // stay on screen and as this browser's draft (the server's message says so).
+      const reused = r.body && r.body.code === "submit_key_reused";
+      setStatus(`Not submitted: ${errorText(r, "Submit")}.${reused ? "" : " Your labels are kept."}`, true);
+      ws.dataset.submitError = reused ? r.body.code : String(r.status);
+      $("retake").hidden = r.status !== 409 || reused;
       keeper.schedule();
       return;
     }
