@@ -107,6 +107,8 @@ function bindTaskDialog(id, field, path, key, done) {
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
     try {
+      // As for a submit: a draft save on its way lands first, not after the lease is released.
+      await keeper.settle();
       const r = await api(`/tasks/${task.id}/${path}`, { method: "POST", json: { [key]: text } });
       if (!r.ok) { err.textContent = errorText(r, path); return; }
       d.close();
