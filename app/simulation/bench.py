@@ -1,6 +1,6 @@
 """Manual check, not a test: generator speed and full-label difficulty of the demo data.
 
-    python -m app.learning.bench --train 100 --test 50 --size 128 --epochs 10 [--png out.png]
+    python -m app.simulation.bench --train 100 --test 50 --size 128 --epochs 10 [--png out.png]
 
 Prints ms per generated chart, then trains the default U-Net on fully labeled charts and
 reports foreground mIoU on held-out charts with the wall time. The demo must stay hard enough

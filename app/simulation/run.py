@@ -1,7 +1,7 @@
 """Label-efficiency simulator: replay ground-truth masks as a perfect annotator and measure how
 many labels each acquisition strategy needs to reach 95% of the full-data foreground mIoU.
 
-Method (see /work/shared/LEARNING-NOTES.md for why):
+Method (the measurements behind these choices: bench/README.md):
 - Per seed, a random seed set of tasks is labeled and the round-0 model trained once; every
   strategy starts from that same model and labeled set.
 - Each round, each strategy scores a random subset of the unlabeled pool with the previous
@@ -48,11 +48,11 @@ from typing import Any
 
 import numpy as np
 
-from app.learning.simulate_acquire import STRATEGIES, AcquireConfig, acquire
-from app.learning.simulate_config import SimConfig, SimulationInputError, check_config, check_out, schedule
-from app.learning.simulate_data import SimData, load_data
-from app.learning.simulate_results import assemble, summarize_round
-from app.learning.simulate_tasks import LabelState, all_candidates, evaluate, planned_steps, train_round
+from app.simulation.acquire import STRATEGIES, AcquireConfig, acquire
+from app.simulation.config import SimConfig, SimulationInputError, check_config, check_out, schedule
+from app.simulation.data import SimData, load_data
+from app.simulation.results import assemble, summarize_round
+from app.simulation.tasks import LabelState, all_candidates, evaluate, planned_steps, train_round
 
 __all__ = ["SimConfig", "SimulationInputError", "run_simulation", "check_config"]
 
@@ -276,7 +276,7 @@ def run_simulation(cfg: SimConfig, out: str | Path, *, force: bool = False, cach
         (tmp / "results.json").write_text(json.dumps(results, indent=1))
         (tmp / "reference.json").write_text(json.dumps(reference, indent=1))
         if plot:
-            from app.learning.simulate_report import plot_curves
+            from app.simulation.report import plot_curves
 
             plot_curves(results, tmp / "curves.png")
         if out.exists():

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from app.learning.constants import IGNORE_INDEX
-from app.learning.simulate_config import SimulationInputError
+from app.simulation.config import SimulationInputError
 
 __all__ = ["SimulationInputError", "SimData", "load_data", "read_folder"]
 
