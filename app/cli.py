@@ -84,7 +84,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from app.learning import simulate_cli
+    from app.simulation import cli as simulate_cli
 
     return simulate_cli.main(args)
 
@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=["annotator", "lead", "admin"], default="annotator")
     p.set_defaults(func=cmd_create_user)
 
-    from app.learning.simulate_cli import add_arguments as add_simulate_arguments
+    from app.simulation.cli import add_arguments as add_simulate_arguments
 
     p = sub.add_parser("simulate", help="replay ground-truth masks: labels each strategy needs to reach a target")
     add_simulate_arguments(p)

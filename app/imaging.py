@@ -9,8 +9,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from app.errors import DomainError
-
-IGNORE = 255  # mask value for "not labeled"
+from app.learning.constants import IGNORE_INDEX as IGNORE  # mask value for "not labeled"
 
 
 class InvalidImage(DomainError):
@@ -64,7 +63,7 @@ def decode_mask(data: bytes, *, width: int, height: int, num_classes: int) -> np
     elif img.mode in ("RGB", "RGBA", "LA"):
         arr = np.asarray(img.convert("RGBA"), dtype=np.uint8)
         if (arr[..., 3] != 255).any():
-            raise InvalidImage("the mask has transparent pixels; use 255 for unlabeled pixels")
+            raise InvalidImage(f"the mask has transparent pixels; use {IGNORE} for unlabeled pixels")
         if not ((arr[..., 0] == arr[..., 1]).all() and (arr[..., 1] == arr[..., 2]).all()):
             raise InvalidImage("the mask must hold class indices (grey levels), not colours")
         mask = arr[..., 0].copy()
@@ -78,7 +77,7 @@ def decode_mask(data: bytes, *, width: int, height: int, num_classes: int) -> np
     bad = np.unique(mask[(mask >= num_classes) & (mask != IGNORE)])
     if bad.size:
         raise InvalidImage(
-            f"the mask has class ids {bad.tolist()[:5]} outside 0..{num_classes - 1} (255 = unlabeled)"
+            f"the mask has class ids {bad.tolist()[:5]} outside 0..{num_classes - 1} ({IGNORE} = unlabeled)"
         )
     return mask
 

@@ -3,7 +3,7 @@
     .venv/bin/python bench/label_efficiency.py [--units image,region] [--seeds 3]
         [--steps N | --epochs E] [--steered-share S] [--decision-bias] [--region-embeddings]
 
-Runs the simulator (app.learning.simulate) for image units and region units and prints, per
+Runs the simulator (app.simulation.run) for image units and region units and prints, per
 strategy, the labeled pixel fraction at which the mean curve over seeds reaches 95% of the
 full-data foreground mIoU, its seed spread, the ratio best / random, and the ECE after
 temperature scaling of the last round's models. The last line is JSON with those figures.
@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: see simulate_cli.main
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: see app.simulation.cli.main
 
 from rich.console import Console  # noqa: E402
 
-from app.learning.simulate_cli import print_summary, run_with_progress  # noqa: E402
-from app.learning.simulate_config import SimConfig  # noqa: E402
+from app.simulation.cli import print_summary, run_with_progress  # noqa: E402
+from app.simulation.config import SimConfig  # noqa: E402
 
 # Training must not be the bottleneck, or the curves measure compute instead of labels: at 150-250 steps
 # the full-data model is compute-bound (random reached 95% of it with 7.5% of the charts, and every ratio

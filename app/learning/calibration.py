@@ -6,7 +6,6 @@ as numpy arrays or torch tensors; labels [N,H,W] (or a list of [H,W]) or [P], IG
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,10 +13,10 @@ import numpy as np
 import torch
 
 from app.learning.constants import IGNORE_INDEX
-from app.learning.inference import images_to_batch
+from app.learning.inference import logits_for, softmax
 from app.learning.mc_dropout import single_thread
-from app.learning.model import UNet
 
+# logits_for lives in app.learning.inference; re-exported here for app.modeling.training
 __all__ = ["fit_temperature", "expected_calibration_error", "reliability_bins", "calibration_report",
            "logits_for", "flatten_pixels"]
 
@@ -51,16 +50,18 @@ def flatten_pixels(logits_or_probs: Array | Sequence[Array],
 def _subsample(x: np.ndarray, y: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
     if len(y) <= limit:
         return x, y
-    idx = np.sort(np.random.default_rng(0).choice(len(y), size=limit, replace=False))  # deterministic
+    # a fixed draw, kept in draw order: the simulator's figures (60k pixels) were measured with this order,
+    # and the LBFGS fit sums the loss in it (sorting the same pixels moves T by ~1e-3 relative)
+    idx = np.random.default_rng(0).choice(len(y), size=limit, replace=False)
     return x[idx], y[idx]
 
 
 def fit_temperature(logits: Array | Sequence[Array], labels: Array | Sequence[Array], *,
-                    max_iter: int = 100) -> float:
+                    max_iter: int = 100, max_pixels: int = MAX_FIT_PIXELS) -> float:
     """T > 0 minimising the NLL of softmax(logits / T) on labeled pixels (LBFGS on log T, so T stays
-    positive without constraints). At most MAX_FIT_PIXELS pixels, drawn with a fixed seed. No labeled
+    positive without constraints). At most max_pixels pixels, drawn with a fixed seed. No labeled
     pixel -> 1.0; the result is clipped to [0.05, 20]."""
-    x, y = _subsample(*flatten_pixels(logits, labels), MAX_FIT_PIXELS)
+    x, y = _subsample(*flatten_pixels(logits, labels), max_pixels)
     if len(y) == 0:
         return 1.0
     lx, ly = torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(y)
@@ -120,43 +121,15 @@ def reliability_bins(probs: Array | Sequence[Array], labels: Array | Sequence[Ar
     return out
 
 
-def _softmax(x: np.ndarray, temperature: float) -> np.ndarray:
-    z = x / temperature
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def calibration_report(logits: Array | Sequence[Array], labels: Array | Sequence[Array], *,
                        n_bins: int = 15) -> dict[str, Any]:
     """{"temperature", "pixels", "ece_before", "ece_after", "bins_before", "bins_after"}: T fitted on
     these pixels and calibration before and after it; every value JSON-serialisable."""
     x, y = flatten_pixels(logits, labels)
     t = fit_temperature(x, y)
-    before, after = _softmax(x, 1.0), _softmax(x, t)
+    before, after = softmax(x, 1.0, axis=1), softmax(x, t, axis=1)
     bins_before = reliability_bins(before, y, n_bins=n_bins)
     bins_after = reliability_bins(after, y, n_bins=n_bins)
     return {"temperature": t, "pixels": int(len(y)),
             "ece_before": _ece_from_bins(bins_before["overall"]), "ece_after": _ece_from_bins(bins_after["overall"]),
             "bins_before": bins_before, "bins_after": bins_after}
-
-
-def logits_for(model: UNet, images: Sequence[np.ndarray], *, device: str | torch.device = "cpu",
-               batch_size: int = 8) -> list[np.ndarray]:
-    """Raw logits float32 [C,H,W] per uint8 image [H,W,3], in input order (eval mode, no dropout).
-
-    Images of equal size are batched together (no padding), batch_size at a time.
-    """
-    model.eval()
-    groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
-    for i, im in enumerate(images):
-        groups[im.shape].append(i)
-    out: list[np.ndarray | None] = [None] * len(images)
-    with torch.inference_mode():
-        for idx in groups.values():
-            for start in range(0, len(idx), batch_size):
-                part = idx[start:start + batch_size]
-                logits = model(images_to_batch([images[i] for i in part]).to(device)).float().cpu().numpy()
-                for i, lg in zip(part, logits, strict=True):
-                    out[i] = lg.copy()  # own memory: one image's logits must not pin the whole batch
-    return [lg for lg in out if lg is not None]

@@ -1,17 +1,16 @@
-"""Image <-> tensor conversion (the one place that defines input normalisation) and
-batched softmax prediction."""
+"""Image <-> tensor conversion (the one place that defines input normalisation), batching of images
+of mixed sizes, and eval-mode prediction: raw logits (logits_for) or softmax (predict_proba, softmax)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 
 from app.learning.model import UNet
 
-__all__ = ["to_tensor", "images_to_batch", "predict_proba"]
+__all__ = ["to_tensor", "images_to_batch", "same_size_batches", "predict_proba", "logits_for", "softmax"]
 
 # Fixed normalisation rather than dataset statistics: the model must accept images from any
 # project without a stats pass, and scans are mostly bright paper.
@@ -34,14 +33,41 @@ def images_to_batch(images: Sequence[np.ndarray]) -> torch.Tensor:
     return torch.stack([to_tensor(im) for im in images])
 
 
-def _predict_same_size(model: UNet, images: Sequence[np.ndarray], device: str | torch.device,
-                       batch_size: int, temperature: float) -> np.ndarray:
-    out = []
-    for start in range(0, len(images), batch_size):
-        x = images_to_batch(images[start:start + batch_size]).to(device)
-        logits = model(x)
-        out.append(torch.softmax(logits.float() / temperature, dim=1).cpu().numpy())
-    return np.concatenate(out).astype(np.float32, copy=False)
+def same_size_batches(images: Sequence[np.ndarray], batch_size: int) -> Iterator[list[int]]:
+    """Indices of `images` in batches of at most batch_size images of one shape (no padding, so
+    borders are predicted as in training): the images sorted by shape (stably), each shape's run
+    cut into batches. Every index comes exactly once."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be >= 1")
+    order = sorted(range(len(images)), key=lambda i: images[i].shape)
+    start = 0
+    while start < len(order):
+        shape = images[order[start]].shape
+        batch = [i for i in order[start:start + batch_size] if images[i].shape == shape]
+        yield batch
+        start += len(batch)
+
+
+def _per_image(model: UNet, images: Sequence[np.ndarray], device: str | torch.device, batch_size: int,
+               head: Callable[[torch.Tensor], torch.Tensor]) -> list[np.ndarray]:
+    """head(logits [B,C,H,W]) as float32 numpy [C,H,W] per image, in input order (eval mode, inference mode)."""
+    model.eval()
+    out: list[np.ndarray | None] = [None] * len(images)
+    with torch.inference_mode():
+        for batch in same_size_batches(images, batch_size):
+            result = head(model(images_to_batch([images[i] for i in batch]).to(device)).float()).cpu().numpy()
+            for i, r in zip(batch, result, strict=True):
+                out[i] = r.copy()  # own memory: one image's result must not pin the whole batch
+    return [r for r in out if r is not None]
+
+
+def logits_for(model: UNet, images: Sequence[np.ndarray], *, device: str | torch.device = "cpu",
+               batch_size: int = 8) -> list[np.ndarray]:
+    """Raw logits float32 [C,H,W] per uint8 image [H,W,3], in input order (eval mode, no dropout).
+
+    Images of equal size are batched together (same_size_batches), batch_size at a time.
+    """
+    return _per_image(model, images, device, batch_size, lambda logits: logits)
 
 
 def predict_proba(model: UNet, images: np.ndarray | Sequence[np.ndarray], *,
@@ -51,26 +77,25 @@ def predict_proba(model: UNet, images: np.ndarray | Sequence[np.ndarray], *,
 
     - ndarray input [N,H,W,3] uint8 -> ndarray float32 [N,C,H,W].
     - list input (sizes may differ) -> list of float32 [C,H,W], in input order; images are
-      batched in groups of equal size (no padding, so borders are predicted as in training).
+      batched in groups of equal size (same_size_batches).
 
     The model is left in eval mode (dropout off); MC dropout is a different code path.
     """
     if temperature <= 0:
         raise ValueError("temperature must be > 0")
-    model.eval()
-    with torch.inference_mode():
-        if isinstance(images, np.ndarray):
-            if images.ndim != 4:
-                raise ValueError(f"expected [N,H,W,3], got shape {images.shape}")
-            if len(images) == 0:
-                return np.zeros((0, model.config.num_classes, *images.shape[1:3]), np.float32)
-            return _predict_same_size(model, list(images), device, batch_size, temperature)
-        groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
-        for i, im in enumerate(images):
-            groups[im.shape].append(i)
-        result: list[np.ndarray | None] = [None] * len(images)
-        for idx in groups.values():
-            probs = _predict_same_size(model, [images[i] for i in idx], device, batch_size, temperature)
-            for i, p in zip(idx, probs, strict=True):
-                result[i] = p
-        return [p for p in result if p is not None]
+    if isinstance(images, np.ndarray) and images.ndim != 4:
+        raise ValueError(f"expected [N,H,W,3], got shape {images.shape}")
+    probs = _per_image(model, list(images), device, batch_size,
+                       lambda logits: torch.softmax(logits / temperature, dim=1))
+    if not isinstance(images, np.ndarray):
+        return probs
+    if len(images) == 0:
+        return np.zeros((0, model.config.num_classes, *images.shape[1:3]), np.float32)
+    return np.stack(probs)
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0, axis: int = 0) -> np.ndarray:
+    """Numerically stable softmax of logits / temperature over `axis` (0 for [C,H,W], 1 for pixels [P,C])."""
+    z = logits / temperature
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from app.learning.inference import images_to_batch
+from app.learning.inference import images_to_batch, same_size_batches
 from app.learning.model import UNet
 
 __all__ = ["PixelUncertainty", "predict_with_uncertainty", "dropout_masks", "head_sample_maps", "single_thread",
@@ -220,16 +220,13 @@ def predict_with_uncertainty(model: UNet, images: Sequence[np.ndarray], *, sampl
     log_c = math.log(n_classes) if n_classes > 1 else 1.0
     gen = torch.Generator().manual_seed(seed)
     masks = dropout_masks(samples, model.num_features, float(model.dropout.p), gen)
-    order = sorted(range(len(images)), key=lambda i: images[i].shape)  # equal sizes batch together
     results: dict[int, PixelUncertainty] = {}
     with torch.inference_mode():
         weight = model.classifier.weight[:, :, 0, 0].float().cpu()
         b = model.classifier.bias
         bias = torch.zeros(n_classes) if b is None else b.float().cpu()
-        start = 0
-        while start < len(order):
-            shape = images[order[start]].shape
-            group = [i for i in order[start:start + batch_size] if images[i].shape == shape]
+        start = 0  # images done before this batch (seeds the full passes)
+        for group in same_size_batches(images, batch_size):
             x = images_to_batch([images[i] for i in group]).to(device)
             if head_only:
                 # the fused head runs on the CPU copy: on CPU .cpu() is free, and on an accelerator the

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from app.learning.constants import IGNORE_INDEX
 
-__all__ = ["confusion_matrix", "segmentation_metrics"]
+__all__ = ["confusion_matrix", "segmentation_metrics", "mean_or_none"]
 
 
 def confusion_matrix(pred: np.ndarray, target: np.ndarray, num_classes: int,
@@ -34,7 +35,8 @@ def _ratio(num: float, den: float) -> float | None:
     return float(num / den) if den > 0 else None
 
 
-def _mean(values: list[float | None]) -> float | None:
+def mean_or_none(values: Sequence[float | None]) -> float | None:
+    """Mean of the values that are not None; None when there are none (undefined, not NaN)."""
     vals = [v for v in values if v is not None]
     return float(np.mean(vals)) if vals else None
 
@@ -71,7 +73,7 @@ def segmentation_metrics(conf: np.ndarray) -> dict[str, Any]:
     total = conf.sum()
     return {
         "per_class": per_class,
-        "miou_fg": _mean(ious[1:]),
-        "miou": _mean(ious),
+        "miou_fg": mean_or_none(ious[1:]),
+        "miou": mean_or_none(ious),
         "pixel_accuracy": _ratio(tp.sum(), float(total)),
     }

@@ -1,18 +1,3 @@
-"""Shared set-up of the learning tests."""
+"""Shared set-up of the learning-core tests: one torch thread (tests/torch_threads.py)."""
 
-from __future__ import annotations
-
-from collections.abc import Iterator
-
-import pytest
-import torch
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """Tiny convolutions: one thread avoids OpenMP barrier stalls on a busy 2-core machine, and the
-    results do not depend on the machine's core count."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+from tests.torch_threads import one_torch_thread  # noqa: F401  (an autouse fixture: importing registers it)

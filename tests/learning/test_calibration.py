@@ -40,6 +40,9 @@ def test_fit_temperature_recovers_the_overconfidence(overconfident: tuple[np.nda
     assert fit_temperature(logits, labels) == pytest.approx(5.0, rel=0.1)
     # a calibrated model needs no scaling
     assert fit_temperature(logits / 5.0, labels) == pytest.approx(1.0, rel=0.1)
+    # max_pixels: a fixed random subset of the labeled pixels (the simulator fits on 60k)
+    few = fit_temperature(logits, labels, max_pixels=2_000)
+    assert few == fit_temperature(logits, labels, max_pixels=2_000) and few == pytest.approx(5.0, rel=0.2)
 
 
 def test_temperature_scaling_lowers_ece(overconfident: tuple[np.ndarray, np.ndarray]) -> None:

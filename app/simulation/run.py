@@ -1,7 +1,7 @@
 """Label-efficiency simulator: replay ground-truth masks as a perfect annotator and measure how
 many labels each acquisition strategy needs to reach 95% of the full-data foreground mIoU.
 
-Method (see /work/shared/LEARNING-NOTES.md for why):
+Method (the measurements behind these choices: bench/README.md):
 - Per seed, a random seed set of tasks is labeled and the round-0 model trained once; every
   strategy starts from that same model and labeled set.
 - Each round, each strategy scores a random subset of the unlabeled pool with the previous
@@ -48,11 +48,12 @@ from typing import Any
 
 import numpy as np
 
-from app.learning.simulate_acquire import STRATEGIES, AcquireConfig, acquire
-from app.learning.simulate_config import SimConfig, SimulationInputError, check_config, check_out, schedule
-from app.learning.simulate_data import SimData, load_data
-from app.learning.simulate_results import assemble, summarize_round
-from app.learning.simulate_tasks import LabelState, all_candidates, evaluate, planned_steps, train_round
+from app.learning.metrics import mean_or_none
+from app.simulation.acquire import STRATEGIES, AcquireConfig, acquire
+from app.simulation.config import SimConfig, SimulationInputError, check_config, check_out, schedule
+from app.simulation.data import SimData, load_data
+from app.simulation.results import assemble, summarize_round
+from app.simulation.tasks import LabelState, all_candidates, evaluate, planned_steps, train_round
 
 __all__ = ["SimConfig", "SimulationInputError", "run_simulation", "check_config"]
 
@@ -138,26 +139,20 @@ def _reference(run: _Run, cached: dict[str, Any] | None, cache_dir: Path | None,
         run.on_step(f"full-data reference  seed {seed + 1}/{cfg.seeds}")
         models[seed] = run.train_eval(xs, ys, seed=10_000 * seed + final_round)
     runs = [m for _, m in models.values()]
-    mious = [m["miou_fg"] for m in runs if m["miou_fg"] is not None]
     ref: dict[str, Any] = {
-        "miou_fg": float(np.mean(mious)) if mious else None,
-        "per_class_iou": {c: _mean_or_none([m["per_class_iou"][c] for m in runs]) for c in d.classes},
-        "ece": _mean_or_none([m["ece"] for m in runs]),
+        "miou_fg": mean_or_none([m["miou_fg"] for m in runs]),
+        "per_class_iou": {c: mean_or_none([m["per_class_iou"][c] for m in runs]) for c in d.classes},
+        "ece": mean_or_none([m["ece"] for m in runs]),
         "miou_fg_per_seed": [m["miou_fg"] for m in runs],
         "steps": runs[0]["steps"], "train_seconds": sum(m["train_seconds"] for m in runs), "key": key, "cached": False}
     if all("ece_calibrated" in m for m in runs):
-        ref["ece_calibrated"] = _mean_or_none([m["ece_calibrated"] for m in runs])
+        ref["ece_calibrated"] = mean_or_none([m["ece_calibrated"] for m in runs])
     if all("miou_fg_raw" in m for m in runs):
-        ref["miou_fg_raw"] = _mean_or_none([m["miou_fg_raw"] for m in runs])
+        ref["miou_fg_raw"] = mean_or_none([m["miou_fg_raw"] for m in runs])
     if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
         (cache_dir / f"reference-{key}.json").write_text(json.dumps(ref, indent=1))
     return ref, models
-
-
-def _mean_or_none(values: list[float | None]) -> float | None:
-    vals = [v for v in values if v is not None]
-    return float(np.mean(vals)) if vals else None
 
 
 def _plan(cfg: SimConfig, data: SimData) -> tuple[list[Any], int, list[int]]:
@@ -276,7 +271,7 @@ def run_simulation(cfg: SimConfig, out: str | Path, *, force: bool = False, cach
         (tmp / "results.json").write_text(json.dumps(results, indent=1))
         (tmp / "reference.json").write_text(json.dumps(reference, indent=1))
         if plot:
-            from app.learning.simulate_report import plot_curves
+            from app.simulation.report import plot_curves
 
             plot_curves(results, tmp / "curves.png")
         if out.exists():

@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 
 from app.cli import main
-from app.learning.simulate import SimConfig, run_simulation
-from app.learning.simulate_config import SimulationInputError
-from app.learning.simulate_data import load_data, read_folder
 from app.learning.welllog import generate_dataset
+from app.simulation.config import SimulationInputError
+from app.simulation.data import load_data, read_folder
+from app.simulation.run import SimConfig, run_simulation
 
 CLASSES = ["paper", "red curve", "blue curve"]
 

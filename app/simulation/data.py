@@ -2,7 +2,7 @@
 images with ground-truth masks, split into pool / validation / test.
 
 A folder holds `images/` and `masks/` with the same file stems; masks are single-channel PNGs
-whose pixel value is the class id (255 = void, never scored or trained on). An optional
+whose pixel value is the class id (IGNORE_INDEX = 255 is void: never scored or trained on). An optional
 `classes.json` names the classes: a JSON list of names or {"classes": [...]}; without it the
 classes are 0..max id found. Everything is checked before anything is trained, and the first
 problem raises SimulationInputError naming the file.
@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from app.learning.constants import IGNORE_INDEX
-from app.learning.simulate_config import SimulationInputError
+from app.simulation.config import SimulationInputError
 
 __all__ = ["SimulationInputError", "SimData", "load_data", "read_folder"]
 
@@ -53,7 +53,7 @@ def _read_classes(path: Path) -> list[str]:
     if not isinstance(names, list) or len(names) < 2 or not all(isinstance(n, str) and n for n in names):
         raise SimulationInputError(f"{path}: expected a list of at least 2 class names, or {{\"classes\": [...]}}")
     if len(names) >= IGNORE_INDEX:
-        raise SimulationInputError(f"{path}: at most {IGNORE_INDEX - 1} classes (255 means void)")
+        raise SimulationInputError(f"{path}: at most {IGNORE_INDEX - 1} classes ({IGNORE_INDEX} means void)")
     return [str(n) for n in names]
 
 
@@ -79,7 +79,8 @@ def _read_pair(image_path: Path, mask_path: Path) -> tuple[np.ndarray, np.ndarra
         raise SimulationInputError(f"{mask_path}: mask is {mask.shape[1]}x{mask.shape[0]} but image "
                                    f"{image_path.name} is {image.shape[1]}x{image.shape[0]}")
     if mask.min() < 0 or mask.max() > IGNORE_INDEX:
-        raise SimulationInputError(f"{mask_path}: class ids must be 0..254 (255 = void), got {int(mask.max())}")
+        raise SimulationInputError(f"{mask_path}: class ids must be 0..{IGNORE_INDEX - 1} ({IGNORE_INDEX} = void), "
+                                   f"got {int(mask.max())}")
     return image, mask.astype(np.uint8)
 
 

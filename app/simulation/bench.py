@@ -1,6 +1,6 @@
 """Manual check, not a test: generator speed and full-label difficulty of the demo data.
 
-    python -m app.learning.bench --train 100 --test 50 --size 128 --epochs 10 [--png out.png]
+    python -m app.simulation.bench --train 100 --test 50 --size 128 --epochs 10 [--png out.png]
 
 Prints ms per generated chart, then trains the default U-Net on fully labeled charts and
 reports foreground mIoU on held-out charts with the wall time. The demo must stay hard enough
@@ -14,8 +14,7 @@ import time
 
 import numpy as np
 
-from app.learning.inference import predict_proba
-from app.learning.metrics import confusion_matrix, segmentation_metrics
+from app.learning.evaluation import evaluate_split
 from app.learning.model import save_checkpoint
 from app.learning.train import TrainConfig, train_segmenter
 from app.learning.welllog import CLASSES, generate_chart, generate_dataset
@@ -64,9 +63,7 @@ def main() -> None:
     train_s = time.perf_counter() - t0
     if args.save:
         save_checkpoint(args.save, model, model.config, {"history_loss": hist["loss"]})
-    probs = np.asarray(predict_proba(model, np.stack([im for im, _ in test])))
-    conf = confusion_matrix(probs.argmax(1), np.stack([m for _, m in test]), len(CLASSES))
-    met = segmentation_metrics(conf)
+    met = evaluate_split(model, [im for im, _ in test], [m for _, m in test], len(CLASSES))
     ious = {k: round(v["iou"], 3) if v["iou"] is not None else None for k, v in met["per_class"].items()}
     print(f"trained {hist['epochs']} epochs / {hist['steps']} steps in {train_s:.1f} s; "
           f"test miou_fg {met['miou_fg']:.3f} (per class {ious})")

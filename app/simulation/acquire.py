@@ -32,12 +32,18 @@ class AcquireConfig:
     device: str = "cpu"
 
 
+def _by_image(tasks: Sequence[Candidate], ids: Sequence[int]) -> dict[int, list[int]]:
+    """Task ids grouped by their image, each group in the order of `ids`."""
+    out: dict[int, list[int]] = {}
+    for t in ids:
+        out.setdefault(tasks[t].image_index, []).append(t)
+    return out
+
+
 def _labeled_region_embeddings(model: UNet, tasks: Sequence[Candidate], labeled: Sequence[int],
                                images: Sequence[np.ndarray], device: str) -> np.ndarray:
     """[M, F]: each labeled task's region-pooled trunk features (as candidate_embeddings with regions)."""
-    by_image: dict[int, list[int]] = {}
-    for t in labeled:
-        by_image.setdefault(tasks[t].image_index, []).append(t)
+    by_image = _by_image(tasks, labeled)
     ids = sorted(by_image)
     grids = feature_grids(model, [images[i] for i in ids], device)
     return np.stack([grid_region_mean(g, GRID_CELL, tasks[t].region)
@@ -61,9 +67,7 @@ def acquire(strategy: str, tasks: Sequence[Candidate], unlabeled: Sequence[int],
         picks = select_batch("random", cands, None, n, rng=rng)
         index = {c: t for c, t in zip(cands, unlabeled, strict=True)}
         return [index[p.candidate] for p in picks], 0
-    by_image: dict[int, list[int]] = {}
-    for t in unlabeled:
-        by_image.setdefault(tasks[t].image_index, []).append(t)
+    by_image = _by_image(tasks, unlabeled)
     img_ids = sorted(by_image)
     if cfg.score_subset and len(img_ids) > cfg.score_subset:
         img_ids = sorted(int(i) for i in rng.choice(img_ids, size=cfg.score_subset, replace=False))

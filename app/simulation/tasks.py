@@ -12,32 +12,27 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import torch
 
 from app.learning.acquisition import Candidate
-from app.learning.calibration import expected_calibration_error, fit_temperature, flatten_pixels, logits_for
+from app.learning.calibration import expected_calibration_error, fit_temperature, flatten_pixels
 from app.learning.constants import IGNORE_INDEX
-from app.learning.decision import biased_argmax, fit_decision_bias
-from app.learning.inference import images_to_batch
-from app.learning.metrics import confusion_matrix, segmentation_metrics
+from app.learning.decision import fit_decision_bias
+from app.learning.evaluation import split_confusion
+from app.learning.inference import logits_for, softmax
+from app.learning.metrics import segmentation_metrics
 from app.learning.model import ModelConfig, UNet
 from app.learning.train import TrainConfig, train_segmenter
 from app.learning.uncertainty import tile_grid
 
 __all__ = ["LabelState", "all_candidates", "planned_steps", "train_round", "evaluate"]
 
-Region = tuple[int, int, int, int]
 FIT_PIXELS = 60_000
 
 
 def all_candidates(shapes: Sequence[tuple[int, int]], unit: str, tile: int) -> list[Candidate]:
     """Every task of the pool: one whole-image region per image, or its tiles (tile_grid)."""
-    out: list[Candidate] = []
-    for i, (h, w) in enumerate(shapes):
-        regions: list[Region] = ([(0, 0, w, h)] if unit == "image" else
-                                 [(int(a), int(b), int(c), int(d)) for a, b, c, d in tile_grid(h, w, tile)])
-        out.extend(Candidate(i, r) for r in regions)
-    return out
+    return [Candidate(i, r) for i, (h, w) in enumerate(shapes)
+            for r in ([(0, 0, w, h)] if unit == "image" else tile_grid(h, w, tile))]
 
 
 class LabelState:
@@ -83,7 +78,7 @@ class LabelState:
                          margin: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """(images, masks) to train on. Image units: the labeled images with their full masks.
         Region units: one sample per labeled tile, the tile plus `margin` px of context on each
-        side, with every revealed pixel inside that window labeled and the rest 255 -- so a
+        side, with every revealed pixel inside that window labeled and the rest IGNORE_INDEX -- so a
         training step costs the same for both units and no compute goes to unlabeled images."""
         xs, ys = [], []
         for t in sorted(self.order):
@@ -136,29 +131,6 @@ def train_round(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], num_c
                            model_config=ModelConfig(num_classes=num_classes, base_channels=base_channels))
 
 
-def _logits(model: UNet, images: Sequence[np.ndarray], device: str) -> list[np.ndarray]:
-    """Raw logits [C,H,W] per image, batched by equal size (eval mode)."""
-    model.eval()
-    out: list[np.ndarray | None] = [None] * len(images)
-    groups: dict[tuple[int, ...], list[int]] = {}
-    for i, im in enumerate(images):
-        groups.setdefault(im.shape, []).append(i)
-    with torch.inference_mode():
-        for idx in groups.values():
-            for start in range(0, len(idx), 16):
-                part = idx[start:start + 16]
-                logits = model(images_to_batch([images[i] for i in part]).to(device)).float().cpu().numpy()
-                for i, lg in zip(part, logits, strict=True):
-                    out[i] = lg
-    return [lg for lg in out if lg is not None]
-
-
-def _softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
-    z = logits / temperature
-    e = np.exp(z - z.max(axis=0, keepdims=True))
-    return e / e.sum(axis=0, keepdims=True)
-
-
 def evaluate(model: UNet, images: Sequence[np.ndarray], masks: Sequence[np.ndarray], classes: Sequence[str], *,
              device: str, val_images: Sequence[np.ndarray] = (), val_masks: Sequence[np.ndarray] = (),
              decision_bias: bool = False) -> dict[str, Any]:
@@ -170,33 +142,24 @@ def evaluate(model: UNet, images: Sequence[np.ndarray], masks: Sequence[np.ndarr
     "miou_fg_raw" keeps the plain argmax's.
     """
     c = len(classes)
-    logits = _logits(model, images, device)
+    logits = logits_for(model, images, device=device, batch_size=16)
     val = flatten_pixels(logits_for(model, val_images, device=device), list(val_masks)) if len(val_images) else None
     bias = fit_decision_bias(*val) if decision_bias and val is not None else np.zeros(c, np.float32)
-    conf_raw = np.zeros((c, c), np.int64)
-    for lg, m in zip(logits, masks, strict=True):
-        conf_raw += confusion_matrix(lg.argmax(0), m, c)
-    conf = conf_raw
-    if decision_bias:  # the tuned argmax is scored beside the plain one, not instead of it
-        conf = np.zeros((c, c), np.int64)
-        for lg, m in zip(logits, masks, strict=True):
-            conf += confusion_matrix(biased_argmax(lg, bias), m, c)
+    conf_raw = split_confusion(logits, masks, c)
+    # the tuned argmax is scored beside the plain one, not instead of it
+    conf = split_confusion(logits, masks, c, bias=bias) if decision_bias else conf_raw
     metrics = segmentation_metrics(conf)
     out: dict[str, Any] = {
         "miou_fg": metrics["miou_fg"],
         "per_class_iou": {name: metrics["per_class"][str(i)]["iou"] for i, name in enumerate(classes)},
-        "ece": expected_calibration_error([_softmax(lg, 1.0) for lg in logits], list(masks)),
+        "ece": expected_calibration_error([softmax(lg, 1.0) for lg in logits], list(masks)),
     }
     if decision_bias:
         out["decision_bias"] = [float(b) for b in bias]
         out["miou_fg_raw"] = segmentation_metrics(conf_raw)["miou_fg"]
     if val is not None:
-        # a fixed random 60k of the validation pixels: the fit is much cheaper than on all of them
-        x, y = val
-        if len(y) > FIT_PIXELS:
-            keep = np.random.default_rng(0).choice(len(y), size=FIT_PIXELS, replace=False)
-            x, y = x[keep], y[keep]
-        t = fit_temperature(x, y)
+        # at most a fixed random 60k of the validation pixels: the fit is much cheaper than on all of them
+        t = fit_temperature(*val, max_pixels=FIT_PIXELS)
         out["temperature"] = t
-        out["ece_calibrated"] = expected_calibration_error([_softmax(lg, t) for lg in logits], list(masks))
+        out["ece_calibrated"] = expected_calibration_error([softmax(lg, t) for lg in logits], list(masks))
     return out

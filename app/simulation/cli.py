@@ -8,7 +8,7 @@ import sys
 import time
 from typing import Any
 
-from app.learning.simulate_config import SimConfig, SimulationInputError
+from app.simulation.config import SimConfig, SimulationInputError
 
 __all__ = ["add_arguments", "main"]
 
@@ -94,7 +94,7 @@ def run_with_progress(cfg: SimConfig, out: str, *, force: bool = False, cache_di
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from app.learning.simulate import run_simulation
+    from app.simulation.run import run_simulation
 
     console = console or Console()
     if quiet:
@@ -151,7 +151,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def print_summary(results: dict[str, Any], out: str, console: Any) -> None:
-    from app.learning.simulate_report import estimate_table, summary_table
+    from app.simulation.report import estimate_table, summary_table
 
     console.print(summary_table(results))
     console.print("A strategy counts as better than random only where its whole seed range reaches the target "

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.learning.simulate import SimConfig, run_simulation
-from app.learning.simulate_config import schedule
-from app.learning.simulate_results import COMPUTE_BOUND_FRACTION, compute_warnings, labels_to_target, verdict
-from app.learning.simulate_tasks import LabelState, all_candidates, planned_steps
+from app.simulation.config import schedule
+from app.simulation.results import COMPUTE_BOUND_FRACTION, compute_warnings, labels_to_target, verdict
+from app.simulation.run import SimConfig, run_simulation
+from app.simulation.tasks import LabelState, all_candidates, planned_steps
 
 TINY = SimConfig(strategies=("random", "entropy"), size=32, pool=10, test=4, val=2, rounds=2, seeds=2, steps=4,
                  train_batch=4, batch=2, crop=None, score_subset=6, mc_samples=2)
