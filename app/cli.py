@@ -48,8 +48,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.main import create_app
+    from app.observability import configure_logging
 
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+    configure_logging()
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning", log_config=None)
     return 0
 
 
