@@ -27,7 +27,13 @@ class Settings(BaseSettings):
     lease_seconds: int = 15 * 60
     score_chunk_size: int = 16
     mc_samples: int = 8  # MC-dropout samples of the head when scoring
-    max_upload_bytes: int = 20 * 1024 * 1024
+    max_upload_bytes: int = 20 * 1024 * 1024  # one image file of an upload
+    # Request bodies, counted while they stream in (app/limits.py): 413 past these. The item upload route
+    # may carry several images; mask submits and draft saves carry one PNG; everything else is JSON or a
+    # small form.
+    max_upload_request_bytes: int = 100 * 1024 * 1024
+    max_mask_request_bytes: int = 32 * 1024 * 1024
+    max_request_bytes: int = 1024 * 1024
     max_image_pixels: int = 4096 * 4096
 
     # Training schedule; tests shrink these. A step-based budget: a handful of labeled images still

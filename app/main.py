@@ -5,16 +5,18 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.annotations.router import router as annotations_router
 from app.auth.router import router as auth_router
 from app.config import get_settings
 from app.deps import LoginRequired
+from app.edge import EdgeGuard
 from app.errors import DomainError
 from app.flows.router import router as flows_router
 from app.items.router import router as items_router
+from app.limits import RequestLimits
 from app.modeling.router import router as models_router
 from app.projects.router import router as projects_router
 from app.queue.router import router as queue_router
@@ -35,6 +37,11 @@ SECURITY_HEADERS = {
 def create_app() -> FastAPI:
     settings = get_settings()
     app = FastAPI(title="Labelwise", version="0.1.0")
+    # Added innermost first: input a database cannot hold is refused (edge) inside the body limits and the
+    # pre-body login and CSRF check of the file routes (limits), which read the session. Starlette builds
+    # the stack at the first request, when app.routes holds every route.
+    app.add_middleware(EdgeGuard, settings=settings)
+    app.add_middleware(RequestLimits, settings=settings, routes=app.routes)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie="labelwise_session",
                        same_site="lax", https_only=False, max_age=14 * 24 * 3600)
 
@@ -61,6 +68,13 @@ def create_app() -> FastAPI:
         return JSONResponse(status_code=409, content={
             "detail": "this conflicts with a change saved a moment ago by another request; nothing was saved, "
                       "reload and try again"})
+
+    @app.exception_handler(DataError)
+    async def does_not_fit(request: Request, exc: DataError) -> Response:
+        # The edge (app/edge.py) and the services refuse what a column cannot hold; this is the net under
+        # them, so that a value the database still rejects is the client's 422, not a bare 500.
+        return JSONResponse(status_code=422, content={
+            "detail": "a value does not fit the database (too long, out of range or not text); nothing was saved"})
 
     @app.exception_handler(OperationalError)
     async def database_unavailable(request: Request, exc: OperationalError) -> Response:
