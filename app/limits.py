@@ -8,24 +8,25 @@
   (app.security), before a byte of their body is passed on: FastAPI parses File() and Form() parameters
   before it runs a route's dependencies, so an anonymous upload would otherwise be spooled to disk first.
 
-A route declares its kind with `openapi_extra=limits.UPLOAD` (or `MASK`); `route_table(app.routes)` reads
-the declarations when the middleware stack is built (at the first request, every route included), so the
-paths are written once, on the routes. This middleware runs inside the session
-middleware (it reads the session) and outside everything that reads a body.
+A route declares its kind with `openapi_extra=limits.UPLOAD` (or `MASK`), which puts it in the OpenAPI
+schema; `route_table(app.openapi())` reads the declarations when the middleware stack is built (at the
+first request, every route included), so the paths are written once, on the routes. This middleware runs
+inside the session middleware (it reads the session) and outside everything that reads a body.
 """
 
 from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import security
@@ -47,19 +48,18 @@ MASK = {BODY_KIND_KEY: BodyKind.mask.value}
 @dataclass(frozen=True)
 class RouteBody:
     path: re.Pattern[str]
-    methods: frozenset[str]
+    method: str
     kind: BodyKind
 
 
-def route_table(routes: Iterable[BaseRoute]) -> list[RouteBody]:
-    """The routes that declared a body kind other than the default."""
+def route_table(openapi: dict[str, Any]) -> list[RouteBody]:
+    """The operations of the app's OpenAPI schema that declared a body kind other than the default."""
     table = []
-    for route in routes:
-        kind = (getattr(route, "openapi_extra", None) or {}).get(BODY_KIND_KEY)
-        if kind is not None:
-            table.append(RouteBody(path=route.path_regex,  # type: ignore[attr-defined]
-                                   methods=frozenset(route.methods or ()),  # type: ignore[attr-defined]
-                                   kind=BodyKind(kind)))
+    for path, operations in openapi.get("paths", {}).items():
+        for method, operation in operations.items():
+            kind = operation.get(BODY_KIND_KEY) if isinstance(operation, dict) else None
+            if kind is not None:
+                table.append(RouteBody(path=compile_path(path)[0], method=method.upper(), kind=BodyKind(kind)))
     return table
 
 
@@ -87,16 +87,16 @@ def too_large(limit: int) -> JSONResponse:
 
 
 class RequestLimits:
-    def __init__(self, app: ASGIApp, *, settings: Settings, routes: Iterable[BaseRoute]):
+    def __init__(self, app: ASGIApp, *, settings: Settings, openapi: Callable[[], dict[str, Any]]):
         self.app = app
-        self.table = route_table(routes)
+        self.table = route_table(openapi())
         self.limits = {BodyKind.upload: settings.max_upload_request_bytes,
                        BodyKind.mask: settings.max_mask_request_bytes,
                        BodyKind.default: settings.max_request_bytes}
 
     def kind(self, method: str, path: str) -> BodyKind:
         for route in self.table:
-            if method in route.methods and route.path.match(path):
+            if method == route.method and route.path.match(path):
                 return route.kind
         return BodyKind.default
 

@@ -39,9 +39,9 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Labelwise", version="0.1.0")
     # Added innermost first: input a database cannot hold is refused (edge) inside the body limits and the
     # pre-body login and CSRF check of the file routes (limits), which read the session. Starlette builds
-    # the stack at the first request, when app.routes holds every route.
+    # the stack at the first request, when the schema holds every route.
     app.add_middleware(EdgeGuard, settings=settings)
-    app.add_middleware(RequestLimits, settings=settings, routes=app.routes)
+    app.add_middleware(RequestLimits, settings=settings, openapi=app.openapi)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie="labelwise_session",
                        same_site="lax", https_only=False, max_age=14 * 24 * 3600)
 
