@@ -30,7 +30,13 @@ class Settings(BaseSettings):
     lease_seconds: int = 15 * 60
     score_chunk_size: int = 16
     mc_samples: int = 8  # MC-dropout samples of the head when scoring
-    max_upload_bytes: int = 20 * 1024 * 1024
+    max_upload_bytes: int = 20 * 1024 * 1024  # one image file of an upload
+    # Request bodies, counted while they stream in (app/limits.py): 413 past these. The item upload route
+    # may carry several images; mask submits and draft saves carry one PNG; everything else is JSON or a
+    # small form.
+    max_upload_request_bytes: int = 100 * 1024 * 1024
+    max_mask_request_bytes: int = 32 * 1024 * 1024
+    max_request_bytes: int = 1024 * 1024
     max_image_pixels: int = 4096 * 4096
     # The sweep on start deletes files no row points at only once they are this old: a file written
     # for a transaction still in flight in another process is never that old.

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.deps import LoginRequired
@@ -22,6 +22,7 @@ CONFLICT = ("this conflicts with a change saved a moment ago by another request;
             "try again")
 DB_BUSY = "the database was busy with another request; nothing was saved, try again"
 DB_DOWN = "the database cannot be reached just now; try again in a moment"
+DOES_NOT_FIT = "a value does not fit the database (too long, out of range or not text); nothing was saved"
 INTERNAL = "something went wrong on the server; nothing was saved and the error was logged"
 
 
@@ -58,6 +59,12 @@ def install(app: FastAPI) -> None:
         # Services check uniqueness before writing; a constraint that still fires means another request
         # wrote the same thing a moment earlier (two uploads of one image). The transaction is gone.
         return respond(request, 409, {"detail": CONFLICT})
+
+    @app.exception_handler(DataError)
+    async def does_not_fit(request: Request, exc: DataError) -> Response:
+        # The edge (app/edge.py) and the services refuse what a column cannot hold; this is the net under
+        # them, so that a value the database still rejects is the client's 422, not a bare 500.
+        return respond(request, 422, {"detail": DOES_NOT_FIT})
 
     @app.exception_handler(OperationalError)
     async def database_unavailable(request: Request, exc: OperationalError) -> Response:

@@ -4,16 +4,33 @@ from __future__ import annotations
 
 import io
 import warnings
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from app.errors import DomainError
+from app.errors import DomainError, TooLarge
 from app.learning.constants import IGNORE_INDEX as IGNORE  # mask value for "not labeled"
 
 
 class InvalidImage(DomainError):
     """Raised with a message fit to show the user (422)."""
+
+
+READ_CHUNK = 1024 * 1024
+
+
+def read_bounded(file: BinaryIO, *, limit: int, what: str) -> bytes:
+    """The file's bytes, read a chunk at a time: TooLarge (413) as soon as it passes `limit`, so that no
+    more than `limit` + one chunk is ever held."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := file.read(READ_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"the {what} is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _open(data: bytes, max_pixels: int, what: str) -> Image.Image:

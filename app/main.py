@@ -16,9 +16,11 @@ from app import error_handlers, observability, webpages
 from app.annotations.router import router as annotations_router
 from app.auth.router import router as auth_router
 from app.config import get_settings
+from app.edge import EdgeGuard
 from app.flows.housekeeping import sweep_orphan_files
 from app.flows.router import router as flows_router
 from app.items.router import router as items_router
+from app.limits import RequestLimits
 from app.modeling.router import router as models_router
 from app.projects.router import router as projects_router
 from app.queue.router import router as queue_router
@@ -52,6 +54,11 @@ def create_app() -> FastAPI:
     settings = get_settings()
     # /docs is ours (offline Swagger UI under a strict CSP: app.webpages); ReDoc would need a CDN.
     app = FastAPI(title="Labelwise", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # Added innermost first: input a database cannot hold is refused (edge) inside the body limits and the
+    # pre-body login and CSRF check of the file routes (limits), which read the session. Starlette builds
+    # the stack at the first request, when the schema holds every route.
+    app.add_middleware(EdgeGuard, settings=settings)
+    app.add_middleware(RequestLimits, settings=settings, openapi=app.openapi)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie="labelwise_session",
                        same_site="lax", https_only=False, max_age=14 * 24 * 3600)
 

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
 import numpy as np
 from sqlalchemy.orm import Session
 
 from app import imaging
 from app.auth.models import User
+from app.config import get_settings
 from app.db import lock_row
 from app.items import service as item_service
 from app.items.models import Item, Split
 from app.projects.models import Project
 from app.queue import service as queue_service
+
+
+def read_files(files: Iterable[tuple[str, BinaryIO]]) -> Iterator[tuple[str, bytes]]:
+    """(filename, bytes) of each file in turn, each read up to the per-file limit (413 past it, naming
+    the file), so that one file at a time, and never more than the limit, is in memory."""
+    limit = get_settings().max_upload_bytes
+    for name, file in files:
+        yield name, imaging.read_bounded(file, limit=limit, what=f"file {name!r}")
 
 
 def upload_items(
