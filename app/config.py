@@ -15,7 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LABELWISE_", extra="ignore")
+    # An empty variable counts as unset (docker compose passes every setting through, most of them empty).
+    model_config = SettingsConfigDict(env_prefix="LABELWISE_", extra="ignore", env_ignore_empty=True)
 
     data_dir: Path = Field(default=Path("labelwise-data"), description="images, masks, weights, SQLite db")
     database_url: str | None = Field(default=None, description="default: SQLite in data_dir")
