@@ -11,20 +11,19 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, OperationalError
-from starlette.middleware.sessions import SessionMiddleware
 
 from app.annotations.router import router as annotations_router
 from app.auth.router import router as auth_router
 from app.config import get_settings
 from app.deps import LoginRequired
-from app.errors import DomainError
+from app.errors import DomainError, TooManyRequests
 from app.flows.housekeeping import sweep_orphan_files
 from app.flows.router import router as flows_router
 from app.items.router import router as items_router
 from app.modeling.router import router as models_router
 from app.projects.router import router as projects_router
 from app.queue.router import router as queue_router
-from app.security import session_secret
+from app.security import SessionCookieMiddleware, session_secret
 from app.templating import ROOT
 from app.views import router as views_router
 
@@ -53,8 +52,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     settings = get_settings()
     app = FastAPI(title="Labelwise", version="0.1.0", lifespan=lifespan)
-    app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie="labelwise_session",
-                       same_site="lax", https_only=False, max_age=14 * 24 * 3600)
+    app.add_middleware(SessionCookieMiddleware, secret=session_secret(settings), secure=settings.cookie_secure)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -70,7 +68,8 @@ def create_app() -> FastAPI:
     @app.exception_handler(DomainError)
     async def refused(request: Request, exc: DomainError) -> Response:
         # Services refuse with a message and a status; nothing was written (the session is discarded).
-        return JSONResponse(status_code=exc.status, content=exc.body())
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+        return JSONResponse(status_code=exc.status, content=exc.body(), headers=headers)
 
     @app.exception_handler(IntegrityError)
     async def concurrent_change(request: Request, exc: IntegrityError) -> Response:
