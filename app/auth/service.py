@@ -44,10 +44,16 @@ def ensure_user(*, session: Session, username: str, password: str, role: Role, c
     )
 
 
+def _storable(text: str) -> bool:
+    """Text every database can hold: no NUL, no lone surrogate."""
+    return "\x00" not in text and not any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
+
+
 def authenticate(*, session: Session, username: str, password: str) -> User | None:
-    user = get_by_username(session=session, username=username)
+    # A name no database can hold (NUL, a lone surrogate) names nobody: a wrong login, not a 500.
+    user = get_by_username(session=session, username=username) if _storable(username) else None
     if user is None:
-        verify_password(password, _DUMMY_HASH)
+        verify_password(password, _DUMMY_HASH)  # as slow as a real check
         return None
     if not user.is_active or not verify_password(password, user.password_hash):
         return None

@@ -22,12 +22,17 @@ from app.db import utcnow
 from app.errors import TooManyRequests
 
 
+def _key(text: str) -> str:
+    """At most 64 characters any database can store (no NUL, no lone surrogate)."""
+    return text.encode("utf-8", "replace").decode().replace("\x00", "?")[:64]
+
+
 def _name_key(username: str) -> str:
-    return username.lower()[:64]
+    return _key(username.lower())
 
 
 def _address_key(address: str) -> str:
-    return address[:64]
+    return _key(address)
 
 
 def _limit_th_newest(session: Session, column: Any, key: str, limit: int, since: datetime) -> datetime | None:

@@ -28,8 +28,8 @@ def login(request: Request, session: SessionDep, username: Annotated[str, Form()
                                 address=client_address(request), user_agent=request.headers.get("user-agent"),
                                 replaces=session_id(request))
     except TooManyRequests as exc:
-        page = render(request, "auth/login.html", {"error": f"{str(exc)[0].upper()}{str(exc)[1:]}.",
-                                                   "username": username}, status_code=429)
+        page = render(request, "auth/login.html", {"error": f"{str(exc).capitalize()}.", "username": username},
+                      status_code=429)
         page.headers["Retry-After"] = str(exc.retry_after)
         return page
     session.commit()  # the failure counts for throttling, or the new session

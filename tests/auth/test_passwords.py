@@ -81,3 +81,11 @@ def test_a_lone_surrogate_in_a_login_password_is_a_wrong_password(client):
     r = client.post("/api/v1/auth/login", content=b'{"username": "ann", "password": "\\ud800abc"}',
                     headers={"content-type": "application/json"})
     assert r.status_code == 401
+
+
+def test_a_nul_or_a_lone_surrogate_in_a_login_name_is_a_wrong_login(backend, client):
+    make_user("ann")
+    for body in (b'{"username": "an\\u0000n", "password": "password-123"}',
+                 b'{"username": "\\udc80ann", "password": "password-123"}'):
+        r = client.post("/api/v1/auth/login", content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 401, r.text
