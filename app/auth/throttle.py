@@ -54,7 +54,14 @@ def check(*, session: Session, username: str, address: str) -> None:
         nth = _limit_th_newest(session, column, key, limit, now - window)
         if nth is not None:
             wait = math.ceil((nth + window - now).total_seconds())
-            raise TooManyRequests(f"too many failed logins {what}; try again in {wait} seconds", retry_after=wait)
+            raise TooManyRequests(f"too many failed logins {what}; try again in {_in_words(wait)}", retry_after=wait)
+
+
+def _in_words(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' * (seconds != 1)}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' * (minutes != 1)}"
 
 
 def record_failure(*, session: Session, username: str, address: str) -> None:
