@@ -31,15 +31,18 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     from app.auth import service
     from app.auth.models import Role
     from app.db import session_scope
+    from app.errors import Conflict, DomainError
 
-    if len(args.password) < 8:
-        print("labelwise: the password must be at least 8 characters", file=sys.stderr)
+    try:
+        with session_scope() as session:
+            service.create_user(session=session, username=args.username, password=args.password,
+                                role=Role(args.role))
+    except Conflict as exc:
+        print(f"labelwise: {exc}", file=sys.stderr)
+        return 1
+    except DomainError as exc:  # the user name rules or the password policy
+        print(f"labelwise: {exc}", file=sys.stderr)
         return 2
-    with session_scope() as session:
-        if service.get_by_username(session=session, username=args.username):
-            print(f"labelwise: user {args.username!r} exists already", file=sys.stderr)
-            return 1
-        service.create_user(session=session, username=args.username, password=args.password, role=Role(args.role))
     print(f"created {args.role} {args.username!r}")
     return 0
 

@@ -26,7 +26,17 @@ class Settings(BaseSettings):
     # worker: longer than the longest job (training is cut at train_max_seconds; a job runs <= 1 h).
     broker_visibility_timeout: int = Field(default=2 * 3600, ge=1)
     device: Literal["cpu", "cuda"] = "cpu"
-    secret_key: str = Field(default="", description="session signing key; default: generated per data dir")
+    secret_key: str = Field(default="", description="CSRF signing key; default: generated per data dir")
+
+    # Sessions live in the database (table user_session); the cookie carries only a random session id.
+    # "auto": the cookie is Secure when the request came over https (uvicorn --proxy-headers behind TLS).
+    cookie_secure: Literal["auto"] | bool = "auto"
+    session_lifetime_seconds: int = Field(default=7 * 24 * 3600, gt=0, description="from login, at most")
+    session_idle_seconds: int = Field(default=8 * 3600, gt=0, description="without a request, at most")
+    # Login throttling: failed logins within the window, per user name and per client address.
+    login_window_seconds: int = Field(default=5 * 60, gt=0)
+    login_max_failures_per_name: int = Field(default=5, gt=0)
+    login_max_failures_per_address: int = Field(default=20, gt=0)
 
     lease_seconds: int = 15 * 60
     score_chunk_size: int = 16

@@ -29,3 +29,13 @@ class Conflict(DomainError):
 
 class TooLarge(DomainError):
     status = 413
+
+
+class TooManyRequests(DomainError):
+    """429: try again in `retry_after` seconds (the handler sends it as Retry-After)."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))

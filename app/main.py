@@ -10,7 +10,6 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
 
 from app import error_handlers, observability, webpages
 from app.annotations.router import router as annotations_router
@@ -24,7 +23,7 @@ from app.limits import RequestLimits
 from app.modeling.router import router as models_router
 from app.projects.router import router as projects_router
 from app.queue.router import router as queue_router
-from app.security import session_secret
+from app.security import SessionCookieMiddleware, session_secret
 from app.templating import ROOT
 from app.views import router as views_router
 
@@ -55,12 +54,11 @@ def create_app() -> FastAPI:
     # /docs is ours (offline Swagger UI under a strict CSP: app.webpages); ReDoc would need a CDN.
     app = FastAPI(title="Labelwise", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     # Added innermost first: input a database cannot hold is refused (edge) inside the body limits and the
-    # pre-body login and CSRF check of the file routes (limits), which read the session. Starlette builds
-    # the stack at the first request, when the schema holds every route.
+    # pre-body login and CSRF check of the file routes (limits), which read the session cookie. Starlette
+    # builds the stack at the first request, when the schema holds every route.
     app.add_middleware(EdgeGuard, settings=settings)
     app.add_middleware(RequestLimits, settings=settings, openapi=app.openapi)
-    app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie="labelwise_session",
-                       same_site="lax", https_only=False, max_age=14 * 24 * 3600)
+    app.add_middleware(SessionCookieMiddleware, secret=session_secret(settings), secure=settings.cookie_secure)
 
     app.middleware("http")(observability.observe)
 

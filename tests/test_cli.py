@@ -45,4 +45,10 @@ def test_migrate_and_create_user(tmp_path):
     assert r.returncode == 0 and "created lead 'alice'" in r.stdout
     r = run_cli(["create-user", "alice", "--password", "long-enough"], tmp_path)
     assert r.returncode == 1 and "exists already" in r.stderr
-    assert run_cli(["create-user", "bob", "--password", "short"], tmp_path).returncode == 2
+    for name, password, words in [("bob", "short", "at least 10"), ("bob", " " * 8, "at least 10"),
+                                  ("bob", " " * 12, "only spaces"), ("bob", "bob-the-builder", "user name"),
+                                  ("bob", "password123", "common"), ("", "long-enough", "user name"),
+                                  ("ALICE", "long-enough", "exists already")]:
+        r = run_cli(["create-user", name, "--password", password], tmp_path)
+        assert r.returncode == (1 if "exists" in words else 2), (name, password, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1 and words in r.stderr, r.stderr
