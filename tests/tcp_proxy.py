@@ -80,7 +80,14 @@ class TcpProxy:
     def restore(self) -> None:
         self._call(self._restore())
 
+    async def _shutdown(self) -> None:
+        await self._cut("refused")
+        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for t in pending:
+            t.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
     def close(self) -> None:
-        self._call(self._cut("refused"))
+        self._call(self._shutdown())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
