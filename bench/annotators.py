@@ -19,7 +19,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,9 +70,12 @@ class Tally:
 async def annotator(
     *, base_url: str, username: str, password: str, project_id: int, mask: bytes, tally: Tally, deadline: float,
     max_cycles: int | None = None, retry_pause: float = 0.2, stop: asyncio.Event | None = None,
+    logged_in: Callable[[], Awaitable[float]] | None = None,
 ) -> None:
     """One annotator: log in once, then next -> submit until the queue is empty, `max_cycles`, `deadline`
-    (time.monotonic()) or `stop`. Transport errors and 503s are retried (the same submit key for a submit)
+    (time.monotonic()) or `stop`. `logged_in`, when given, is awaited after the login and returns the
+    deadline to use from then on (a benchmark's clock starts once everyone has logged in). Transport
+    errors and 503s are retried (the same submit key for a submit)
     until the deadline; other failures are counted in `tally.errors` and end this annotator."""
     api = f"/api/v1/projects/{project_id}"
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
@@ -100,6 +103,8 @@ async def annotator(
             tally.errors[f"login {None if r is None else r.status_code}"] += 1
             return
         client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        if logged_in is not None:
+            deadline = await logged_in()
         cycles = 0
         while max_cycles is None or cycles < max_cycles:
             if time.monotonic() >= deadline or (stop is not None and stop.is_set()):
