@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Float, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import Enum, Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -21,9 +21,6 @@ class Task(Base):
     """The unit of the queue: an item, or a rectangular region of it."""
 
     __tablename__ = "task"
-    # The lease statement's path: a project's open tasks in id order (migration 0005).
-    __table_args__ = (Index("ix_task_open_queue", "project_id", "id", postgresql_where=text("status = 'open'"),
-                            sqlite_where=text("status = 'open'")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
