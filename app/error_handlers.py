@@ -13,7 +13,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.deps import LoginRequired
-from app.errors import DomainError, TooManyRequests
+from app.errors import DomainError
 from app.webpages import error_page, wants_page
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def refused(request: Request, exc: DomainError) -> Response:
         # Services refuse with a message and a status; nothing was written (the session is discarded).
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         return respond(request, exc.status, exc.body(), headers)
 
     @app.exception_handler(StarletteHTTPException)
