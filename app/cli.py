@@ -292,8 +292,16 @@ def export(
 # --- the model ------------------------------------------------------------------------------------
 
 def _wait(model_version_id: int) -> None:
+    """Until the version is trained, scored and ranked; with the in-process worker, until it is idle (the
+    jobs run in this process's threads and must finish before it exits)."""
     from app import demo as demo_module
+    from app.jobs import current_in_process_worker
 
+    worker = current_in_process_worker()
+    if worker is not None:
+        worker.wait_idle()
+        if worker.failures:
+            raise RuntimeError(f"a job failed: {worker.failures[-1]}")
     try:
         demo_module.wait_ranked(model_version_id, timeout=24 * 3600)
     except demo_module.DemoError as exc:

@@ -144,3 +144,23 @@ def test_import_export_round_trip_on_a_temporary_project(env, tmp_path):
         z.writestr("../../x.png", b"x")
     r = run_cli(["import", "empty", str(zip_trick)], env)
     assert r.returncode == 2 and "outside the archive" in r.stderr
+
+
+def test_train_and_score_on_a_temporary_project(env, tmp_path):
+    from tests.factories import chart_pngs, make_project, make_user, png_bytes
+
+    make_user("lead", "lead")
+    make_project("charts", owner="lead")
+    (tmp_path / "src" / "masks").mkdir(parents=True)
+    for n, (data, mask) in enumerate(chart_pngs(4, size=40, seed=31)):
+        (tmp_path / "src" / f"c{n}.png").write_bytes(data)
+        if n < 3:
+            (tmp_path / "src" / "masks" / f"c{n}.png").write_bytes(png_bytes(mask.astype("uint8")))
+    r = run_cli(["score", "charts"], env)
+    assert r.returncode == 2 and "no trained model" in r.stderr
+    assert run_cli(["import", "charts", str(tmp_path / "src")], env).returncode == 0
+    r = run_cli(["train", "charts"], env)
+    assert r.returncode == 0 and "model v1 trained, scored and ranked" in r.stdout, r.stderr
+    r = run_cli(["score", "charts"], env)
+    assert r.returncode == 0 and "scored and ranked" in r.stdout, r.stderr
+    assert run_cli(["train", "nope"], env).returncode == 2
