@@ -69,6 +69,8 @@ def read(doc: object, classes: list[ClassDef]) -> dict[str, tuple[tuple[int, int
     if not looks_like(doc):
         raise FormatError("not a COCO file: it needs 'images', 'annotations' and 'categories'")
     assert isinstance(doc, dict)
+    if not all(isinstance(doc[key], list) for key in ("images", "annotations", "categories")):
+        raise FormatError("malformed COCO file: 'images', 'annotations' and 'categories' must be lists")
     by_name = class_by_name(classes)
     try:
         categories = {int(c["id"]): str(c["name"]) for c in doc["categories"]}

@@ -38,7 +38,9 @@ def parse(bundle: Bundle, classes: list[ClassDef], annotations: tuple[str, bytes
         if len(jsons) > 1:
             raise FormatError(f"the archive has several JSON files ({', '.join(sorted(jsons)[:4])}); keep one")
         annotations = (jsons[0], bundle[jsons[0]])
-    others = [n for n in bundle if n not in jsons and n != "classes.json" and not n.lower().endswith(".xml")]
+    # Our own PNG export's colour previews and Label Studio's labeling config are not images to import.
+    others = [n for n in bundle if n not in jsons and n != "classes.json" and not n.lower().endswith(".xml")
+              and n.split("/")[0] != "previews"]
     if annotations is not None:
         return _annotated(bundle, others, classes, annotations)
     return _plain(bundle, others, classes)

@@ -206,12 +206,31 @@ def test_png_export_holds_masks_previews_and_classes(labeled_project):
         np.testing.assert_array_equal(np.asarray(img), truth[stem])
         preview = Image.open(io.BytesIO(bundle[key.replace("masks/", "previews/")]))
         assert preview.size == img.size and preview.mode == "RGB"
-    # The same layout imports back.
-    kept = {k: v for k, v in bundle.items() if k.startswith(("images/", "masks/"))}
-    again = _import_into_new_project("from-png", kept)
+    # The export imports back as it is (classes.json and the previews are not imported as images).
+    again = _import_into_new_project("from-png", bundle)
     assert again.keys() == truth.keys()
     for stem, mask in again.items():
         np.testing.assert_array_equal(mask, truth[stem])
+
+
+_IMG = [{"id": 1, "file_name": "a.png", "width": 8, "height": 8}]
+_CAT = [{"id": 1, "name": "curve-1"}]
+
+
+@pytest.mark.parametrize("doc, message", [
+    ({"images": 1, "annotations": [], "categories": []}, "must be lists"),
+    ({"images": _IMG, "categories": _CAT,
+      "annotations": [{"image_id": 1, "category_id": 1, "segmentation": {"size": [8, 8], "counts": "0<0"}}]},
+     "counts do not add up"),
+    ({"images": _IMG, "categories": _CAT, "annotations": [{"image_id": 2, "category_id": 1, "segmentation": []}]},
+     "refers to a missing"),
+])
+def test_malformed_coco_is_refused_with_a_message(doc, message):
+    from app.formats import ClassDef, FormatError, coco
+
+    classes = [ClassDef(i, name, color) for i, (name, color) in enumerate(CLASSES)]
+    with pytest.raises(FormatError, match=message):
+        coco.read(doc, classes)
 
 
 def test_export_zip_is_a_zip(labeled_project):
