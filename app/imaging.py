@@ -7,7 +7,7 @@ import warnings
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.errors import DomainError, TooLarge
 from app.learning.constants import IGNORE_INDEX as IGNORE  # mask value for "not labeled"
@@ -53,8 +53,13 @@ def _open(data: bytes, max_pixels: int, what: str) -> Image.Image:
 
 
 def decode_image(data: bytes, *, max_pixels: int) -> np.ndarray:
-    """Any Pillow-readable image -> uint8 RGB [H, W, 3]."""
+    """Any Pillow-readable image -> uint8 RGB [H, W, 3], turned upright by its EXIF orientation (a phone's
+    portrait JPEG is stored as the user sees it, and masks drawn on it line up)."""
     img = _open(data, max_pixels, "image")
+    try:
+        img = ImageOps.exif_transpose(img)
+    except (OSError, SyntaxError, ValueError, TypeError):
+        pass  # a corrupt EXIF block: keep the pixels as stored
     if img.width < 8 or img.height < 8:
         raise InvalidImage(f"the image is too small ({img.width}x{img.height}); at least 8x8 is needed")
     return np.asarray(img.convert("RGB"), dtype=np.uint8)

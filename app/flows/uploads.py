@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 import numpy as np
@@ -28,6 +28,7 @@ def read_files(files: Iterable[tuple[str, BinaryIO]]) -> Iterator[tuple[str, byt
 
 def upload_items(
     *, session: Session, project: Project, uploads: Iterable[tuple[str, bytes]], split: Split, user: User | None,
+    after_each: Callable[[int, Item], None] | None = None,
 ) -> list[Item]:
     """Store (filename, bytes) uploads all or nothing, and commit: one refused file stores none.
     `uploads` may be lazy: each file is read when its turn comes, so one is in memory at a time.
@@ -36,6 +37,9 @@ def upload_items(
     take turns: two requests carrying the same images in opposite orders would otherwise each wait for
     the other's uncommitted row (a deadlock on Postgres, a 500 for one of them); in turn, the second
     finds the first's images and is refused as a duplicate.
+
+    `after_each(n, item)` runs in the same transaction once the n-th item and its tasks are added (an
+    import adds its starting annotations there); what it raises refuses the whole batch.
     """
     lock_row(session, Project.name, project.id)
     created: list[Item] = []
@@ -48,6 +52,9 @@ def upload_items(
                 raise imaging.InvalidImage(f"{name}: {exc}") from None
             created.append(item)
             queue_service.add_tasks(session=session, project=project, item=item)
+            if after_each is not None:
+                session.flush()
+                after_each(len(created) - 1, item)
         session.commit()  # inside: a constraint that still fires rolls back and discards like any refusal
     except BaseException:
         paths = [item.storage_path for item in created]
