@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
-from app.limits import BodyTooLarge
+from app.limits import BodyTooLarge, run_or_answer
 from app.schemas import INT32_MAX, INT32_MIN
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -218,19 +218,8 @@ class EdgeGuard:
         except Refused as exc:
             await self.refuse(exc, scope, receive, send)
             return
-        started = False
-
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracked)
-        except Refused as exc:  # from a multipart stream read outside FastAPI's handlers
-            if started:
-                raise
-            await self.refuse(exc, scope, receive, send)
+        # Refused can also come from a multipart stream read outside FastAPI's handlers.
+        await run_or_answer(self.app, scope, receive, send, Refused, lambda exc: self.refuse(exc, scope, receive, send))
 
     @staticmethod
     async def refuse(exc: Refused, scope: Scope, receive: Receive, send: Send) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,19 +122,8 @@ class RequestLimits:
                     raise BodyTooLarge(limit)
             return message
 
-        started = False
-
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counted, tracked)
-        except BodyTooLarge:
-            if started:
-                raise
-            await too_large(limit)(scope, receive, send)
+        await run_or_answer(self.app, scope, counted, send, BodyTooLarge,
+                            lambda _exc: too_large(limit)(scope, receive, send))
 
     def refusal(self, scope: Scope, kind: BodyKind, limit: int) -> JSONResponse | None:
         """An answer from the headers alone, or None to let the request in."""
@@ -149,3 +138,22 @@ class RequestLimits:
         if declared is not None and declared.strip().isdigit() and int(declared) > limit:
             return too_large(limit)
         return None
+
+
+async def run_or_answer(app: ASGIApp, scope: Scope, receive: Receive, send: Send, error: type[Exception],
+                        answer: Callable[[Any], Awaitable[None]]) -> None:
+    """Run the app; an `error` it raises before its response started is answered with `answer(exc)`
+    instead. After the response started it is raised again: half a response cannot be taken back."""
+    started = False
+
+    async def tracked(message: Message) -> None:
+        nonlocal started
+        started = started or message["type"] == "http.response.start"
+        await send(message)
+
+    try:
+        await app(scope, receive, tracked)
+    except error as exc:
+        if started:
+            raise
+        await answer(exc)

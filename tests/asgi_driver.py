@@ -11,9 +11,10 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+
+from tests.scenes import run_in_own_loop
 
 MIB = 1024 * 1024
 
@@ -50,8 +51,7 @@ def multipart_chunks(boundary: str, field: str, filename: str, total: int) -> It
 def call(app: Any, method: str, path: str, headers: dict[str, str], body: Iterator[bytes]) -> Answer:
     """On a thread of its own with its own event loop: a test earlier in the session may have left one
     running on this thread (asyncio.run would refuse)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, _call(app, method, path, headers, body)).result()
+    return run_in_own_loop(_call(app, method, path, headers, body))
 
 
 async def _call(app: Any, method: str, path: str, headers: dict[str, str], body: Iterator[bytes]) -> Answer:

@@ -93,3 +93,68 @@ def add_tiny_tasks(pid: int, n: int, size: int = 8) -> None:
         session.execute(insert(Task), [
             {"project_id": pid, "item_id": item_id, "x": 0, "y": 0, "width": size, "height": size,
              "status": TaskStatus.open, "created_at": now} for item_id in item_ids])
+
+
+def labeled_chart_project(n: int = 24, labeled: int = 4, size: int = 64) -> int:
+    """A lead's project of `n` well-log charts with the first `labeled` tasks labeled from the truth (no
+    retrain triggered): ready for a training request. Returns the project id."""
+    from sqlalchemy import select
+
+    from app.auth.models import User
+    from app.db import session_scope
+    from app.flows import submit, uploads
+    from app.items.models import Split
+    from app.learning.welllog import generate_dataset
+    from app.projects.models import Project
+    from app.queue.models import Task
+
+    make_user("lead", "lead")
+    pid = make_project(owner="lead", retrain_every=1000)
+    charts = generate_dataset(n, seed=5, size=size)
+    with session_scope() as session:
+        project = session.get(Project, pid)
+        for i, (image, _mask) in enumerate(charts):
+            uploads.add_image(session=session, project=project, filename=f"c{i}.png", pixels=image, split=Split.pool,
+                              user=None)
+    with session_scope() as session:
+        project = session.get(Project, pid)
+        lead = session.get(User, project.created_by_id)
+        for task in session.scalars(select(Task).where(Task.project_id == pid).order_by(Task.id).limit(labeled)):
+            submit.submit_label(session=session, project=project, task=task, user=lead,
+                                mask=charts[task.item_id - 1][1].astype(np.uint8), trigger_retrain=False)
+    return pid
+
+
+def score_jobs(*statuses: Any) -> list[Any]:
+    """The recorded `labelwise.score` jobs in these statuses (app.jobs.models.JobStatus)."""
+    from sqlalchemy import select
+
+    from app.db import session_scope
+    from app.jobs.models import JobRun
+
+    with session_scope() as session:
+        return list(session.scalars(select(JobRun).where(JobRun.name == "labelwise.score",
+                                                        JobRun.status.in_(statuses))))
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    """Poll until `condition()` is truthy (returns it), or fail naming `what`."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def run_in_own_loop(coroutine: Any) -> Any:
+    """asyncio.run on a thread of its own: a test earlier in the session (the browser tests) may have left
+    an event loop running on this thread, where asyncio.run refuses."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from app import limits
+from app import imaging, limits
 from app.annotations.schemas import AnnotationRead, SubmitRead
 from app.auth.models import Role
+from app.config import get_settings
 from app.deps import ApiProject, ApiUser, SessionDep, require_role
 from app.errors import Conflict
 from app.flows import export, imports, submit, training, uploads
@@ -90,9 +91,15 @@ def export_labels(
 
 
 def _images(files: list[UploadFile]) -> dict[str, bytes]:
-    """Uploaded images as a bundle, named by the last component of each file name."""
-    return {check_path(f"images/{posixpath.basename((f.filename or str(n)).replace(chr(92), '/'))}"): f.file.read()
-            for n, f in enumerate(files)}
+    """Uploaded images as a bundle, named by the last component of each file name; each read bounded."""
+    limit = get_settings().max_upload_bytes
+    return {check_path(f"images/{posixpath.basename((f.filename or str(n)).replace(chr(92), '/'))}"):
+            imaging.read_bounded(f.file, limit=limit, what=f"file {f.filename!r}") for n, f in enumerate(files)}
+
+
+def _annotation_file(upload: UploadFile) -> tuple[str, bytes]:
+    return "annotations", imaging.read_bounded(upload.file, limit=get_settings().max_upload_bytes,
+                                               what="annotation file")
 
 
 def _import(session: SessionDep, project: ApiProject, user: ApiUser, bundle: dict[str, bytes], split: Split,
@@ -104,31 +111,32 @@ def _import(session: SessionDep, project: ApiProject, user: ApiUser, bundle: dic
                       annotations=done.annotations)
 
 
-@router.post("/import/zip", status_code=201, tags=["items"])
+@router.post("/import/zip", status_code=201, tags=["items"], openapi_extra=limits.UPLOAD)
 def import_zip(project: ApiProject, user: ApiUser, session: SessionDep,
                file: Annotated[UploadFile, File(description="zip: images, with masks/ or one COCO or Label "
                                                             "Studio .json")],
                split: Annotated[Split, Form()] = Split.pool) -> ImportRead:
     """All or nothing: a non-image, a path outside the archive or a bad annotation refuses the whole zip."""
     require_role(user, Role.lead)
-    return _import(session, project, user, read_zip(file.file.read()), split)
+    archive = imaging.read_bounded(file.file, limit=get_settings().max_upload_request_bytes, what="zip file")
+    return _import(session, project, user, read_zip(archive), split)
 
 
-@router.post("/import/coco", status_code=201, tags=["items"])
+@router.post("/import/coco", status_code=201, tags=["items"], openapi_extra=limits.UPLOAD)
 def import_coco(project: ApiProject, user: ApiUser, session: SessionDep,
                 annotations: Annotated[UploadFile, File(description="COCO JSON (RLE or polygons)")],
                 files: Annotated[list[UploadFile], File(description="the images it lists")],
                 split: Annotated[Split, Form()] = Split.pool) -> ImportRead:
     require_role(user, Role.lead)
     bundle = _images(files)
-    return _import(session, project, user, bundle, split, ("annotations", annotations.file.read()), "coco")
+    return _import(session, project, user, bundle, split, _annotation_file(annotations), "coco")
 
 
-@router.post("/import/labelstudio", status_code=201, tags=["items"])
+@router.post("/import/labelstudio", status_code=201, tags=["items"], openapi_extra=limits.UPLOAD)
 def import_labelstudio(project: ApiProject, user: ApiUser, session: SessionDep,
                        annotations: Annotated[UploadFile, File(description="Label Studio JSON export")],
                        files: Annotated[list[UploadFile], File(description="the tasks' images")],
                        split: Annotated[Split, Form()] = Split.pool) -> ImportRead:
     require_role(user, Role.lead)
     bundle = _images(files)
-    return _import(session, project, user, bundle, split, ("annotations", annotations.file.read()), "labelstudio")
+    return _import(session, project, user, bundle, split, _annotation_file(annotations), "labelstudio")

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from bench.annotators import free_port
 from tests.celery_worker import celery_worker_process
 from tests.factories import make_project, make_user
-from tests.jobs.test_worker_killed import wait_for
+from tests.scenes import labeled_chart_project, score_jobs, wait_for
 
 VISIBILITY = 6  # seconds before Redis hands a job whose acknowledgement was lost to a worker again
 
@@ -70,32 +70,15 @@ def own_redis(tmp_path: Path):  # type: ignore[no-untyped-def]
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["postgres"])
 def test_queued_version_is_trained_scored_and_ranked_across_a_redis_restart(env, backend, own_redis, monkeypatch):
-    from app.auth.models import User
     from app.config import get_settings
     from app.db import session_scope
-    from app.flows import submit, training, uploads
-    from app.items.models import Split
+    from app.flows import training
     from app.jobs.models import JobRun, JobStatus
-    from app.learning.welllog import generate_dataset
     from app.modeling.models import ModelStatus, ModelVersion, Score, ScoringRun, ScoringRunStatus
     from app.projects.models import Project
     from app.queue import service as queue_service
-    from app.queue.models import Task
 
-    make_user("lead", "lead")
-    pid = make_project(owner="lead", retrain_every=1000)
-    charts = generate_dataset(24, seed=5, size=64)
-    with session_scope() as session:
-        project = session.get(Project, pid)
-        for i, (image, _mask) in enumerate(charts):
-            uploads.add_image(session=session, project=project, filename=f"c{i}.png", pixels=image, split=Split.pool,
-                              user=None)
-    with session_scope() as session:
-        project = session.get(Project, pid)
-        lead = session.get(User, project.created_by_id)
-        for task in session.scalars(select(Task).where(Task.project_id == pid).order_by(Task.id).limit(4)).all():
-            submit.submit_label(session=session, project=project, task=task, user=lead,
-                                mask=charts[task.item_id - 1][1].astype(np.uint8), trigger_retrain=False)
+    pid = labeled_chart_project()
 
     # One task per scoring chunk, so many jobs are queued and flowing when Redis goes away.
     settings = {"LABELWISE_SCORE_CHUNK_SIZE": "1", "LABELWISE_BROKER_VISIBILITY_TIMEOUT": str(VISIBILITY),
@@ -104,10 +87,6 @@ def test_queued_version_is_trained_scored_and_ranked_across_a_redis_restart(env,
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
 
-    def score_jobs(*statuses: JobStatus) -> list[JobRun]:
-        with session_scope() as session:
-            return list(session.scalars(select(JobRun).where(JobRun.name == "labelwise.score",
-                                                            JobRun.status.in_(statuses))))
 
     log = env.parent / "celery.log"
     with celery_worker_process(env, log, **settings) as worker:

@@ -4,26 +4,14 @@ the job over, every open task is scored exactly once and the queue is ranked."""
 from __future__ import annotations
 
 import signal
-import time
 
-import numpy as np
 import pytest
 from sqlalchemy import func, select
 
 from tests.celery_worker import celery_worker_process, stop
-from tests.factories import make_project, make_user
+from tests.scenes import labeled_chart_project, score_jobs, wait_for
 
 VISIBILITY = 6  # seconds before Redis hands a dead worker's job to another (the tiny jobs here take < 1 s)
-
-
-def wait_for(condition, timeout: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.slow
@@ -31,32 +19,13 @@ def wait_for(condition, timeout: float, what: str):  # type: ignore[no-untyped-d
 def test_scores_complete_once_after_a_worker_is_killed_mid_scoring(env, backend, broker_url, monkeypatch):
     from app.config import get_settings
     from app.db import session_scope
-    from app.flows import submit, training, uploads
-    from app.items.models import Split
+    from app.flows import training
     from app.jobs.models import JobRun, JobStatus
-    from app.learning.welllog import generate_dataset
     from app.modeling.models import Score, ScoringRun, ScoringRunStatus
     from app.projects.models import Project
     from app.queue import service as queue_service
-    from app.queue.models import Task
 
-    make_user("lead", "lead")
-    pid = make_project(owner="lead", retrain_every=1000)
-    charts = generate_dataset(24, seed=5, size=64)
-    with session_scope() as session:
-        project = session.get(Project, pid)
-        lead = session.scalar(select(Project.created_by_id).where(Project.id == pid))
-        for i, (image, _mask) in enumerate(charts):
-            uploads.add_image(session=session, project=project, filename=f"c{i}.png", pixels=image, split=Split.pool,
-                              user=None)
-    with session_scope() as session:
-        project = session.get(Project, pid)
-        from app.auth.models import User
-
-        user = session.get(User, lead)
-        for task in session.scalars(select(Task).where(Task.project_id == pid).order_by(Task.id).limit(4)).all():
-            item_mask = charts[task.item_id - 1][1]
-            submit.submit_label(session=session, project=project, task=task, user=user, mask=item_mask.astype(np.uint8))
+    pid = labeled_chart_project()
 
     # Slow scoring down (an import-time patch in the worker is not possible), so a chunk is still running
     # when the worker is killed: one task per chunk, many chunks.
@@ -66,11 +35,6 @@ def test_scores_complete_once_after_a_worker_is_killed_mid_scoring(env, backend,
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
     log = env.parent / "celery.log"
-
-    def score_jobs(*statuses: JobStatus) -> list[JobRun]:
-        with session_scope() as session:
-            return list(session.scalars(select(JobRun).where(JobRun.name == "labelwise.score",
-                                                            JobRun.status.in_(statuses))))
 
     with celery_worker_process(env, log, **settings) as first:
         with session_scope() as session:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bench.annotators import Tally, annotator, free_port, kill_server, mask_png, server_env, start_server
 from tests.factories import make_project, make_user
-from tests.scenes import add_tiny_tasks
+from tests.scenes import add_tiny_tasks, run_in_own_loop
 
 ANNOTATORS = 50
 TASKS = 2000
@@ -66,7 +66,7 @@ def test_fifty_annotators_with_a_server_killed_mid_run_lose_nothing_and_share_no
             kill_server(proc)
 
     t0 = time.monotonic()
-    asyncio.run(run())
+    run_in_own_loop(run())  # not asyncio.run: a browser test may have left a loop on this thread
     elapsed = time.monotonic() - t0
     print(f"soak: {len(tally.acks)} acks in {elapsed:.0f} s, {restarted}, retried errors: {dict(tally.errors)}")
 
