@@ -82,16 +82,22 @@ class BudgetSpent(Conflict):
     """The project's label budget is used up (labels submitted plus tasks being labeled)."""
 
 
-def check_budget(*, session: Session, project: Project) -> None:
-    budget = project.label_budget
-    if budget is None:
-        return
+def budget_used(*, session: Session, project: Project) -> tuple[int, int]:
+    """(tasks labeled, tasks being labeled now): what counts against the project's label budget."""
     done = int(session.scalar(select(func.count()).select_from(Task).where(
         Task.project_id == project.id, Task.status == TaskStatus.done)) or 0)
     in_progress = int(session.scalar(
         select(func.count()).select_from(Lease).join(Task, Task.id == Lease.task_id)
         .where(Task.project_id == project.id, Task.status == TaskStatus.open, Lease.released_at.is_(None),
                Lease.expires_at > utcnow())) or 0)
+    return done, in_progress
+
+
+def check_budget(*, session: Session, project: Project) -> None:
+    budget = project.label_budget
+    if budget is None:
+        return
+    done, in_progress = budget_used(session=session, project=project)
     if done + in_progress >= budget:
         raise BudgetSpent(f"The project's label budget of {budget} is spent: {done} labeled and {in_progress} "
                           "being labeled now. A lead can raise the budget.")
