@@ -7,10 +7,12 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app.annotations import service as annotation_service
+from app.auth import service as auth_service
 from app.auth.models import User
 from app.deps import PageProject, PageUser, SessionDep
 from app.modeling import explain
 from app.modeling import service as model_service
+from app.projects import guidelines
 from app.projects.models import Project
 from app.queue import service as queue_service
 from app.templating import render
@@ -20,8 +22,10 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/projects/{project_id}/label")
 def labeling_page(request: Request, project: PageProject, user: PageUser, session: SessionDep) -> Response:
+    guide = guidelines.current(session=session, project_id=project.id)
     return render(request, "labeling/page.html", {"user": user, "project": project,
-                                                  "empty_queue": queue_service.EMPTY_QUEUE,
+                                                  "empty_queue": queue_service.EMPTY_QUEUE, "guideline": guide,
+                                                  "guideline_html": guidelines.render(guide.text) if guide else None,
                                                   **_stats(session, project, user)})
 
 
@@ -48,7 +52,12 @@ def why_fragment(request: Request, task_id: int, project: PageProject, user: Pag
             strategy=score.strategy, components=score.components, region=task.region, doubt=doubt,
             names=[c.name for c in sorted(project.classes, key=lambda c: c.index)],
             class_weights=model.metrics.get("class_weights") if model else None)
-    return render(request, "labeling/_why.html", {"task": task, "score": score, "model": model, "reasons": reasons})
+    # Questions flagged on this task and the leads' answers: whoever opens it next reads them.
+    answers = queue_service.answered_flags(session=session, task_id=task.id)
+    names = auth_service.usernames(session=session, user_ids=[f.resolved_by_id for f in answers if f.resolved_by_id])
+    return render(request, "labeling/_why.html", {
+        "task": task, "score": score, "model": model, "reasons": reasons,
+        "answers": [(f, names.get(f.resolved_by_id or 0, "a lead")) for f in answers]})
 
 
 def _stats(session: Session, project: Project, user: User) -> dict:  # type: ignore[type-arg]

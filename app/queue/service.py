@@ -207,6 +207,23 @@ def get_flag(*, session: Session, project_id: int, flag_id: int) -> Flag | None:
     return row
 
 
+def answered_flags(*, session: Session, task_id: int) -> list[Flag]:
+    """The task's resolved flags (question and the lead's answer), oldest first: whoever opens the task
+    next reads them."""
+    return list(session.scalars(select(Flag).where(Flag.task_id == task_id, Flag.resolved_at.is_not(None))
+                                .order_by(Flag.resolved_at, Flag.id)))
+
+
+def recently_answered(*, session: Session, project_id: int, limit: int = 20) -> list[tuple[Flag, Task]]:
+    """The project's resolved flags, newest answer first."""
+    rows = session.execute(
+        select(Flag, Task).join(Task, Task.id == Flag.task_id)
+        .where(Task.project_id == project_id, Flag.resolved_at.is_not(None))
+        .order_by(Flag.resolved_at.desc(), Flag.id.desc()).limit(limit)
+    ).all()
+    return [(f, t) for f, t in rows]
+
+
 def open_flags(*, session: Session, project_id: int) -> list[tuple[Flag, Task]]:
     rows = session.execute(
         select(Flag, Task).join(Task, Task.id == Flag.task_id)

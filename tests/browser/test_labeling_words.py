@@ -247,3 +247,52 @@ def test_the_overlay_is_clear_where_the_model_is_sure_and_tinted_where_it_is_not
     assert page.text_content("#zoom-level") != before
     screenshot(page, "words-overlay-jump")
     assert page.js_errors == []
+
+
+def test_a_leads_answer_to_a_flag_reaches_the_next_annotator_and_the_guidelines(live_server, page, browser):
+    from tests.browser.conftest import log_in
+
+    pid = make_labeling_project(n=2, size=64)
+    add_annotator(pid, "ann2")
+    open_labeling(page, live_server, pid)
+    assert not page.is_visible("[data-testid=guidelines]")  # none yet
+    flagged = task_id(page)
+    page.keyboard.press("!")
+    page.fill("#flag-note", "Two curves cross here: which one is curve-1?")
+    page.keyboard.press("Control+Enter")
+    wait_next_task(page, flagged)
+
+    # The lead answers on the escalations page (markup in the answer stays text), then promotes it.
+    lead = browser.new_context(viewport={"width": 1366, "height": 768}, bypass_csp=True)
+    lead_page = lead.new_page()
+    log_in(lead_page, live_server, "lead")
+    lead_page.goto(f"{live_server}/projects/{pid}/escalations")
+    row = lead_page.locator(f"#escalations tr[data-task-id='{flagged}']")
+    row.locator("input[name=resolution]").fill("Curve-1 is the left trace <b>where they cross</b>")
+    row.locator("button[type=submit]").click()
+    lead_page.wait_for_selector("#escalations [data-testid=promote]")
+    assert "back in the queue" in lead_page.text_content("#escalations")
+    lead_page.click("#escalations [data-testid=promote]")
+    lead_page.wait_for_selector("[data-testid=promoted]")
+    assert "In the guidelines (v1)" in lead_page.text_content("[data-testid=promoted]")
+    lead_page.reload()
+    assert "In the guidelines" in lead_page.text_content(f"#answered tr[data-task-id='{flagged}']")
+    screenshot(lead_page, "words-escalations-answered")
+    lead.close()
+
+    # The next annotator on that task reads the question and the answer, escaped, and the guidelines.
+    other = browser.new_context(viewport={"width": 1366, "height": 768}, bypass_csp=True)
+    page2 = other.new_page()
+    open_labeling(page2, live_server, pid, user="ann2")
+    assert task_id(page2) == flagged
+    page2.wait_for_selector("[data-testid=flag-answers]")
+    answers = page2.text_content("[data-testid=flag-answers]")
+    assert "Two curves cross here: which one is curve-1?" in answers
+    assert "lead: Curve-1 is the left trace <b>where they cross</b>" in " ".join(answers.split())
+    assert page2.locator("[data-testid=flag-answers] b").count() == 1  # only the lead's name is bold
+    page2.click("[data-testid=guidelines] summary")
+    guide = page2.text_content("[data-testid=guidelines]")
+    assert "Curve-1 is the left trace <b>where they cross</b>" in guide and "v1" in guide
+    assert page2.locator("[data-testid=guidelines] li").count() == 1
+    screenshot(page2, "words-flag-answer-and-guidelines")
+    other.close()
