@@ -107,7 +107,7 @@ def test_header_strip_counts_the_annotators_own_labels_and_the_budget_left(live_
     assert page.text_content("[data-testid=labels-week]").strip() == "1"
     hover = page.get_attribute("[data-testid=own-counts]", "title")
     assert "3 labels today" in hover and "3 this week" in hover and "3 in all" in hover
-    # Budget 10: 3 labeled and ann's next task in progress leave 6.
+    # Budget 10: 3 labeled and one in progress (ann2 still holds the task it took after skipping) leave 6.
     assert page.text_content("[data-testid=budget-left]").strip() == "6"
     assert "3 labeled, 1 being labeled" in page.get_attribute("[data-testid=budget]", "title")
     page.hover("[data-testid=own-counts]")
