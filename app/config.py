@@ -15,7 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LABELWISE_", extra="ignore")
+    # An empty variable counts as unset (docker compose passes every setting through, most of them empty).
+    model_config = SettingsConfigDict(env_prefix="LABELWISE_", extra="ignore", env_ignore_empty=True)
 
     data_dir: Path = Field(default=Path("labelwise-data"), description="images, masks, weights, SQLite db")
     database_url: str | None = Field(default=None, description="default: SQLite in data_dir")
@@ -25,12 +26,28 @@ class Settings(BaseSettings):
     # worker: longer than the longest job (training is cut at train_max_seconds; a job runs <= 1 h).
     broker_visibility_timeout: int = Field(default=2 * 3600, ge=1)
     device: Literal["cpu", "cuda"] = "cpu"
-    secret_key: str = Field(default="", description="session signing key; default: generated per data dir")
+    secret_key: str = Field(default="", description="CSRF signing key; default: generated per data dir")
+
+    # Sessions live in the database (table user_session); the cookie carries only a random session id.
+    # "auto": the cookie is Secure when the request came over https (uvicorn --proxy-headers behind TLS).
+    cookie_secure: Literal["auto"] | bool = "auto"
+    session_lifetime_seconds: int = Field(default=7 * 24 * 3600, gt=0, description="from login, at most")
+    session_idle_seconds: int = Field(default=8 * 3600, gt=0, description="without a request, at most")
+    # Login throttling: failed logins within the window, per user name and per client address.
+    login_window_seconds: int = Field(default=5 * 60, gt=0)
+    login_max_failures_per_name: int = Field(default=5, gt=0)
+    login_max_failures_per_address: int = Field(default=20, gt=0)
 
     lease_seconds: int = 15 * 60
     score_chunk_size: int = 16
     mc_samples: int = 8  # MC-dropout samples of the head when scoring
-    max_upload_bytes: int = 20 * 1024 * 1024
+    max_upload_bytes: int = 20 * 1024 * 1024  # one image file of an upload
+    # Request bodies, counted while they stream in (app/limits.py): 413 past these. The item upload route
+    # may carry several images; mask submits and draft saves carry one PNG; everything else is JSON or a
+    # small form.
+    max_upload_request_bytes: int = 100 * 1024 * 1024
+    max_mask_request_bytes: int = 32 * 1024 * 1024
+    max_request_bytes: int = 1024 * 1024
     max_image_pixels: int = 4096 * 4096
     # The sweep on start deletes files no row points at only once they are this old: a file written
     # for a transaction still in flight in another process is never that old.

@@ -8,10 +8,12 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
+from app.auth import sessions
 from app.auth.models import Role, User
 from app.db import new_session
 from app.projects import service as project_service
 from app.projects.models import Project
+from app.security import session_id
 
 
 def get_session() -> Iterator[Session]:
@@ -30,11 +32,13 @@ class LoginRequired(Exception):
 
 
 def _user_from_session(request: Request, session: Session) -> User | None:
-    user_id = request.session.get("user_id")
-    if not isinstance(user_id, int):
+    token = session_id(request)
+    if token is None:
         return None
-    user = session.get(User, user_id)
-    return user if user is not None and user.is_active else None
+    user = sessions.user_for(session=session, token=token)
+    if session.dirty:  # last_seen_at moved on (at most once a minute): its own short transaction
+        session.commit()
+    return user
 
 
 def api_user(request: Request, session: SessionDep) -> User:

@@ -4,16 +4,33 @@ from __future__ import annotations
 
 import io
 import warnings
+from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
-from app.errors import DomainError
+from app.errors import DomainError, TooLarge
 from app.learning.constants import IGNORE_INDEX as IGNORE  # mask value for "not labeled"
 
 
 class InvalidImage(DomainError):
     """Raised with a message fit to show the user (422)."""
+
+
+READ_CHUNK = 1024 * 1024
+
+
+def read_bounded(file: BinaryIO, *, limit: int, what: str) -> bytes:
+    """The file's bytes, read a chunk at a time: TooLarge (413) as soon as it passes `limit`, so that no
+    more than `limit` + one chunk is ever held."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := file.read(READ_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"the {what} is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _open(data: bytes, max_pixels: int, what: str) -> Image.Image:
@@ -36,8 +53,13 @@ def _open(data: bytes, max_pixels: int, what: str) -> Image.Image:
 
 
 def decode_image(data: bytes, *, max_pixels: int) -> np.ndarray:
-    """Any Pillow-readable image -> uint8 RGB [H, W, 3]."""
+    """Any Pillow-readable image -> uint8 RGB [H, W, 3], turned upright by its EXIF orientation (a phone's
+    portrait JPEG is stored as the user sees it, and masks drawn on it line up)."""
     img = _open(data, max_pixels, "image")
+    try:
+        img = ImageOps.exif_transpose(img)
+    except (OSError, SyntaxError, ValueError, TypeError):
+        pass  # a corrupt EXIF block: keep the pixels as stored
     if img.width < 8 or img.height < 8:
         raise InvalidImage(f"the image is too small ({img.width}x{img.height}); at least 8x8 is needed")
     return np.asarray(img.convert("RGB"), dtype=np.uint8)

@@ -7,6 +7,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
+# What an Integer column (ids included) holds on every database; app/edge.py refuses numbers outside it.
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
 # ISO 8601 with its UTC offset ("+00:00"), as the API has always written timestamps.
 Timestamp = Annotated[datetime, PlainSerializer(lambda d: d.isoformat(), return_type=str)]
 

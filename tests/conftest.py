@@ -127,16 +127,37 @@ def client(env: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def broker_url(env: Path) -> str:
-    """The test Redis, in a database of this test process's own: test runs that overlap on one machine
-    (several shells) must not take each other's jobs. Emptied first."""
+def broker_url(env: Path) -> Iterator[str]:
+    """The test Redis, in a database no other live test process holds: test runs that overlap on one
+    machine (several shells) must not take each other's jobs. Claimed with an owner key, emptied first,
+    released after."""
     import redis
 
     need(bool(REDIS_URL), "Redis (LABELWISE_TEST_REDIS_URL)")
     assert REDIS_URL
-    url = f"{REDIS_URL.rsplit('/', 1)[0]}/{1 + os.getpid() % 15}"
-    redis.Redis.from_url(url).flushdb()
-    return url
+    base, me = REDIS_URL.rsplit("/", 1)[0], str(os.getpid())
+    for db in range(1, 16):
+        url = f"{base}/{db}"
+        client = redis.Redis.from_url(url)
+        owner = client.get("labelwise-test-owner")
+        if owner is not None and owner.decode() != me and _alive(int(owner)):
+            continue
+        client.flushdb()
+        client.set("labelwise-test-owner", me, ex=3600)
+        try:
+            yield url
+        finally:
+            client.delete("labelwise-test-owner")
+        return
+    pytest.fail("every Redis database is held by another live test process")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
 
 
 @pytest.fixture

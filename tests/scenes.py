@@ -73,3 +73,23 @@ def all_at_once(calls: list[Callable[[], Any]]) -> tuple[list[Any], list[BaseExc
     for t in threads:
         t.join()
     return results, errors
+
+
+def add_tiny_tasks(pid: int, n: int, size: int = 8) -> None:
+    """`n` pool items of size x size pixels, one task each, written in two statements (no image files:
+    leasing and submitting need only the rows; a submitted mask is checked against the item's size)."""
+    from sqlalchemy import insert, select
+
+    from app.db import session_scope, utcnow
+    from app.items.models import Item, Split
+    from app.queue.models import Task, TaskStatus
+
+    now = utcnow()
+    with session_scope() as session:
+        session.execute(insert(Item), [
+            {"project_id": pid, "original_name": f"t{i}.png", "storage_path": f"missing/t{i}.png", "width": size,
+             "height": size, "checksum": f"{pid}-{i}", "split": Split.pool, "created_at": now} for i in range(n)])
+        item_ids = session.scalars(select(Item.id).where(Item.project_id == pid).order_by(Item.id)).all()
+        session.execute(insert(Task), [
+            {"project_id": pid, "item_id": item_id, "x": 0, "y": 0, "width": size, "height": size,
+             "status": TaskStatus.open, "created_at": now} for item_id in item_ids])

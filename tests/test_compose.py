@@ -173,3 +173,28 @@ def test_api_entry_point_exists():
     from app.main import create_app
 
     assert callable(create_app)
+
+
+def test_app_services_have_healthchecks_and_the_worker_waits_for_a_healthy_api(services: dict[str, Any]) -> None:
+    api, worker, beat = (services[name] for name in APP_SERVICES)
+    assert "/readyz" in " ".join(api["healthcheck"]["test"])
+    assert "inspect ping" in " ".join(worker["healthcheck"]["test"])
+    assert "celerybeat-schedule" in " ".join(beat["healthcheck"]["test"])
+    assert worker["depends_on"]["api"]["condition"] == "service_healthy"
+
+
+def test_every_setting_the_readme_lists_is_passed_through(services: dict[str, Any]) -> None:
+    readme = (ROOT / "README.md").read_text()
+    listed = set(re.findall(r"^\| `(LABELWISE_[A-Z_]+)`", readme, re.M))
+    listed |= {v for row in re.findall(r"^\| (`LABELWISE_[^|]+)\|", readme, re.M)
+               for v in re.findall(r"`(LABELWISE_[A-Z_]+)`", row)}
+    assert len(listed) >= 15
+    for name in APP_SERVICES:
+        assert listed <= set(env_of(services[name])), sorted(listed - set(env_of(services[name])))
+
+
+def test_an_empty_setting_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.config import Settings
+
+    monkeypatch.setenv("LABELWISE_LEASE_SECONDS", "")
+    assert Settings().lease_seconds == 15 * 60

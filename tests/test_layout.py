@@ -30,3 +30,16 @@ def test_domain_packages_import_each_other_one_way_and_app_never_imports_workers
 def test_the_cycle_finder_finds_a_cycle():
     graph = _import_graph()
     assert graph.cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_learning_core_is_pure_torch_and_numpy():
+    """app/learning imports nothing else of the app, and no web, SQL, CLI or plotting library; the
+    simulator lives apart, in app/simulation."""
+    graph = _import_graph()
+    banned = {"argparse", "rich", "matplotlib", "fastapi", "sqlalchemy", "celery", "typer"}
+    for path in (ROOT / "app" / "learning").rglob("*.py"):
+        names = set(graph.imported_modules(path))
+        leaks = sorted(n for n in names if (n.startswith("app.") and not n.startswith("app.learning"))
+                       or n.split(".")[0] in banned)
+        assert leaks == [], f"{path.name} imports {leaks}"
+    assert not list((ROOT / "app" / "learning").glob("simulat*.py"))

@@ -13,8 +13,9 @@ VENDOR = ROOT / "static" / "vendor"
 
 VENDORED = {
     "htmx": ["htmx.min.js", "LICENSE"],
+    "swagger-ui": ["swagger-ui-bundle.js", "swagger-ui.css", "LICENSE", "NOTICE"],
 }
-PACKAGES = {"htmx": "htmx.org@2.0.11"}
+PACKAGES = {"htmx": "htmx.org@2.0.11", "swagger-ui": "swagger-ui-dist@5.35.0"}
 
 # src= / href= (also xlink:href, JS `el.src = "..."`) whose value starts with http://, https:// or //
 _ATTR_URL = re.compile(r"""\b(?:src|href|srcset)\s*=\s*(?:["'`]\s*)?((?:https?:)?//[^\s"'`>]*)""", re.I)
@@ -60,6 +61,7 @@ def test_vendored_file_present_and_nonempty(folder: str, name: str) -> None:
 
 def test_licences_are_real_licence_texts() -> None:
     assert "Zero-Clause BSD" in (VENDOR / "htmx" / "LICENSE").read_text()
+    assert "Apache License" in (VENDOR / "swagger-ui" / "LICENSE").read_text()
 
 
 def test_versions_match_readme() -> None:

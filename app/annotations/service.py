@@ -196,3 +196,31 @@ def labeled_set(*, session: Session, project_id: int, split: Split) -> LabeledSe
             out.masks.append(mask.copy())
         out.annotation_ids.append(annotation.id)
     return out
+
+
+def submitted_by_item(*, session: Session, project_id: int, splits: tuple[Split, ...],
+                      ) -> list[tuple[Item, list[Annotation]]]:
+    """The latest submitted annotation of every task, grouped by item (items without one left out),
+    oldest first within an item: merging them in order gives the item's current mask."""
+    rows = session.execute(
+        select(Annotation, Item).join(Item, Item.id == Annotation.item_id)
+        .where(Item.project_id == project_id, Item.split.in_(splits),
+               Annotation.status == AnnotationStatus.submitted)
+        .order_by(Item.id, Annotation.id)
+    ).all()
+    out: list[tuple[Item, list[Annotation]]] = []
+    for annotation, item in rows:
+        if not out or out[-1][0].id != item.id:
+            out.append((item, []))
+        out[-1][1].append(annotation)
+    return out
+
+
+def merged_mask(item: Item, annotations: list[Annotation]) -> np.ndarray:
+    """The item's mask from its tasks' latest annotations (255 where none labels a pixel)."""
+    merged = np.full((item.height, item.width), imaging.IGNORE, dtype=np.uint8)
+    for annotation in annotations:
+        mask = load_mask(annotation)
+        labeled = mask != imaging.IGNORE
+        merged[labeled] = mask[labeled]
+    return merged

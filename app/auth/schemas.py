@@ -17,3 +17,8 @@ class SessionRead(BaseModel):
     username: str
     role: Role
     csrf_token: str
+
+
+class PasswordChangeIn(BaseModel):
+    current_password: str
+    new_password: str

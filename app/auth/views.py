@@ -5,9 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.auth import service
+from app.auth import service, sessions
+from app.config import get_settings
 from app.deps import SessionDep
-from app.security import csrf_protect
+from app.errors import TooManyRequests
+from app.security import client_address, csrf_protect, session_id, set_session_id
 from app.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -21,16 +23,29 @@ def login_page(request: Request) -> Response:
 @router.post("/login", dependencies=[Depends(csrf_protect)])
 def login(request: Request, session: SessionDep, username: Annotated[str, Form()],
           password: Annotated[str, Form()]) -> Response:
-    user = service.authenticate(session=session, username=username, password=password)
-    if user is None:
+    try:
+        result = service.log_in(session=session, username=username, password=password,
+                                address=client_address(request), user_agent=request.headers.get("user-agent"),
+                                replaces=session_id(request))
+    except TooManyRequests as exc:
+        page = render(request, "auth/login.html", {"error": f"{str(exc).capitalize()}.", "username": username},
+                      status_code=429)
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
+    session.commit()  # the failure counts for throttling, or the new session
+    if result is None:
         return render(request, "auth/login.html", {"error": "Wrong username or password.", "username": username},
                       status_code=401)
-    request.session.clear()  # a fresh session (and CSRF token) after login
-    request.session["user_id"] = user.id
+    _user, token = result
+    set_session_id(request, token, max_age=get_settings().session_lifetime_seconds)  # a new id and CSRF token
     return RedirectResponse("/", status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(csrf_protect)])
-def logout(request: Request) -> Response:
-    request.session.clear()
+def logout(request: Request, session: SessionDep) -> Response:
+    token = session_id(request)
+    if token is not None:
+        sessions.revoke(session=session, token=token)
+        session.commit()
+    set_session_id(request, sessions.new_token(), max_age=None)
     return RedirectResponse("/login", status_code=303)

@@ -3,32 +3,37 @@ domain package imports the flows that import it."""
 
 from __future__ import annotations
 
+import posixpath
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi.responses import JSONResponse, Response
 
+from app import limits
 from app.annotations.schemas import AnnotationRead, SubmitRead
 from app.auth.models import Role
 from app.deps import ApiProject, ApiUser, SessionDep, require_role
 from app.errors import Conflict
-from app.flows import submit, training, uploads
+from app.flows import export, imports, submit, training, uploads
+from app.formats import check_path, read_zip
 from app.items.models import Split
-from app.items.schemas import ItemRead, UploadRead
+from app.items.schemas import ImportRead, ItemRead, UploadRead
 from app.modeling.schemas import ModelVersionRead
 from app.queue.deps import TaskDep, read_task_mask
+from app.schemas import INT32_MAX
 from app.security import csrf_protect
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", dependencies=[Depends(csrf_protect)])
 
 
-@router.post("/tasks/{task_id}/annotations", status_code=201, tags=["annotations"], response_model=SubmitRead)
+@router.post("/tasks/{task_id}/annotations", status_code=201, tags=["annotations"], response_model=SubmitRead,
+             openapi_extra=limits.MASK)
 def submit_label(
     task: TaskDep, project: ApiProject, user: ApiUser, session: SessionDep,
     mask: Annotated[UploadFile, File(description="PNG of class ids, 255 = unlabeled")],
     seconds_spent: Annotated[float, Form()] = 0.0,
     client_token: Annotated[str | None, Form(max_length=64)] = None,
-    model_version_id: Annotated[int | None, Form()] = None,
+    model_version_id: Annotated[int | None, Form(ge=1, le=INT32_MAX)] = None,
     suggestion_fraction: Annotated[float | None, Form()] = None,
 ) -> JSONResponse:
     """201 with the new version; 200 with the first answer when the same client token arrives again."""
@@ -52,7 +57,7 @@ def request_training(project: ApiProject, user: ApiUser, session: SessionDep) ->
     return ModelVersionRead.model_validate(mv)
 
 
-@router.post("/items", status_code=201, tags=["items"])
+@router.post("/items", status_code=201, tags=["items"], openapi_extra=limits.UPLOAD)
 def upload_items(
     project: ApiProject, user: ApiUser, session: SessionDep,
     files: Annotated[list[UploadFile], File(description="images")],
@@ -61,6 +66,69 @@ def upload_items(
     """All or nothing: if any file is refused, none is stored. Plain `def` (thread pool): decoding is
     CPU work and the project's upload lock may mean a wait."""
     require_role(user, Role.lead)
-    files_read = ((upload.filename or "upload", upload.file.read()) for upload in files)  # read one by one
+    files_read = uploads.read_files((upload.filename or "upload", upload.file) for upload in files)
     created = uploads.upload_items(session=session, project=project, uploads=files_read, split=split, user=user)
     return UploadRead(items=[ItemRead.model_validate(i) for i in created])
+
+
+@router.get("/export", tags=["export"], response_class=Response,
+            responses={200: {"content": {"application/zip": {}}, "description": "the export as a zip"}})
+def export_labels(
+    project: ApiProject, user: ApiUser, session: SessionDep,
+    format: Annotated[str, Query(description="coco, png or labelstudio")],
+    version: Annotated[str, Query(description="latest (reviewed, adjudicated: not yet)")] = "latest",
+    split: Annotated[str, Query(description="pool, validation or all")] = "all",
+    machine_labels: Annotated[bool, Query(description="include machine labels (none exist yet)")] = False,
+) -> Response:
+    """A zip of the export (app/flows/export.py says what each format holds)."""
+    require_role(user, Role.lead)
+    data = export.export_zip(session=session, project=project, fmt=format, version=version, split=split,
+                             include_machine=machine_labels)
+    name = f"labelwise-project{project.id}-{format}.zip"
+    return Response(data, media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _images(files: list[UploadFile]) -> dict[str, bytes]:
+    """Uploaded images as a bundle, named by the last component of each file name."""
+    return {check_path(f"images/{posixpath.basename((f.filename or str(n)).replace(chr(92), '/'))}"): f.file.read()
+            for n, f in enumerate(files)}
+
+
+def _import(session: SessionDep, project: ApiProject, user: ApiUser, bundle: dict[str, bytes], split: Split,
+            annotations: tuple[str, bytes] | None = None, expect: str | None = None) -> ImportRead:
+    require_role(user, Role.lead)
+    done = imports.import_bundle(session=session, project=project, bundle=bundle, split=split, user=user,
+                                 annotations=annotations, expect=expect)
+    return ImportRead(kind=done.kind, items=[ItemRead.model_validate(i) for i in done.items],
+                      annotations=done.annotations)
+
+
+@router.post("/import/zip", status_code=201, tags=["items"])
+def import_zip(project: ApiProject, user: ApiUser, session: SessionDep,
+               file: Annotated[UploadFile, File(description="zip: images, with masks/ or one COCO or Label "
+                                                            "Studio .json")],
+               split: Annotated[Split, Form()] = Split.pool) -> ImportRead:
+    """All or nothing: a non-image, a path outside the archive or a bad annotation refuses the whole zip."""
+    require_role(user, Role.lead)
+    return _import(session, project, user, read_zip(file.file.read()), split)
+
+
+@router.post("/import/coco", status_code=201, tags=["items"])
+def import_coco(project: ApiProject, user: ApiUser, session: SessionDep,
+                annotations: Annotated[UploadFile, File(description="COCO JSON (RLE or polygons)")],
+                files: Annotated[list[UploadFile], File(description="the images it lists")],
+                split: Annotated[Split, Form()] = Split.pool) -> ImportRead:
+    require_role(user, Role.lead)
+    bundle = _images(files)
+    return _import(session, project, user, bundle, split, ("annotations", annotations.file.read()), "coco")
+
+
+@router.post("/import/labelstudio", status_code=201, tags=["items"])
+def import_labelstudio(project: ApiProject, user: ApiUser, session: SessionDep,
+                       annotations: Annotated[UploadFile, File(description="Label Studio JSON export")],
+                       files: Annotated[list[UploadFile], File(description="the tasks' images")],
+                       split: Annotated[Split, Form()] = Split.pool) -> ImportRead:
+    require_role(user, Role.lead)
+    bundle = _images(files)
+    return _import(session, project, user, bundle, split, ("annotations", annotations.file.read()), "labelstudio")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,10 +13,13 @@ from app.annotations.models import Annotation
 from app.auth.models import User
 from app.errors import DomainError
 from app.flows import training
+from app.jobs import BrokerUnavailable
 from app.modeling import service as model_service
 from app.modeling.models import ModelVersion
 from app.projects.models import Project
 from app.queue.models import Task
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -40,5 +44,9 @@ def submit_label(
     )
     retrain = training.maybe_retrain(session=session, project=project) if created and trigger_retrain else None
     session.commit()
-    training.enqueue_training(retrain)
+    try:
+        training.enqueue_training(retrain)
+    except BrokerUnavailable:  # the label is saved; the retrain waits for the next trigger (the version failed)
+        log.warning("label %s saved; its retrain could not be sent to the workers", annotation.id)
+        retrain = None
     return Submitted(annotation=annotation, created=created, retrain=retrain)

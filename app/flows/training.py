@@ -10,7 +10,7 @@ from app.annotations import service as annotation_service
 from app.auth.models import User
 from app.db import lock_row, session_scope
 from app.items.models import Split
-from app.jobs import enqueue, job
+from app.jobs import BrokerUnavailable, enqueue, job
 from app.modeling import service as model_service
 from app.modeling import training
 from app.modeling.models import ModelVersion
@@ -48,9 +48,17 @@ def maybe_retrain(*, session: Session, project: Project) -> ModelVersion | None:
 
 
 def enqueue_training(mv: ModelVersion | None) -> None:
-    """After the commit that queued `mv` (if any)."""
-    if mv is not None:
+    """After the commit that queued `mv` (if any). When the job cannot be sent (the broker is down), the
+    version is marked failed, so the next request can queue a new one, and BrokerUnavailable (503) is
+    raised for the caller to report."""
+    if mv is None:
+        return
+    try:
         enqueue("labelwise.train", mv.id)
+    except BrokerUnavailable as exc:
+        with session_scope() as session:
+            training.mark_failed(session=session, model_version_id=mv.id, error=str(exc))
+        raise
 
 
 @job("labelwise.train", queue="training")

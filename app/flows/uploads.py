@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
 
 import numpy as np
 from sqlalchemy.orm import Session
 
 from app import imaging
 from app.auth.models import User
+from app.config import get_settings
 from app.db import lock_row
 from app.items import service as item_service
 from app.items.models import Item, Split
@@ -16,8 +18,17 @@ from app.projects.models import Project
 from app.queue import service as queue_service
 
 
+def read_files(files: Iterable[tuple[str, BinaryIO]]) -> Iterator[tuple[str, bytes]]:
+    """(filename, bytes) of each file in turn, each read up to the per-file limit (413 past it, naming
+    the file), so that one file at a time, and never more than the limit, is in memory."""
+    limit = get_settings().max_upload_bytes
+    for name, file in files:
+        yield name, imaging.read_bounded(file, limit=limit, what=f"file {name!r}")
+
+
 def upload_items(
     *, session: Session, project: Project, uploads: Iterable[tuple[str, bytes]], split: Split, user: User | None,
+    after_each: Callable[[int, Item], None] | None = None,
 ) -> list[Item]:
     """Store (filename, bytes) uploads all or nothing, and commit: one refused file stores none.
     `uploads` may be lazy: each file is read when its turn comes, so one is in memory at a time.
@@ -26,6 +37,9 @@ def upload_items(
     take turns: two requests carrying the same images in opposite orders would otherwise each wait for
     the other's uncommitted row (a deadlock on Postgres, a 500 for one of them); in turn, the second
     finds the first's images and is refused as a duplicate.
+
+    `after_each(n, item)` runs in the same transaction once the n-th item and its tasks are added (an
+    import adds its starting annotations there); what it raises refuses the whole batch.
     """
     lock_row(session, Project.name, project.id)
     created: list[Item] = []
@@ -38,6 +52,9 @@ def upload_items(
                 raise imaging.InvalidImage(f"{name}: {exc}") from None
             created.append(item)
             queue_service.add_tasks(session=session, project=project, item=item)
+            if after_each is not None:
+                session.flush()
+                after_each(len(created) - 1, item)
         session.commit()  # inside: a constraint that still fires rolls back and discards like any refusal
     except BaseException:
         paths = [item.storage_path for item in created]

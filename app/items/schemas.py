@@ -17,3 +17,9 @@ class ItemRead(ReadModel):
 
 class UploadRead(BaseModel):
     items: list[ItemRead]
+
+
+class ImportRead(BaseModel):
+    kind: str  # images, images+masks, coco or labelstudio
+    items: list[ItemRead]
+    annotations: int  # starting annotations stored (one per task whose region a mask labels)

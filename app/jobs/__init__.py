@@ -19,11 +19,16 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from app.config import get_settings
+from app.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
 # Modules whose @job functions the in-process worker may be asked to run.
 JOB_MODULES = ("app.flows.training", "app.flows.scoring", "app.flows.housekeeping")
+
+
+class BrokerUnavailable(Unavailable):
+    """A job could not be sent: the broker is down. Whatever the flow committed before stays."""
 
 
 @dataclass(frozen=True)
@@ -144,11 +149,20 @@ class CeleryEnqueuer:
 
         self.broker_url = broker_url
         self._celery = Celery("labelwise-sender", broker=broker_url)
+        # A request that enqueues must not hang on a broker that is down: a few quick tries, then say so.
         self._celery.conf.update(task_serializer="json", accept_content=["json"],
-                                 broker_connection_retry_on_startup=True)
+                                 broker_connection_retry_on_startup=True, broker_connection_timeout=2,
+                                 task_publish_retry_policy={"max_retries": 2, "interval_start": 0,
+                                                            "interval_step": 0.5, "interval_max": 1})
 
     def enqueue(self, name: str, *args: Any) -> None:
-        self._celery.send_task(name, args=list(args), queue=registry()[name].queue)
+        queue = registry()[name].queue
+        try:
+            self._celery.send_task(name, args=list(args), queue=queue)
+        except Exception as exc:  # kombu's OperationalError and the socket errors under it
+            log.warning("could not send job %s%s to the broker: %s", name, args, exc)
+            raise BrokerUnavailable(f"the job queue (broker) cannot be reached just now, so the {name} job was not "
+                                    "sent; try again in a moment") from exc
 
 
 _worker: InProcessWorker | None = None

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 from app.deps import ApiProject, SessionDep
-from app.modeling import service
+from app.errors import NotFound
+from app.modeling import export, service
+from app.modeling.models import ModelStatus
 from app.modeling.schemas import ModelVersionRead
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}/models", tags=["models"])
@@ -12,3 +16,16 @@ router = APIRouter(prefix="/api/v1/projects/{project_id}/models", tags=["models"
 @router.get("")
 def list_models(project: ApiProject, session: SessionDep) -> list[ModelVersionRead]:
     return [ModelVersionRead.model_validate(mv) for mv in service.list_versions(session=session, project_id=project.id)]
+
+
+@router.get("/{model_version_id}/torchscript", response_class=Response,
+            responses={200: {"content": {"application/octet-stream": {}},
+                             "description": "torch.jit.load(file)(uint8 image [H,W,3]) -> (class ids, probs)"}})
+async def torchscript(model_version_id: int, project: ApiProject, session: SessionDep) -> Response:
+    """A ready version as TorchScript, for your own pipelines: it reproduces the product's suggested mask."""
+    mv = service.get_version(session=session, project_id=project.id, model_version_id=model_version_id)
+    if mv is None or mv.status != ModelStatus.ready:
+        raise NotFound("no ready model version with that id in this project")
+    data = await run_in_threadpool(export.torchscript, mv, project)
+    return Response(data, media_type="application/octet-stream", headers={
+        "Content-Disposition": f'attachment; filename="{export.file_name(project, mv)}"'})

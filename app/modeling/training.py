@@ -45,8 +45,11 @@ def begin_attempt(*, session: Session, model_version_id: int) -> ModelVersion | 
 def fit(train_images: list[np.ndarray], train_masks: list[np.ndarray], val_images: list[np.ndarray],
         val_masks: list[np.ndarray], *, num_classes: int, seed: int) -> FitResult:
     """Train with the settings' schedule, then measure and calibrate on the labeled validation split."""
-    from app.learning.calibration import calibration_report, flatten_pixels, logits_for
+    from app.learning.calibration import calibration_report, flatten_pixels
     from app.learning.decision import fit_decision_bias
+    from app.learning.evaluation import split_confusion
+    from app.learning.inference import logits_for
+    from app.learning.metrics import segmentation_metrics
     from app.learning.model import ModelConfig
     from app.learning.train import TrainConfig, train_segmenter
 
@@ -61,10 +64,13 @@ def fit(train_images: list[np.ndarray], train_masks: list[np.ndarray], val_image
     )
     model, history = train_segmenter(train_images, train_masks, num_classes, config=config,
                                      model_config=model_config)
-    metrics = evaluate(model, val_images, val_masks, num_classes)
+    metrics: dict[str, Any] = {"evaluated_on": 0}
     temperature = 1.0
-    if val_images:  # temperature scaling, fitted on the labeled validation split
-        pixels, labels = flatten_pixels(logits_for(model, val_images, device=settings.device), val_masks)
+    if val_images:  # per-class figures and temperature scaling, on the labeled validation split
+        logits = logits_for(model, val_images, device=settings.device)
+        metrics = segmentation_metrics(split_confusion(logits, val_masks, num_classes))
+        metrics["evaluated_on"] = len(val_images)
+        pixels, labels = flatten_pixels(logits, val_masks)
         report = calibration_report(pixels, labels)
         temperature = report["temperature"]
         metrics["calibration"] = report
@@ -76,22 +82,6 @@ def fit(train_images: list[np.ndarray], train_masks: list[np.ndarray], val_image
     metrics["train_steps"] = history["steps"]
     metrics["train_images"] = len(train_images)
     return FitResult(model=model, model_config=model_config, metrics=metrics, temperature=temperature)
-
-
-def evaluate(model, images: list[np.ndarray], masks: list[np.ndarray], num_classes: int) -> dict:  # type: ignore[no-untyped-def]
-    """Per-class IoU/F1 on the labeled validation split (empty when nothing is labeled there)."""
-    from app.learning.inference import predict_proba
-    from app.learning.metrics import confusion_matrix, segmentation_metrics
-
-    if not images:
-        return {"evaluated_on": 0}
-    conf = np.zeros((num_classes, num_classes), dtype=np.int64)
-    for image, mask in zip(images, masks, strict=True):
-        probs = predict_proba(model, [image], device=get_settings().device)[0]
-        conf += confusion_matrix(probs.argmax(0), mask, num_classes)
-    metrics = segmentation_metrics(conf)
-    metrics["evaluated_on"] = len(images)
-    return metrics
 
 
 def weights_path(project_id: int, version: int) -> str:

@@ -8,6 +8,7 @@ import numpy as np
 from fastapi import Depends, UploadFile
 
 from app import imaging
+from app.config import get_settings
 from app.deps import ApiProject, SessionDep
 from app.errors import NotFound
 from app.items.models import Item
@@ -34,5 +35,5 @@ def read_task_mask(session: SessionDep, project: Project, task: Task, upload: Up
     FastAPI runs them in its thread pool instead of stalling the event loop."""
     item = session.get(Item, task.item_id)
     assert item is not None
-    return imaging.decode_mask(upload.file.read(), width=item.width, height=item.height,
-                               num_classes=len(project.classes))
+    data = imaging.read_bounded(upload.file, limit=get_settings().max_mask_request_bytes, what="mask")
+    return imaging.decode_mask(data, width=item.width, height=item.height, num_classes=len(project.classes))

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from app import storage
+from app import limits, storage
 from app.auth.models import Role, User
 from app.deps import ApiProject, ApiUser, SessionDep, require_role
 from app.errors import NotFound
@@ -148,7 +148,7 @@ def suggestion(task: TaskDep, kind: str, project: ApiProject, session: SessionDe
     return Response(path.read_bytes(), media_type="image/png", headers=PNG_HEADERS | {"X-Model-Version": str(mv_id)})
 
 
-@router.put("/tasks/{task_id}/draft")
+@router.put("/tasks/{task_id}/draft", openapi_extra=limits.MASK)
 def save_draft(
     task: TaskDep, project: ApiProject, user: ApiUser, session: SessionDep,
     mask: Annotated[UploadFile, File(description="PNG of class ids, 255 = unlabeled")],

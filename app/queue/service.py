@@ -302,3 +302,7 @@ def task_refs(*, session: Session, task_ids: list[int]) -> list[TaskRef]:
 def count_open(*, session: Session, project_id: int) -> int:
     return int(session.scalar(select(func.count()).select_from(Task).where(
         Task.project_id == project_id, Task.status == TaskStatus.open)) or 0)
+
+
+def tasks_of_item(*, session: Session, item_id: int) -> list[Task]:
+    return list(session.scalars(select(Task).where(Task.item_id == item_id).order_by(Task.id)))

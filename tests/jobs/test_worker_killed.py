@@ -77,7 +77,12 @@ def test_scores_complete_once_after_a_worker_is_killed_mid_scoring(env, backend,
             mv = training.request_training(session=session, project=session.get(Project, pid), reason="test")
         training.enqueue_training(mv)
         assert mv is not None
-        wait_for(lambda: score_jobs(JobStatus.done) and score_jobs(JobStatus.running), 240, "scoring to be under way")
+        try:
+            wait_for(lambda: score_jobs(JobStatus.done) and score_jobs(JobStatus.running), 240,
+                     "scoring to be under way")
+        except AssertionError:
+            print(log.read_text()[-6000:])
+            raise
         stop(first, signal.SIGKILL)  # the whole process group: main process and pool children
     killed = {r.job_id for r in score_jobs(JobStatus.running)}
     assert killed, "no score job was running when the worker was killed"
