@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 from sqlalchemy import func, select, update
@@ -126,9 +126,33 @@ def submitted_since(*, session: Session, project_id: int, since: datetime | None
     return int(session.scalar(stmt) or 0)
 
 
+def day_start(now: datetime | None = None) -> datetime:
+    """Midnight (UTC) of today."""
+    return (now or utcnow()).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def week_start(now: datetime | None = None) -> datetime:
+    """Monday 00:00 (UTC) of this week."""
+    today = day_start(now)
+    return today - timedelta(days=today.weekday())
+
+
 def labels_today(*, session: Session, project_id: int) -> int:
-    start = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-    return submitted_since(session=session, project_id=project_id, since=start)
+    """The project's labels today, every annotator's."""
+    return submitted_since(session=session, project_id=project_id, since=day_start())
+
+
+def labels_by(*, session: Session, project_id: int, user_id: int, since: datetime | None) -> int:
+    """Labels one annotator submitted in the project since `since`: each submit counts, also one a later
+    version superseded (the work was done)."""
+    stmt = (
+        select(func.count()).select_from(Annotation).join(Task, Task.id == Annotation.task_id)
+        .where(Task.project_id == project_id, Annotation.author_id == user_id,
+               Annotation.status.in_((AnnotationStatus.submitted, AnnotationStatus.superseded)))
+    )
+    if since is not None:
+        stmt = stmt.where(Annotation.created_at > since)
+    return int(session.scalar(stmt) or 0)
 
 
 def pool_labels(*, session: Session, project_id: int, since: datetime | None = None) -> int:

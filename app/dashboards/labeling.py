@@ -7,8 +7,12 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app.annotations import service as annotation_service
+from app.auth import service as auth_service
+from app.auth.models import User
 from app.deps import PageProject, PageUser, SessionDep
+from app.modeling import explain
 from app.modeling import service as model_service
+from app.projects import guidelines
 from app.projects.models import Project
 from app.queue import service as queue_service
 from app.templating import render
@@ -18,15 +22,17 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/projects/{project_id}/label")
 def labeling_page(request: Request, project: PageProject, user: PageUser, session: SessionDep) -> Response:
+    guide = guidelines.current(session=session, project_id=project.id)
     return render(request, "labeling/page.html", {"user": user, "project": project,
-                                                  "empty_queue": queue_service.EMPTY_QUEUE,
-                                                  **_stats(session, project)})
+                                                  "empty_queue": queue_service.EMPTY_QUEUE, "guideline": guide,
+                                                  "guideline_html": guidelines.render(guide.text) if guide else None,
+                                                  **_stats(session, project, user)})
 
 
 @router.get("/projects/{project_id}/label/stats")
 def labeling_stats(request: Request, project: PageProject, user: PageUser, session: SessionDep) -> Response:
     """The header strip, polled by HTMX."""
-    return render(request, "labeling/_stats.html", {"project": project, **_stats(session, project)})
+    return render(request, "labeling/_stats.html", {"project": project, **_stats(session, project, user)})
 
 
 @router.get("/projects/{project_id}/label/why/{task_id}")
@@ -35,15 +41,41 @@ def why_fragment(request: Request, task_id: int, project: PageProject, user: Pag
     task = queue_service.get_task(session=session, project_id=project.id, task_id=task_id)
     if task is None:
         return render(request, "labeling/_why.html", {"task": None}, status_code=404)
-    return render(request, "labeling/_why.html", {"task": task, "score": model_service.score_for(
-        session=session, project_id=project.id, task_id=task.id)})
+    score = model_service.score_for(session=session, project_id=project.id, task_id=task.id)
+    model = reasons = None
+    if score is not None:
+        model = model_service.get_version(session=session, project_id=project.id,
+                                          model_version_id=score.model_version_id)
+        doubt = explain.load_class_doubt(project_id=project.id, model_version_id=score.model_version_id,
+                                         item_id=task.item_id, region=task.region)
+        reasons = explain.reasons(
+            strategy=score.strategy, components=score.components, region=task.region, doubt=doubt,
+            names=[c.name for c in sorted(project.classes, key=lambda c: c.index)],
+            class_weights=model.metrics.get("class_weights") if model else None)
+    # Questions flagged on this task and the leads' answers: whoever opens it next reads them.
+    answers = queue_service.answered_flags(session=session, task_id=task.id)
+    names = auth_service.usernames(session=session, user_ids=[f.resolved_by_id for f in answers if f.resolved_by_id])
+    return render(request, "labeling/_why.html", {
+        "task": task, "score": score, "model": model, "reasons": reasons,
+        "answers": [(f, names.get(f.resolved_by_id or 0, "a lead")) for f in answers]})
 
 
-def _stats(session: Session, project: Project) -> dict:  # type: ignore[type-arg]
+def _stats(session: Session, project: Project, user: User) -> dict:  # type: ignore[type-arg]
+    """The annotator's own counts up front, the project's behind them (on hover), the budget left."""
+    today, week = annotation_service.day_start(), annotation_service.week_start()
+    done, in_progress = queue_service.budget_used(session=session, project=project)
+    budget = project.label_budget
     return {
-        "labels_today": annotation_service.labels_today(session=session, project_id=project.id),
+        "own_today": annotation_service.labels_by(session=session, project_id=project.id, user_id=user.id,
+                                                  since=today),
+        "own_week": annotation_service.labels_by(session=session, project_id=project.id, user_id=user.id,
+                                                 since=week),
+        "labels_today": annotation_service.submitted_since(session=session, project_id=project.id, since=today),
+        "labels_week": annotation_service.submitted_since(session=session, project_id=project.id, since=week),
         "labels_total": annotation_service.submitted_since(session=session, project_id=project.id, since=None),
-        "label_budget": project.label_budget,
+        "label_budget": budget,
+        "budget_done": done, "budget_in_progress": in_progress,
+        "budget_left": max(0, budget - done - in_progress) if budget is not None else None,
         "queue_depth": queue_service.count_open(session=session, project_id=project.id),
         "model": model_service.latest_ready(session=session, project_id=project.id),
         "training": model_service.pending_version(session=session, project_id=project.id),

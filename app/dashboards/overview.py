@@ -17,10 +17,12 @@ router = APIRouter(include_in_schema=False)
 @router.get("/projects/{project_id}")
 def project_page(request: Request, project: PageProject, user: PageUser, session: SessionDep) -> Response:
     models = model_service.list_versions(session=session, project_id=project.id)
+    ranked_by = model_service.ranked_model_version_id(session=session, project_id=project.id)
     return render(request, "projects/overview.html", {
         "user": user, "project": project, "models": models,
         "queue": queue_service.list_queue(session=session, project=project, limit=25),
         "items": item_service.count(session=session, project_id=project.id),
-        "ranked_by": model_service.ranked_model_version_id(session=session, project_id=project.id),
+        # People read versions as "v3", never as database ids.
+        "ranked_by": next((m.version for m in models if m.id == ranked_by), None),
         "stop": model_service.stop_advice(models),
     })

@@ -56,3 +56,21 @@ class Membership(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Guideline(Base):
+    """One version of a project's labeling guidelines (Markdown, rendered escaped); the newest is current.
+    Versions are added, never edited: who changed what, and when, stays readable."""
+
+    __tablename__ = "guideline"
+    __table_args__ = (UniqueConstraint("project_id", "version", name="uq_guideline_project_id_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # The flag whose answer this version added (promoted from the escalation queue), if any; a plain
+    # id, not a foreign key: projects do not depend on the queue.
+    flag_id: Mapped[int | None] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -82,16 +82,22 @@ class BudgetSpent(Conflict):
     """The project's label budget is used up (labels submitted plus tasks being labeled)."""
 
 
-def check_budget(*, session: Session, project: Project) -> None:
-    budget = project.label_budget
-    if budget is None:
-        return
+def budget_used(*, session: Session, project: Project) -> tuple[int, int]:
+    """(tasks labeled, tasks being labeled now): what counts against the project's label budget."""
     done = int(session.scalar(select(func.count()).select_from(Task).where(
         Task.project_id == project.id, Task.status == TaskStatus.done)) or 0)
     in_progress = int(session.scalar(
         select(func.count()).select_from(Lease).join(Task, Task.id == Lease.task_id)
         .where(Task.project_id == project.id, Task.status == TaskStatus.open, Lease.released_at.is_(None),
                Lease.expires_at > utcnow())) or 0)
+    return done, in_progress
+
+
+def check_budget(*, session: Session, project: Project) -> None:
+    budget = project.label_budget
+    if budget is None:
+        return
+    done, in_progress = budget_used(session=session, project=project)
     if done + in_progress >= budget:
         raise BudgetSpent(f"The project's label budget of {budget} is spent: {done} labeled and {in_progress} "
                           "being labeled now. A lead can raise the budget.")
@@ -199,6 +205,23 @@ def get_flag(*, session: Session, project_id: int, flag_id: int) -> Flag | None:
     if row is None or get_task(session=session, project_id=project_id, task_id=row.task_id) is None:
         return None
     return row
+
+
+def answered_flags(*, session: Session, task_id: int) -> list[Flag]:
+    """The task's resolved flags (question and the lead's answer), oldest first: whoever opens the task
+    next reads them."""
+    return list(session.scalars(select(Flag).where(Flag.task_id == task_id, Flag.resolved_at.is_not(None))
+                                .order_by(Flag.resolved_at, Flag.id)))
+
+
+def recently_answered(*, session: Session, project_id: int, limit: int = 20) -> list[tuple[Flag, Task]]:
+    """The project's resolved flags, newest answer first."""
+    rows = session.execute(
+        select(Flag, Task).join(Task, Task.id == Flag.task_id)
+        .where(Task.project_id == project_id, Flag.resolved_at.is_not(None))
+        .order_by(Flag.resolved_at.desc(), Flag.id.desc()).limit(limit)
+    ).all()
+    return [(f, t) for f, t in rows]
 
 
 def open_flags(*, session: Session, project_id: int) -> list[tuple[Flag, Task]]:

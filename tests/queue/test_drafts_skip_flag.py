@@ -130,7 +130,7 @@ def test_budget_shows_in_the_header_strip(client, setup):
     token = login(client, "lead")
     r = client.patch(f"/api/v1/projects/{pid}", json={"label_budget": 500}, headers={"X-CSRF-Token": token})
     assert r.status_code == 200 and r.json()["label_budget"] == 500
-    assert "/ 500 budget" in client.get(f"/projects/{pid}/label/stats").text
+    assert "of 500 left in the budget" in client.get(f"/projects/{pid}/label/stats").text
     r = client.patch(f"/api/v1/projects/{pid}", json={"label_budget": -1}, headers={"X-CSRF-Token": token})
     assert r.status_code == 422
 
@@ -145,10 +145,10 @@ def test_header_strip_counts_read_as_words(client, setup):
 
     queue = len(client.get(f"/api/v1/projects/{pid}/queue").json()["tasks"])
     assert queue == 3 and "3 tasks open" in strip()
-    assert "0 labels today" in strip() and "0 labels in all" in strip()
+    assert "0 labels today" in strip() and "0 labels in the project" in strip()
     token = login(client, "ann")
-    for expected in (("1 label today", "1 label in all", "2 tasks open"),
-                     ("2 labels today", "2 labels in all", "1 task open")):
+    for expected in (("1 label today", "1 label in the project", "2 tasks open"),
+                     ("2 labels today", "2 labels in the project", "1 task open")):
         task = next_task(client, pid, token).json()
         r = client.post(f"/api/v1/projects/{pid}/tasks/{task['id']}/annotations", headers={"X-CSRF-Token": token},
                         files={"mask": ("m.png", png_bytes(np.zeros((64, 64), np.uint8)), "image/png")})

@@ -40,11 +40,11 @@ export const OPS = {
     for (let i = 0; i < ids.length; i++) out[i] = lut[ids[i]];
     return { ids, rgba: new Uint8ClampedArray(out.buffer) };
   },
-  // Grey levels through a colour ramp.
+  // Grey levels through a colour ramp; the grey levels too (`values`), to redraw with another ramp.
   ramp(rgba, w, { lut }) {
-    const out = new Uint32Array(rgba.length >> 2);
-    for (let i = 0, j = 0; i < out.length; i++, j += 4) out[i] = lut[rgba[j]];
-    return { rgba: new Uint8ClampedArray(out.buffer) };
+    const values = channel(rgba, 0), out = new Uint32Array(values.length);
+    for (let i = 0; i < out.length; i++) out[i] = lut[values[i]];
+    return { values, rgba: new Uint8ClampedArray(out.buffer) };
   },
   // A draft: class ids in red, provenance (accepted from the suggestion) in green.
   draft(rgba) { return { labels: channel(rgba, 0), fromSug: channel(rgba, 1) }; },

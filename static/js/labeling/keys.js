@@ -1,7 +1,7 @@
 // The keyboard: every shortcut of the labeling page (the help dialog, templates/labeling/page.html,
 // lists them). Keys go to text boxes and open dialogs untouched.
 
-import { $, VIEWS, setLayer, setView, stage, view } from "./page.js";
+import { $, VIEWS, jumpToDoubt, setLayer, setView, stage, view } from "./page.js";
 import { spaceHeld, state } from "./state.js";
 import { dialogOpen, next, openDialog, openTaskDialog, submit } from "./submit.js";
 import {
@@ -33,6 +33,7 @@ function keydown(ev) {
   else if (lower === "g") fillBackground();
   else if (lower === "s") setLayer("show-suggestion", !$("show-suggestion").checked);
   else if (lower === "c") setLayer("show-confidence", !$("show-confidence").checked);
+  else if (lower === "u") { if (!ev.repeat) jumpToDoubt(); }
   else if (lower === "v") setView(VIEWS[(VIEWS.indexOf(stage.dataset.view) + 1) % VIEWS.length]);
   else if (lower === "h") stage.classList.add("hide-mask");
   else if (lower === "f") view.fit();

@@ -9,9 +9,9 @@
 //   io.js      the server                                jobs.js, worker.js, decode.js  PNGs off the main thread
 
 import { bindKeys } from "./keys.js";
-import { $, clock, setLayer, setOpacity, setView, stage, view, ws } from "./page.js";
+import { $, clock, jumpToDoubt, setLayer, setOpacity, setThreshold, setView, stage, view, ws } from "./page.js";
 import { inputSeen, state } from "./state.js";
-import { bindDialogs, openDialog, openTaskDialog, retake, submit } from "./submit.js";
+import { bindDialogs, next, openDialog, openTaskDialog, retake, submit } from "./submit.js";
 import { loadNext } from "./tasks.js";
 import {
   acceptSuggestion, closePolygon, fillBackground, pointerDown, pointerMove, pointerUp, redo, selectClass, selectTool,
@@ -51,12 +51,15 @@ $("brush-size").addEventListener("input", () => setSize(Number($("brush-size").v
 $("opacity").addEventListener("input", () => setOpacity(Number($("opacity").value)));
 $("show-suggestion").addEventListener("change", (e) => setLayer("show-suggestion", e.target.checked));
 $("show-confidence").addEventListener("change", (e) => setLayer("show-confidence", e.target.checked));
+$("doubt-threshold").addEventListener("input", () => setThreshold(Number($("doubt-threshold").value)));
+$("doubt-next").addEventListener("click", jumpToDoubt);
 $("accept-suggestion").addEventListener("click", () => acceptSuggestion(-1));
 $("accept-class").addEventListener("click", () => acceptSuggestion(state.classId));
 $("fill-background").addEventListener("click", fillBackground);
 $("undo").addEventListener("click", undo);
 $("redo").addEventListener("click", redo);
 $("submit").addEventListener("click", submit);
+$("next").addEventListener("click", next);
 $("skip").addEventListener("click", () => openTaskDialog("skip-dialog"));
 $("flag").addEventListener("click", () => openTaskDialog("flag-dialog"));
 $("fit").addEventListener("click", () => view.fit());
@@ -68,10 +71,17 @@ ws.addEventListener("click", (ev) => {
   if (ev.target.closest("button")) stage.focus({ preventScroll: true });
 });
 bindKeys();
+// "Why this task": hovering (or focusing) a reason outlines the part of the image it is about.
+const whyBox = (ev) => { const li = ev.target.closest && ev.target.closest("li[data-box]"); return li ? li.dataset.box.split(" ").map(Number) : null; };
+$("why-slot").addEventListener("mouseover", (ev) => view.spotlight(whyBox(ev)));
+$("why-slot").addEventListener("mouseout", () => view.spotlight(null));
+$("why-slot").addEventListener("focusin", (ev) => view.spotlight(whyBox(ev)));
+$("why-slot").addEventListener("focusout", () => view.spotlight(null));
 
 const activeClass = document.querySelector(".class-btn.active");
 setSize(Number($("brush-size").value));
 setOpacity(Number($("opacity").value));
+setThreshold(Number($("doubt-threshold").value));
 selectClass(activeClass ? Number(activeClass.dataset.class) : 0);
 selectTool("brush");
 loadNext();

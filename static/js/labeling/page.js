@@ -3,7 +3,8 @@
 
 import { makeApi } from "./io.js";
 import { hexToRgb, packRgba } from "./labelmap.js";
-import { state, suggestionAutoHidden } from "./state.js";
+import { doubtAreas, tint } from "./overlay.js";
+import { doubtAreasFound, doubtStepped, state, suggestionAutoHidden } from "./state.js";
 import { View } from "./view.js";
 
 export const $ = (id) => document.getElementById(id);
@@ -18,10 +19,13 @@ export const SUG_LUT = new Uint32Array(256); // suggested background stays clear
 colors.forEach(([r, g, b], c) => { if (c > 0) SUG_LUT[c] = packRgba(r, g, b, 255); });
 
 // --- status lines ------------------------------------------------------------------------------
-export function setStatus(text, isError = false) {
+// `untilEdit`: the message is about the task as it stands (nothing painted yet, the last task saved, a
+// draft restored) and goes away at the next edit that leaves something painted.
+export function setStatus(text, isError = false, untilEdit = false) {
   const el = $("status");
   el.textContent = text;
   el.classList.toggle("error", isError);
+  el.dataset.untilEdit = untilEdit ? "true" : "";
 }
 
 export function setDraftStatus(text, kind = "") {
@@ -52,7 +56,15 @@ export function updateInfo() {
 // The task's buttons: all off with no task; accepting needs a suggestion.
 export function enableTaskButtons(on, withSuggestion = false) {
   for (const id of ["submit", "skip", "flag", "fill-background"]) $(id).disabled = !on;
+  // Next: with a task open it submits and moves on; with none it asks the queue.
+  $("next").title = on ? "Submit and take the next task (N)" : "Take the next task (N)";
+  $("next-label").textContent = on ? "Submit & next" : "Next";
   $("accept-suggestion").disabled = $("accept-class").disabled = !(on && withSuggestion);
+}
+
+// After an edit: a message that waited for one goes once something is painted.
+export function editSeen() {
+  if (state.map && state.map.labeled > 0 && $("status").dataset.untilEdit === "true") setStatus("");
 }
 
 // --- view controls -------------------------------------------------------------------------------
@@ -77,4 +89,29 @@ export function setLayer(id, on) {
     $("uncertainty-layer").classList.toggle("off", !on);
     $("confidence-legend").hidden = !on;
   }
+}
+
+// --- the uncertainty overlay ---------------------------------------------------------------------
+// pct: 0-100 % of the doubt scale; the tint starts above it.
+export function setThreshold(pct) {
+  $("doubt-threshold-out").textContent = `${pct}%`;
+  $("confidence-legend").style.setProperty("--threshold", `${pct}%`);
+  const d = state.doubt, threshold = Math.round(2.55 * pct);
+  if (!d || state.map !== d.map) return;
+  view.putLayer(view.uncertainty, tint(d.values, threshold));
+  doubtAreasFound(doubtAreas(d.values, d.map.w, state.task.region, threshold));
+}
+
+// U: pan and zoom to the next area of most doubt (the overlay comes on to show it).
+export function jumpToDoubt() {
+  if (!state.task) return;
+  const box = doubtStepped();
+  if (!box) {
+    setStatus(state.doubt ? "Nothing here passes the uncertainty threshold: the model is sure of this region."
+      : "No uncertainty map for this task yet.", false, true);
+    return;
+  }
+  if (!$("show-confidence").checked) setLayer("show-confidence", true);
+  view.focusOn(box);
+  view.spotlight(box);
 }

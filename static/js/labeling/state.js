@@ -9,6 +9,7 @@ const s = {
   stroke: null, pan: null, space: false, polygon: null,
   activeMs: 0, lastInput: 0,
   submitting: false, spTask: null, skipped: new Set(),
+  doubt: null, // the task's uncertainty map: { map, values, areas, at } (see overlay.js)
 };
 
 export const state = new Proxy(s, {
@@ -22,7 +23,18 @@ export function nextRequested() { return ++s.seq; }
 export const isLatest = (seq) => seq === s.seq;
 
 export function taskCleared() {
-  s.task = null; s.map = null; s.polygon = null; s.stroke = null;
+  s.task = null; s.map = null; s.polygon = null; s.stroke = null; s.doubt = null;
+}
+
+// The uncertainty map of the task on screen (grey levels 0-255) and its areas of most doubt.
+export function doubtLoaded(map, values, areas) { s.doubt = { map, values, areas, at: -1 }; }
+export function doubtAreasFound(areas) { if (s.doubt) { s.doubt.areas = areas; s.doubt.at = -1; } }
+// The next area of most doubt, round and round; null when there is none.
+export function doubtStepped() {
+  const d = s.doubt;
+  if (!d || !d.areas.length) return null;
+  d.at = (d.at + 1) % d.areas.length;
+  return d.areas[d.at];
 }
 
 export function taskLoaded({ task, map, suggestionModel, token, seconds }) {

@@ -18,17 +18,21 @@ export const dialogOpen = () => document.querySelector("dialog[open]") !== null;
 // Skip and flag need a task on screen.
 export function openTaskDialog(id) { if (state.task) openDialog(id); }
 
-// "Next": with no task on screen, ask the queue for one. With a task in hand, passing it on is a
-// skip (a released task would come straight back: it is still the top of the queue), which asks why.
+// "Next" (N): with no task on screen, ask the queue for one. With a task in hand, submit it and move
+// on; passing a task on unlabeled is a skip (K), which asks why.
 export function next() {
-  if (state.task) { openDialog("skip-dialog"); return; }
-  loadNext();
+  if (!state.task) { loadNext(); return; }
+  if (state.map && state.map.labeled === 0) {
+    setStatus("Paint something first (or skip with K).", true, true);
+    return;
+  }
+  submit();
 }
 
 export async function submit() {
   const task = state.task, map = state.map;
   if (!task || !map || state.submitting) return;
-  if (map.labeled === 0) { setStatus("Paint something first.", true); return; }
+  if (map.labeled === 0) { setStatus("Paint something first.", true, true); return; }
   submitStarted();
   $("submit").disabled = true;
   setStatus("Submitting…");
@@ -64,7 +68,7 @@ export async function submit() {
     // The header strip refreshes once the next task is on screen, not in competition with it.
     document.body.dispatchEvent(new CustomEvent("labelwise:submitted"));
     setStatus(r.status === 200 ? "That submit had already arrived: saved once." :
-      r.body.retrain_queued ? "Saved. The model is retraining…" : "Saved.");
+      r.body.retrain_queued ? "Saved. The model is retraining…" : "Saved.", false, true);
   } catch (e) {
     setStatus(`Submit failed (${e.message}). Your labels are kept: press Enter to retry.`, true);
     keeper.schedule();
@@ -117,7 +121,7 @@ function bindTaskDialog(id, field, path, key, done) {
       keeper.drop(task.id);
       clearTask();
       await loadNext();
-      setStatus(done);
+      setStatus(done, false, true);
     } catch (e) { err.textContent = `Could not reach the server (${e.message}).`; } finally { button.disabled = false; }
   });
 }

@@ -8,11 +8,11 @@ import { LabelMap, packRgba } from "./labelmap.js";
 import {
   $, SUG_LUT, api, colors, enableTaskButtons, projectId, setDraftStatus, setLayer, setStatus, updateInfo, view, ws,
 } from "./page.js";
+import { doubtAreas, doubtLut } from "./overlay.js";
 import {
-  isLatest, nextRequested, state, superpixelsRequested, superpixelsSettled, suggestionAutoHidden, taskCleared,
-  taskLoaded,
+  doubtLoaded, isLatest, nextRequested, state, superpixelsRequested, superpixelsSettled, suggestionAutoHidden,
+  taskCleared, taskLoaded,
 } from "./state.js";
-import { RAMP_LUT } from "./view.js";
 
 const EDGE = packRgba(0, 229, 255, 100); // superpixel borders
 
@@ -126,7 +126,7 @@ async function showTask(task, seq) {
   const restored = keeper.restore(map, pick, draft);
   taskLoaded({ task, map, suggestionModel: sug ? String(task.suggestion.model_version_id) : null,
     token: restored.token, seconds: restored.seconds });
-  if (restored.restored) setStatus("Your draft of this task is back.");
+  if (restored.restored) setStatus("Your draft of this task is back.", false, true);
   view.flush();
   $("label-layer").dataset.taskId = String(task.id);
   ws.dataset.taskId = String(task.id);
@@ -148,12 +148,17 @@ async function showTask(task, seq) {
   if (state.tool === "superpixel") ensureSuperpixels();
 }
 
+// The overlay's threshold slider, 0-100 % of the doubt scale, as a grey level 0-255.
+export const doubtThreshold = () => Math.round(2.55 * Number($("doubt-threshold").value));
+
 async function loadUncertainty(task, map) {
   try {
-    const r = sized(await decode("ramp", task.suggestion.uncertainty_url, { lut: RAMP_LUT }), map.w, map.h);
+    const threshold = doubtThreshold();
+    const r = sized(await decode("ramp", task.suggestion.uncertainty_url, { lut: doubtLut(threshold) }), map.w, map.h);
     if (state.map !== map) return;
     if (!r) throw new Error("wrong size");
     view.putLayer(view.uncertainty, r.rgba);
+    doubtLoaded(map, r.values, doubtAreas(r.values, map.w, task.region, threshold));
     ws.dataset.confidence = "ready";
   } catch { ws.dataset.confidence = "missing"; }
 }

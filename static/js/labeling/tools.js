@@ -2,7 +2,7 @@
 // suggestion, undo/redo), the pointer on the canvas (paint, pan, zoom), and the tool settings.
 
 import { UNLABELED } from "./labelmap.js";
-import { $, colors, names, setLayer, setStatus, stage, updateInfo, view, ws } from "./page.js";
+import { $, colors, editSeen, names, setLayer, setStatus, stage, updateInfo, view, ws } from "./page.js";
 import {
   classSelected, panEnded, panMoved, panStarted, polygonTaken, polygonVertexAdded, polygonVertexDropped, sizeSet,
   state, strokeEnded, strokeMoved, strokeStarted, suggestionAutoHidden, toolSelected,
@@ -13,7 +13,7 @@ import { ensureSuperpixels, keeper } from "./tasks.js";
 const TOOLS = ["brush", "eraser", "fill", "polygon", "superpixel"];
 
 // --- edits ---------------------------------------------------------------------------------------
-function changed() { updateInfo(); keeper.schedule(); }
+function changed() { updateInfo(); editSeen(); keeper.schedule(); }
 
 function commitAction() { if (state.map.commit()) changed(); }
 

@@ -2,27 +2,9 @@
 // CSS transform (zoom and pan never re-render anything), plus an SVG overlay for the task region,
 // the polygon being drawn, and a brush cursor in screen space.
 
-import { packRgba } from "./labelmap.js";
-
 const SVG = "http://www.w3.org/2000/svg";
 const MIN_SCALE = 0.02, MAX_SCALE = 64;
 
-// Uncertainty ramp (0 = sure .. 1 = unsure); .confidence-legend in app.css shows the same stops.
-export const RAMP = [[0, [48, 18, 59]], [0.25, [70, 134, 251]], [0.5, [26, 228, 182]], [0.75, [250, 186, 57]], [1, [122, 4, 3]]];
-
-function rampLut() {
-  const lut = new Uint32Array(256);
-  for (let v = 0; v < 256; v++) {
-    const t = v / 255;
-    let k = 0;
-    while (k < RAMP.length - 2 && t > RAMP[k + 1][0]) k++;
-    const [t0, c0] = RAMP[k], [t1, c1] = RAMP[k + 1], f = (t - t0) / (t1 - t0);
-    const c = c0.map((a, j) => Math.round(a + (c1[j] - a) * f));
-    lut[v] = packRgba(c[0], c[1], c[2], Math.round(40 + 200 * t)); // sure pixels mostly see-through
-  }
-  return lut;
-}
-export const RAMP_LUT = rampLut();
 
 function el(name, attrs = {}) {
   const e = document.createElementNS(SVG, name);
@@ -50,7 +32,8 @@ export class View {
     this.outline = el("rect", { class: "region-outline", fill: "none" });
     this.poly = el("polyline", { class: "poly", fill: "none" });
     this.polyDots = el("g", { class: "poly-dots" });
-    this.svg.append(this.dim, this.outline, this.poly, this.polyDots);
+    this.spot = el("rect", { class: "spotlight hidden", fill: "none" }); // what a "why" reason is about
+    this.svg.append(this.dim, this.outline, this.spot, this.poly, this.polyDots);
     this.frame = this.frame.bind(this);
     requestAnimationFrame(this.frame);
   }
@@ -68,6 +51,7 @@ export class View {
     for (const [k, v] of Object.entries({ x, y, width, height })) this.outline.setAttribute(k, v);
     this.outline.classList.toggle("hidden", whole);
     this.setPolygon(null);
+    this.spotlight(null);
     for (const c of this.layers()) c.getContext("2d").clearRect(0, 0, w, h);
     this.fit();
   }
@@ -96,6 +80,7 @@ export class View {
     this.stage.classList.toggle("zoomed-in", this.s >= 4);
     const sw = (1.5 / this.s).toFixed(4);
     for (const e of [this.outline, this.poly]) e.setAttribute("stroke-width", sw);
+    this.spot.setAttribute("stroke-width", (3 / this.s).toFixed(4));
     for (const c of this.polyDots.children) c.setAttribute("r", (3 / this.s).toFixed(4));
     if (this.zoomOut) this.zoomOut.textContent = `${Math.round(this.s * 100)}%`;
   }
@@ -133,6 +118,19 @@ export class View {
     return [(clientX - this.rect.left - this.tx) / this.s, (clientY - this.rect.top - this.ty) / this.s];
   }
 
+  // Centre `box` ([x, y, w, h] in image pixels) on the stage, zoomed so it fills about a third of it.
+  focusOn(box) {
+    if (!this.w) return;
+    this.measure();
+    const [x, y, w, h] = box;
+    const s = Math.max(MIN_SCALE, Math.min(MAX_SCALE, Math.min(this.rect.width, this.rect.height) / (3 * Math.max(w, h, 1))));
+    this.s = Math.max(s, this.s);
+    this.tx = this.rect.width / 2 - (x + w / 2) * this.s;
+    this.ty = this.rect.height / 2 - (y + h / 2) * this.s;
+    this.fitted = false;
+    this.apply();
+  }
+
   // --- overlays ----------------------------------------------------------------------------------
   showCursor(X, Y, size, visible) {
     const c = this.cursor;
@@ -142,6 +140,14 @@ export class View {
     c.hidden = false;
     c.style.width = `${d}px`; c.style.height = `${d}px`;
     c.style.transform = `translate(${left}px, ${top}px)`;
+  }
+
+  // box: [x, y, w, h] in image pixels to outline, or null to hide the outline.
+  spotlight(box) {
+    this.spot.classList.toggle("hidden", !box);
+    if (!box) return;
+    const [x, y, width, height] = box;
+    for (const [k, v] of Object.entries({ x, y, width, height })) this.spot.setAttribute(k, v);
   }
 
   // pts: pixel indices of the vertices so far; `hover` is where the next one would go.
