@@ -17,6 +17,13 @@ image in a batch are positives, the other images' crops negatives, on the trunk'
 features (the embedding diversity and core-set selection use) through a small projection. Both views
 are also reconstructed, so a step sees 2 x batch_size crops.
 
+Chosen by measurement (high-redundancy pool of 300 charts of 128 px, 250 steps of batch 8, then a frozen
+head on 20 labeled charts, fg mIoU on 30 test charts, one seed): denoising 0.27 (1x1 head) / 0.30 (3x3),
+masked 0.18 / 0.21, denoising + contrastive (weight 0.5, 125 steps of two views) 0.11 / 0.16, a random
+trunk 0.00 / 0.02. Denoising is the default: cheapest per step and best for the frozen head. Re-estimating
+batch-norm statistics on clean crops after pretraining lifted the masked trunk's head from 0.04 / 0.12.
+Contrastive views did not help dense features at this compute.
+
 A pool under `min_pool` images raises PoolTooSmall (a ValueError): callers then train end to end
 (train_segmenter) and say so.
 """
@@ -50,7 +57,7 @@ class PoolTooSmall(ValueError):
 
 @dataclass(frozen=True)
 class PretrainConfig:
-    task: str = "masked"
+    task: str = "denoise"
     steps: int = 1500
     batch_size: int = 16
     crop_size: int = 64
