@@ -38,7 +38,7 @@ from app.learning.head import HeadConfig, cache_features, train_head  # noqa: E4
 from app.learning.losses import class_weights  # noqa: E402
 from app.learning.mc_dropout import predict_with_uncertainty  # noqa: E402
 from app.learning.metrics import confusion_matrix, segmentation_metrics  # noqa: E402
-from app.learning.model import ModelConfig, UNet  # noqa: E402
+from app.learning.model import ModelConfig, UNet, load_checkpoint, save_checkpoint  # noqa: E402
 from app.learning.pretrain import PretrainConfig, pretrain_trunk  # noqa: E402
 from app.learning.train import TrainConfig, train_segmenter  # noqa: E402
 from app.learning.welllog_pool import generate_pool, near_duplicate_rate, style_entropy  # noqa: E402
@@ -96,7 +96,16 @@ def run_level(level: str, args: argparse.Namespace) -> dict[str, Any]:
     if {"head", "finetune"} & set(args.methods) or args.acquire:
         cfg = PretrainConfig(task=args.pretext, steps=args.pretrain_steps, batch_size=args.pretrain_batch,
                              contrastive_weight=args.contrastive, max_seconds=args.pretrain_seconds)
-        trunk, hist = pretrain_trunk(pool.images, config=cfg)
+        cache = Path(f"{args.trunk_cache}-{level}-{args.pool}-{args.pretext}-{args.pretrain_steps}.pt") \
+            if args.trunk_cache else None
+        if cache is not None and cache.exists():
+            trunk, _, hist = load_checkpoint(cache)  # torch.load(weights_only=True)
+            print(f"pretrained trunk loaded from {cache}", flush=True)
+        else:
+            trunk, hist = pretrain_trunk(pool.images, config=cfg)
+            if cache is not None:
+                save_checkpoint(cache, trunk, trunk.config, extra={k: hist[k] for k in
+                                                                   ("steps", "seconds", "first_loss", "last_loss")})
         out["pretrain"] = {"task": args.pretext, "contrastive_weight": args.contrastive, "steps": hist["steps"],
                            "seconds": round(hist["seconds"], 1), "first_loss": round(hist["first_loss"], 4),
                            "last_loss": round(hist["last_loss"], 4)}
@@ -196,6 +205,7 @@ def main() -> None:
     p.add_argument("--acquire", action="store_true", help="entropy vs random picks with the pretrained head")
     p.add_argument("--score-subset", type=int, default=200)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--trunk-cache", default=None, help="path prefix: save the pretrained trunk, reuse it next run")
     args = p.parse_args()
     args.budgets = [int(b) for b in args.budgets.split(",")]
     args.methods = [m for m in args.methods.split(",") if m]
