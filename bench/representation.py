@@ -15,6 +15,23 @@ archive. Label budgets are random picks (nested per seed: the first B of one per
 Prints fg mIoU (foreground classes' mean IoU) on the test split per budget and method, mean and
 min-max over seeds, and wall times. With --acquire, also entropy-picked vs random-picked labels with
 the pretrained head (equal compute: the same head schedule every round). The last line is JSON.
+
+Measured 2026-12-02 (1,000-chart pools of 128 px, 60 test charts, 3 seeds, one thread of a shared 2-core
+machine; fg mIoU mean [min, max]):
+
+    pool   labeled  scratch (500 steps)    pretrained + frozen 3x3 head
+    high   10       0.397 [0.371, 0.419]   0.304 [0.285, 0.329]
+    high   20       0.442 [0.441, 0.444]   0.311 [0.301, 0.326]
+    high   40       0.449 [0.388, 0.482]   0.314 [0.305, 0.323]
+    high   80       0.447 [0.431, 0.456]   0.319 [0.308, 0.326]
+    none   10       0.401 [0.363, 0.435]   0.257 [0.249, 0.273]
+    none   20       -                      0.265 [0.255, 0.273]
+    none   40       0.409 [0.393, 0.422]   0.266 [0.256, 0.272]
+    none   80       -                      0.270 [0.262, 0.286]
+
+The frozen representation (denoising, 800 steps) is 0.09-0.14 fg mIoU BELOW from-scratch training at every
+budget, far beyond the seed spread, and flat in the budget (representation-limited). Its one gain is
+cost: 6-12 s a model against 43-94 s.
 """
 
 from __future__ import annotations
