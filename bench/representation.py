@@ -37,6 +37,11 @@ Light fine-tuning instead (high pool, 200 steps from the pretrained 16-channel t
 scratch at the same 200 steps (8 channels, the simulator's recipe): 10 labeled 0.368 [0.360, 0.376] vs
 0.351 [0.348, 0.357]; 40 labeled 0.417 [0.402, 0.434] vs 0.396 [0.373, 0.428]: +0.02, at the edge of the
 spread (and the trunks differ in width), while scratch at 500 steps is higher still (0.397, 0.449).
+
+--acquire (high pool, pretrained frozen head, 3 seeds, shared random seed set of 10, 200 scored candidates
+a round): entropy vs random at 20 labeled 0.325 [0.325, 0.326] vs 0.310 [0.298, 0.330]; 40: 0.329
+[0.321, 0.336] vs 0.318 [0.302, 0.327]; 80: 0.330 [0.325, 0.333] vs 0.316 [0.303, 0.323]: +0.01-0.015,
+beyond the spread only at 80 (by 0.002), on a head that stays 0.12 below scratch training.
 """
 
 from __future__ import annotations
