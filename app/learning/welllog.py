@@ -18,6 +18,7 @@ Everything is drawn at the target size (no supersampling) so a 256x256 chart cos
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -30,7 +31,7 @@ CLASSES: list[tuple[str, str]] = [
     ("curve-2", "#1f77d4"),
 ]
 
-__all__ = ["CLASSES", "IGNORE_INDEX", "generate_chart", "generate_dataset"]
+__all__ = ["CLASSES", "IGNORE_INDEX", "HARD_STYLES", "Section", "Template", "generate_chart", "generate_dataset"]
 
 _FONT = ImageFont.load_default()  # loaded once: font loading dominates a single text() call
 
@@ -65,22 +66,27 @@ def _alpha(layer: Image.Image) -> np.ndarray:
     return np.asarray(layer, dtype=np.float32) / 255.0
 
 
-def _curve_points(rng: np.random.Generator, size: int, x0: float, x1: float) -> np.ndarray:
+def _curve_points(rng: np.random.Generator, size: int, x0: float, x1: float,
+                  length: int | None = None, offset: int = 0) -> np.ndarray:
     """Well-log-like trace: points [n, 2] of (x, y), x = f(y), y running top to bottom.
 
     Low-frequency trend (a few sinusoids) + blocky formation steps (smoothed sigmoids) +
     high-frequency wiggle (smoothed heavy-tailed noise) + rare spikes, clipped to the track
     (logs "peg" at the scale edge).
+
+    `length` > size draws one longer trace of a well (same statistics per `size` rows) and
+    returns the window [offset, offset + size) shifted to y = 0: adjacent sections of one well.
     """
     width = x1 - x0
-    ys = np.arange(0.0, size, 0.5)
+    span = size if length is None else length
+    ys = np.arange(0.0, span, 0.5)
     n = ys.size
     x = np.full(n, rng.uniform(0.25, 0.75) * width)
     for _ in range(3):
         cycles = rng.uniform(0.3, 2.5)
         x += rng.uniform(0.03, 0.14) * width * np.sin(2 * np.pi * cycles * ys / size + rng.uniform(0, 6.3))
-    for _ in range(rng.poisson(4)):
-        pos, sharp = rng.uniform(0, size), rng.uniform(0.5, 5.0)
+    for _ in range(rng.poisson(4 * span / size) if length is not None else rng.poisson(4)):
+        pos, sharp = rng.uniform(0, span), rng.uniform(0.5, 5.0)
         x += rng.normal(0, 0.12) * width / (1 + np.exp(-np.clip((ys - pos) / sharp, -30, 30)))
     kernel = np.ones(int(rng.integers(3, 10)))
     noise = np.convolve(rng.standard_t(5, n), kernel / kernel.sum(), mode="same")
@@ -93,22 +99,31 @@ def _curve_points(rng: np.random.Generator, size: int, x0: float, x1: float) -> 
         a, b = sorted(rng.integers(0, n, 2))
         if b - a > n // 3:
             pts = pts[a:b]
+    if length is not None:  # one section of the well's trace
+        inside = (pts[:, 1] >= offset - 1) & (pts[:, 1] <= offset + size)
+        pts = pts[inside] - np.array([0.0, offset])
+        if len(pts) < 2:  # the log has stopped above this section: a stub at the top edge
+            pts = np.array([[x0 + width / 2, 0.0], [x0 + width / 2, 1.0]])
     return pts
 
 
 def _draw_polyline(draw: ImageDraw.ImageDraw, pts: np.ndarray, width: int, style: str,
-                   rng: np.random.Generator, scale: float) -> None:
-    """Rasterise a polyline solid, dashed or dotted (dash phase by arc length)."""
+                   rng: np.random.Generator, scale: float, srng: np.random.Generator | None = None) -> None:
+    """Rasterise a polyline solid, dashed or dotted (dash phase by arc length).
+
+    The dash period comes from `srng` (the template's generator; default `rng`), the phase from `rng`.
+    """
+    srng = rng if srng is None else srng
     if style == "solid":
         draw.line([tuple(p) for p in pts], fill=255, width=width)
         return
     seg = np.hypot(*np.diff(pts, axis=0).T)
     arc = np.concatenate([[0.0], np.cumsum(seg)])
     if style == "dashed":
-        period = rng.uniform(7, 13) * scale + width
-        on_len = period * rng.uniform(0.5, 0.7)
+        period = srng.uniform(7, 13) * scale + width
+        on_len = period * srng.uniform(0.5, 0.7)
     else:  # dotted
-        period = rng.uniform(3.0, 4.5) * max(scale, 0.75) + width
+        period = srng.uniform(3.0, 4.5) * max(scale, 0.75) + width
         on_len = max(1.5, width * 0.9)
     on = ((arc + rng.uniform(0, period)) % period) < on_len
     # split into runs of consecutive "on" samples; draw each run as its own short polyline
@@ -118,9 +133,9 @@ def _draw_polyline(draw: ImageDraw.ImageDraw, pts: np.ndarray, width: int, style
         draw.line([tuple(p) for p in run], fill=255, width=width)
 
 
-def _paper(rng: np.random.Generator, size: int) -> np.ndarray:
-    """Off-white, uneven, yellowed paper, float32 [H,W,3] in [0,1]."""
-    base = np.array([rng.uniform(0.93, 0.99), rng.uniform(0.90, 0.96), rng.uniform(0.80, 0.92)], np.float32)
+def _paper(rng: np.random.Generator, size: int, srng: np.random.Generator) -> np.ndarray:
+    """Off-white, uneven, yellowed paper, float32 [H,W,3] in [0,1] (its colour from `srng`)."""
+    base = np.array([srng.uniform(0.93, 0.99), srng.uniform(0.90, 0.96), srng.uniform(0.80, 0.92)], np.float32)
     uneven = 1.0 + 0.07 * (_smooth_field(rng, size, size, 5) - 0.5)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
     ang = rng.uniform(0, 2 * np.pi)
@@ -131,19 +146,21 @@ def _paper(rng: np.random.Generator, size: int) -> np.ndarray:
     return img
 
 
-def _grid(rng: np.random.Generator, img: np.ndarray, tx0: int, tx1: int) -> int:
-    """Printed grid in the main track; returns the major horizontal spacing in px."""
+def _grid(rng: np.random.Generator, img: np.ndarray, tx0: int, tx1: int, srng: np.random.Generator) -> int:
+    """Printed grid in the main track; returns the major horizontal spacing in px.
+
+    Colour, strength, spacing and scale (linear or log) from `srng`; the phase from `rng`."""
     size = img.shape[0]
-    colour = _GRID_COLOURS[rng.integers(len(_GRID_COLOURS))]
-    a_minor, a_major = rng.uniform(0.12, 0.35), rng.uniform(0.35, 0.65)
+    colour = _GRID_COLOURS[srng.integers(len(_GRID_COLOURS))]
+    a_minor, a_major = srng.uniform(0.12, 0.35), srng.uniform(0.35, 0.65)
     alpha = np.zeros((size, size), np.float32)
-    step = max(3, int(round(size * rng.uniform(0.022, 0.04))))
+    step = max(3, int(round(size * srng.uniform(0.022, 0.04))))
     phase = int(rng.integers(step * 5))
     rows = np.arange(phase % step, size, step)
     alpha[rows, tx0:tx1] = a_minor
     alpha[rows[(rows - phase) % (5 * step) == 0], tx0:tx1] = a_major
-    if rng.random() < 0.5:  # log-scale-like: 1..10 per decade, 2 or 3 decades
-        decades = int(rng.integers(2, 4))
+    if srng.random() < 0.5:  # log-scale-like: 1..10 per decade, 2 or 3 decades
+        decades = int(srng.integers(2, 4))
         frac = (np.arange(decades)[:, None] + np.log10(np.arange(1, 10))[None, :]).ravel() / decades
         major = np.isclose(frac * decades % 1.0, 0.0)
     else:
@@ -158,15 +175,15 @@ def _grid(rng: np.random.Generator, img: np.ndarray, tx0: int, tx1: int) -> int:
 
 
 def _furniture(rng: np.random.Generator, img: np.ndarray, tx0: int, tx1: int, major: int,
-               colour_chart: bool, scale: float) -> None:
+               colour_chart: bool, scale: float, srng: np.random.Generator) -> None:
     """Background ink: track borders, ticks, depth labels, formation tops, ruler lines."""
     size = img.shape[0]
     layer, draw = _layer(size)
-    bw = int(rng.integers(1, 3))
+    bw = int(srng.integers(1, 3))
     for x in (tx0, tx1):
         draw.line([(x, 0), (x, size)], fill=255, width=bw)
-    if rng.random() < 0.4:  # a track split: a dark vertical line the curves cross
-        xm = int((tx0 + tx1) / 2 + rng.integers(-5, 6))
+    if srng.random() < 0.4:  # a track split: a dark vertical line the curves cross
+        xm = int((tx0 + tx1) / 2 + srng.integers(-5, 6))
         draw.line([(xm, 0), (xm, size)], fill=255, width=1)
     tick = max(2, int(5 * scale))
     depth0 = int(rng.integers(10, 400)) * 10
@@ -175,7 +192,7 @@ def _furniture(rng: np.random.Generator, img: np.ndarray, tx0: int, tx1: int, ma
         draw.line([(tx1 - tick, y), (tx1 + tick, y)], fill=255, width=1)
         if i % 2 == 0 and tx0 > 14:
             draw.text((1, y - 5), str(depth0 + 10 * i), fill=255, font=_FONT)
-    _over(img, _alpha(layer) * rng.uniform(0.6, 0.95), _INK)
+    _over(img, _alpha(layer) * srng.uniform(0.6, 0.95), _INK)
     if rng.random() < 0.5:  # formation tops: horizontal pen lines across the track
         layer, draw = _layer(size)
         for _ in range(int(rng.integers(1, 4))):
@@ -204,68 +221,118 @@ def _stains(rng: np.random.Generator, img: np.ndarray) -> None:
         img *= 1.0 - a[..., None] * tint
 
 
-def generate_chart(rng: np.random.Generator, size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class Template:
+    """A chart style that many charts share (a printing template of an archive).
+
+    `seed` seeds the style generator: every chart of the template draws the same paper colour,
+    track edges, grid (colour, spacing, linear or log scale), border, colour or monochrome, ink
+    colours, dash styles and periods, line widths, ink opacity and the scan settings (blur, noise
+    level, JPEG quality). What stays per chart: the curves, depth labels, formation tops, stains,
+    rotation and the noise itself. `hard` marks a rare hard style: "crossing" (both curves in the
+    middle of the track, crossing often) or "faded" (weak, unevenly faded ink on a faded scan).
+    """
+
+    seed: tuple[int, ...]
+    hard: str | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """One of `count` adjacent depth sections of one well, `shift` px apart: the curves are
+    windows of one long trace drawn from `well_seed` (near-duplicates for small shifts)."""
+
+    well_seed: tuple[int, ...]
+    index: int
+    count: int
+    shift: int
+
+
+HARD_STYLES = ("crossing", "faded")
+
+
+def generate_chart(rng: np.random.Generator, size: int = 256, *, template: Template | None = None,
+                   section: Section | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One chart. Returns (image uint8 [size,size,3], mask uint8 [size,size] in {0,1,2}).
 
     The mask is exactly the rasterised ink of each curve; where curves cross, the later-drawn
-    curve wins both in the image and in the mask.
+    curve wins both in the image and in the mask. Without `template` and `section` every value
+    is drawn from `rng` (independent charts, the original generator, draw for draw); a template
+    draws the style values from its own generator, a section the curves from its well's.
     """
     scale = size / 256.0
-    img = _paper(rng, size)
-    tx0 = int(size * rng.uniform(0.1, 0.18))
-    tx1 = int(size * rng.uniform(0.9, 0.98))
-    major = _grid(rng, img, tx0, tx1)
-    colour_chart = rng.random() < 0.5
-    _furniture(rng, img, tx0, tx1, major, colour_chart, scale)
+    srng = rng if template is None else np.random.default_rng(list(template.seed))
+    crng = rng if section is None else np.random.default_rng(list(section.well_seed))
+    hard = None if template is None else template.hard
+    img = _paper(crng, size, srng)  # sections of one well are cut from one sheet of paper
+    tx0 = int(size * srng.uniform(0.1, 0.18))
+    tx1 = int(size * srng.uniform(0.9, 0.98))
+    major = _grid(rng, img, tx0, tx1, srng)
+    colour_chart = srng.random() < 0.5
+    _furniture(rng, img, tx0, tx1, major, colour_chart, scale, srng)
 
-    if colour_chart and rng.random() < 0.35:  # a third, background curve (green or black)
+    def trace(x0: float, x1: float) -> np.ndarray:
+        if section is None:
+            return _curve_points(crng, size, x0, x1)
+        length = size + section.shift * (section.count - 1)
+        return _curve_points(crng, size, x0, x1, length=length, offset=section.index * section.shift)
+
+    if colour_chart and srng.random() < 0.35:  # a third, background curve (green or black)
         layer, draw = _layer(size)
-        _draw_polyline(draw, _curve_points(rng, size, tx0, tx1), int(rng.integers(1, 3)), "solid", rng, scale)
-        distractor = np.array([0.2, 0.55, 0.25], np.float32) if rng.random() < 0.6 else _INK
-        _over(img, _alpha(layer) * rng.uniform(0.5, 0.9), distractor)
+        _draw_polyline(draw, trace(tx0, tx1), int(srng.integers(1, 3)), "solid", rng, scale, srng)
+        distractor = np.array([0.2, 0.55, 0.25], np.float32) if srng.random() < 0.6 else _INK
+        _over(img, _alpha(layer) * srng.uniform(0.5, 0.9), distractor)
 
     inks: list[np.ndarray]
     if colour_chart:
-        inks = [_RED + rng.normal(0, 0.05, 3), _BLUE + rng.normal(0, 0.05, 3)]
-        styles = ["solid", "dashed" if rng.random() < 0.3 else "solid"]
+        inks = [_RED + srng.normal(0, 0.05, 3), _BLUE + srng.normal(0, 0.05, 3)]
+        styles = ["solid", "dashed" if srng.random() < 0.3 else "solid"]
     else:
-        ink = _INK + rng.uniform(0, 0.15)
+        ink = _INK + srng.uniform(0, 0.15)
         inks = [ink, ink]
-        styles = ["solid", "dashed" if rng.random() < 0.7 else "dotted"]
+        styles = ["solid", "dashed" if srng.random() < 0.7 else "dotted"]
 
+    cx0, cx1 = float(tx0), float(tx1)
+    if hard == "crossing":  # both curves share the middle of the track: they cross all the way down
+        cx0, cx1 = tx0 + 0.3 * (tx1 - tx0), tx0 + 0.7 * (tx1 - tx0)
     mask = np.zeros((size, size), np.uint8)
-    for cls in rng.permutation([1, 2]):  # random draw order: the later curve wins crossings
+    for cls in crng.permutation([1, 2]):  # random draw order: the later curve wins crossings
         layer, draw = _layer(size)
-        width = max(1, int(round(rng.choice([1, 2, 3], p=[0.5, 0.4, 0.1]) * scale)))
-        _draw_polyline(draw, _curve_points(rng, size, tx0, tx1), width, styles[cls - 1], rng, scale)
+        width = max(1, int(round(srng.choice([1, 2, 3], p=[0.5, 0.4, 0.1]) * scale)))
+        _draw_polyline(draw, trace(cx0, cx1), width, styles[cls - 1], rng, scale, srng)
         ink_alpha = _alpha(layer)
         mask[ink_alpha > 0] = cls
-        opacity: float | np.ndarray = rng.uniform(0.6, 1.0)
-        if rng.random() < 0.35:  # faded ink, unevenly along the trace
+        opacity: float | np.ndarray = srng.uniform(0.6, 1.0)
+        faded = srng.random() < 0.35
+        if hard == "faded":
+            opacity, faded = srng.uniform(0.3, 0.5), True
+        if faded:  # faded ink, unevenly along the trace
             opacity = opacity * (0.45 + 0.55 * _smooth_field(rng, size, size, 4))
         _over(img, ink_alpha * opacity, np.clip(inks[cls - 1], 0, 1).astype(np.float32))
 
     _stains(rng, img)
-    img = 1.0 - (1.0 - img) * rng.uniform(0.7, 1.0)  # overall fading of the scan
-    return _scan(rng, img, mask)
+    img = 1.0 - (1.0 - img) * (srng.uniform(0.45, 0.6) if hard == "faded" else srng.uniform(0.7, 1.0))
+    return _scan(rng, img, mask, srng)
 
 
-def _scan(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rotation, blur, sensor noise and JPEG; the mask only follows the geometry."""
+def _scan(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
+          srng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Rotation, blur, sensor noise and JPEG; the mask only follows the geometry. Blur, noise level
+    and JPEG quality are the scanner's (`srng`); rotation and the noise itself are per sheet."""
     pil = Image.fromarray((np.clip(img, 0, 1) * 255).astype(np.uint8))
     if rng.random() < 0.5:
         angle = float(rng.uniform(-2.0, 2.0))
         fill = tuple(int(c) for c in np.asarray(pil)[:4, :4].reshape(-1, 3).mean(0))
         pil = pil.rotate(angle, Image.Resampling.BILINEAR, fillcolor=fill)
         mask = np.asarray(Image.fromarray(mask).rotate(angle, Image.Resampling.NEAREST, fillcolor=0))
-    if rng.random() < 0.7:
-        pil = pil.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.3, 0.8))))
+    if srng.random() < 0.7:
+        pil = pil.filter(ImageFilter.GaussianBlur(float(srng.uniform(0.3, 0.8))))
     arr = np.asarray(pil, dtype=np.float32)
-    arr += rng.normal(0, rng.uniform(2, 8), arr.shape).astype(np.float32)
+    arr += rng.normal(0, srng.uniform(2, 8), arr.shape).astype(np.float32)
     pil = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
-    if rng.random() < 0.8:
+    if srng.random() < 0.8:
         buf = io.BytesIO()
-        pil.save(buf, format="JPEG", quality=int(rng.integers(30, 80)))
+        pil.save(buf, format="JPEG", quality=int(srng.integers(30, 80)))
         pil = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
     return np.asarray(pil, dtype=np.uint8).copy(), np.ascontiguousarray(mask, dtype=np.uint8)
 
