@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
@@ -106,7 +107,8 @@ class RequestLimits:
             return
         kind = self.kind(scope["method"], scope["path"])
         limit = self.limits[kind]
-        refusal = self.refusal(scope, kind, limit)
+        # The login check asks the session table: off the event loop, as FastAPI runs plain `def` routes.
+        refusal = await run_in_threadpool(self.refusal, scope, kind, limit)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
