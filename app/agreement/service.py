@@ -158,3 +158,15 @@ def disagreement_queue(*, session: Session, project: Project, limit: int = 200) 
         if task.id not in listed:
             out.append(Disagreement(task, session.get(TaskAgreement, task.id), int(n)))
     return out
+
+
+def measured_counts(*, session: Session, project: Project) -> tuple[int, int]:
+    """(tasks with agreement measured, how many of them fall below the project's threshold)."""
+    policy = overlap.get_policy(session=session, project_id=project.id)
+    threshold = policy.agreement_threshold if policy is not None else 0.0
+    measured = int(session.scalar(select(func.count()).select_from(TaskAgreement)
+                                  .where(TaskAgreement.project_id == project.id)) or 0)
+    below = int(session.scalar(select(func.count()).select_from(TaskAgreement)
+                               .where(TaskAgreement.project_id == project.id, TaskAgreement.mean_iou < threshold))
+                or 0)
+    return measured, below
