@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app import imaging, storage
-from app.annotations import consensus
+from app.annotations import training_source
 from app.annotations.models import Annotation, AnnotationStatus
 from app.audit import service as audit
 from app.auth.models import Role, User
@@ -177,7 +177,7 @@ class LabeledSet:
 
 def labeled_set(*, session: Session, project_id: int, split: Split) -> LabeledSet:
     """Latest submitted mask per task, merged per item (several region tasks may cover one item). An overlap
-    task's mask is its adjudicated version when it has one, else its copies' majority (see training_mask)."""
+    task's mask is its adjudicated version when it has one, else its copies' majority (training_source.py)."""
     rows = session.execute(
         select(Annotation, Item).join(Item, Item.id == Annotation.item_id)
         .where(Item.project_id == project_id, Item.split == split,
@@ -186,8 +186,9 @@ def labeled_set(*, session: Session, project_id: int, split: Split) -> LabeledSe
     ).all()
     out = LabeledSet()
     by_item: dict[int, int] = {}
+    sources = training_source.TrainingSources.of(session=session, project_id=project_id)
     for annotation, item in rows:
-        mask = training_mask(session=session, annotation=annotation)
+        mask = sources.mask(annotation)
         if item.id in by_item:
             merged = out.masks[by_item[item.id]]
             labeled = mask != imaging.IGNORE
@@ -226,26 +227,6 @@ def merged_mask(item: Item, annotations: list[Annotation]) -> np.ndarray:
         labeled = mask != imaging.IGNORE
         merged[labeled] = mask[labeled]
     return merged
-
-
-def training_mask(*, session: Session, annotation: Annotation) -> np.ndarray:
-    """The mask training reads for a task whose current version is `annotation`.
-
-    The task's latest adjudicated version when it has one (it supersedes the copies).
-    An overlap task's copies without adjudication: their pixel-wise majority (consensus.majority_mask),
-    never the last copy that happened to arrive. Any other task: its latest version.
-    """
-    if annotation.adjudicated:
-        return load_mask(annotation)
-    settled = session.scalar(select(Annotation).where(Annotation.task_id == annotation.task_id, Annotation.adjudicated)
-                             .order_by(Annotation.version.desc()).limit(1))
-    if settled is not None:  # a later plain version does not undo an adjudication
-        return load_mask(settled)
-    copies = overlap.copies_of(session=session, task_id=annotation.task_id)
-    if len(copies) < 2:
-        return load_mask(annotation)
-    rows = [session.get(Annotation, c.annotation_id) for c in copies]
-    return consensus.majority_mask([load_mask(a) for a in rows if a is not None])
 
 
 def add_adjudicated(*, session: Session, project: Project, task: Task, user: User, mask: np.ndarray,

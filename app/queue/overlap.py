@@ -159,3 +159,13 @@ def record_submission(*, session: Session, task: Task, user_id: int, annotation_
         task.status = TaskStatus.done
         return copy is None
     return False
+
+
+def copy_annotation_ids(*, session: Session, project_id: int) -> dict[int, list[int]]:
+    """Task id -> the annotation ids of its submitted copies, for every overlap task of the project."""
+    out: dict[int, list[int]] = {}
+    for task_id, annotation_id in session.execute(
+            select(TaskCopy.task_id, TaskCopy.annotation_id).join(Task, Task.id == TaskCopy.task_id)
+            .where(Task.project_id == project_id).order_by(TaskCopy.id)):
+        out.setdefault(task_id, []).append(annotation_id)
+    return out

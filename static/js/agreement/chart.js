@@ -6,7 +6,7 @@
   const n = data.names.length;
   const xs = data.names.map((_, i) => i);
   const nulls = (v) => v.map((x) => (x === null ? null : x));
-  const bars = uPlot.paths.bars({ size: [0.35, 60], align: 0 });
+  const bars = uPlot.paths.bars({ size: [0.35, 60], align: -1 });
   const opts = {
     width: Math.min(720, el.clientWidth || 720), height: 240,
     scales: { x: { time: false, range: [-0.6, n - 0.4] }, y: { range: [0, 1] } },
