@@ -169,3 +169,14 @@ def copy_annotation_ids(*, session: Session, project_id: int) -> dict[int, list[
             .where(Task.project_id == project_id).order_by(TaskCopy.id)):
         out.setdefault(task_id, []).append(annotation_id)
     return out
+
+
+def routing_note(*, session: Session, task: Task) -> str | None:
+    """The overlap rule as the "why this task" panel states it; None for a task labeled once."""
+    drawn = get_overlap(session=session, task_id=task.id)
+    if drawn is None:
+        return None
+    why = ("its calibrated uncertainty was above the project's overlap threshold" if drawn.reason == "uncertainty"
+           else "it is in the share of tasks the project has labeled more than once")
+    return (f"Labeled independently by {drawn.copies} annotators, because {why}. Label it as you see it: the copies "
+            "are compared, and where they disagree an adjudicator decides.")

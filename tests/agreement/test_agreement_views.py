@@ -64,3 +64,10 @@ def test_pick_from_the_page_writes_the_adjudicated_version(client, scene):
     assert versions[-1]["version"] == 3
     queue = client.get(r.headers["location"], headers=HTML).text
     assert f'data-task-id="{tid}"' not in queue and f"Task {tid} adjudicated" in queue
+
+
+def test_the_why_panel_states_the_overlap_rule(client, scene):
+    login(client, "alice")
+    why = client.get(f"/projects/{scene.project_id}/label/why/{scene.task_id}", headers={"HX-Request": "true"}).text
+    assert 'data-testid="why-routing"' in why and "Labeled independently by 2 annotators" in why
+    assert "share of tasks" in why

@@ -179,3 +179,52 @@ def test_overlap_settings_are_checked_before_anything_is_written(project):
         policy = overlap.get_policy(session=session, project_id=project)
         assert (policy.share, policy.k, policy.agreement_threshold) == (1.0, 2, 0.9)
     _policy(project, k=4)  # four members: lead, a, b, c
+
+
+def test_a_flagged_task_waits_in_the_disagreement_queue_and_a_redraw_answers_its_flag(env):
+    from sqlalchemy import select
+
+    from app.agreement import adjudication
+    from app.agreement import service as agreement_service
+    from app.audit.models import AuditLog
+    from app.auth import service as auth_service
+    from app.db import session_scope
+    from app.projects.models import Project
+    from app.queue import service as queue_service
+    from app.queue.models import Flag, Task, TaskStatus
+
+    make_user("lead", "lead")
+    make_user("a")
+    pid = make_project(owner="lead", members=("a",))
+    add_items(pid, 1)
+    task_id = lease(pid, "a")
+    with session_scope() as session:
+        user = auth_service.get_by_username(session=session, username="a")
+        queue_service.flag(session=session, task=session.get(Task, task_id), user=user, note="two curves cross here")
+    with session_scope() as session:
+        proj = session.get(Project, pid)
+        [row] = agreement_service.disagreement_queue(session=session, project=proj)
+        assert (row.task.id, row.open_flags, row.agreement) == (task_id, 1, None)
+        lead = auth_service.get_by_username(session=session, username="lead")
+        painted = np.zeros((16, 16), np.uint8)
+        adjudication.resolve(session=session, project=proj, task=session.get(Task, task_id), user=lead,
+                             method="redraw", rationale="the left one is curve-1", mask=painted)
+    with session_scope() as session:
+        flag = session.scalars(select(Flag)).one()
+        assert flag.resolution == "Adjudicated: the left one is curve-1"
+        assert session.get(Task, task_id).status == TaskStatus.done
+        assert agreement_service.disagreement_queue(session=session, project=session.get(Project, pid)) == []
+        actions = [a.action for a in session.scalars(select(AuditLog).order_by(AuditLog.id))]
+        assert {"flag.resolve", "annotation.adjudicate", "task.adjudicate"} <= set(actions)
+
+
+def test_changing_the_overlap_rule_is_audited(project):
+    from sqlalchemy import select
+
+    from app.audit.models import AuditLog
+    from app.db import session_scope
+
+    _policy(project, k=3, share=0.5)
+    with session_scope() as session:
+        rows = session.scalars(select(AuditLog).where(AuditLog.action == "overlap.update").order_by(AuditLog.id)).all()
+    assert len(rows) == 2 and rows[-1].detail["before"]["k"] == 2 and rows[-1].detail["after"]["k"] == 3
