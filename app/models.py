@@ -1,5 +1,6 @@
 """Imports every domain's models so the metadata (Alembic, tests) sees all tables."""
 
+from app.agreement.models import Adjudication, PairAgreement, TaskAgreement
 from app.annotations.models import Annotation, AnnotationStatus
 from app.audit.models import AuditLog
 from app.auth.models import LoginFailure, Role, User, UserSession
@@ -9,9 +10,12 @@ from app.jobs.models import JobRun, JobStatus
 from app.modeling.models import ModelStatus, ModelVersion, Score, ScoringRun, ScoringRunStatus
 from app.projects.models import Guideline, Membership, Project, ProjectClass
 from app.queue.models import Draft, Flag, Lease, Skip, Task, TaskStatus
+from app.queue.overlap_models import OverlapPolicy, OverlapTask, TaskCopy
 
 __all__ = [
     "Annotation", "AnnotationStatus", "AuditLog", "Base", "Draft", "Flag", "Guideline", "Item", "JobRun", "JobStatus",
     "Lease", "LoginFailure", "Membership", "ModelStatus", "ModelVersion", "Project", "ProjectClass", "Role", "Score",
     "ScoringRun", "ScoringRunStatus", "Skip", "Split", "Task", "TaskStatus", "User", "UserSession",
+    # overlap, agreement and adjudication
+    "Adjudication", "OverlapPolicy", "OverlapTask", "PairAgreement", "TaskAgreement", "TaskCopy",
 ]

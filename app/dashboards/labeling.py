@@ -14,6 +14,7 @@ from app.modeling import explain
 from app.modeling import service as model_service
 from app.projects import guidelines
 from app.projects.models import Project
+from app.queue import overlap
 from app.queue import service as queue_service
 from app.templating import render
 
@@ -57,7 +58,8 @@ def why_fragment(request: Request, task_id: int, project: PageProject, user: Pag
     names = auth_service.usernames(session=session, user_ids=[f.resolved_by_id for f in answers if f.resolved_by_id])
     return render(request, "labeling/_why.html", {
         "task": task, "score": score, "model": model, "reasons": reasons,
-        "answers": [(f, names.get(f.resolved_by_id or 0, "a lead")) for f in answers]})
+        "answers": [(f, names.get(f.resolved_by_id or 0, "a lead")) for f in answers],
+        "routing": overlap.routing_note(session=session, task=task)})
 
 
 def _stats(session: Session, project: Project, user: User) -> dict:  # type: ignore[type-arg]
