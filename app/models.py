@@ -8,10 +8,13 @@ from app.items.models import Item, Split
 from app.jobs.models import JobRun, JobStatus
 from app.modeling.models import ModelStatus, ModelVersion, Score, ScoringRun, ScoringRunStatus
 from app.projects.models import Guideline, Membership, Project, ProjectClass
+from app.quality.models import GoldAnswer, GoldTask, QualityScore, TaskReturn
 from app.queue.models import Draft, Flag, Lease, Skip, Task, TaskStatus
+from app.review.models import ErrorType, Review, ReviewStatus
 
 __all__ = [
     "Annotation", "AnnotationStatus", "AuditLog", "Base", "Draft", "Flag", "Guideline", "Item", "JobRun", "JobStatus",
     "Lease", "LoginFailure", "Membership", "ModelStatus", "ModelVersion", "Project", "ProjectClass", "Role", "Score",
     "ScoringRun", "ScoringRunStatus", "Skip", "Split", "Task", "TaskStatus", "User", "UserSession",
+    "ErrorType", "GoldAnswer", "GoldTask", "QualityScore", "Review", "ReviewStatus", "TaskReturn",
 ]

@@ -18,6 +18,7 @@ from app.modeling import service as model_service
 from app.modeling.models import ModelVersion
 from app.projects.models import Project
 from app.queue.models import Task
+from app.review import hooks as review_hooks
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ def submit_label(
         session=session, project=project, task=task, user=user, mask=mask, seconds_spent=seconds_spent,
         client_token=client_token, model_version_id=model_version_id, suggestion_fraction=suggestion_fraction,
     )
+    if created:
+        review_hooks.after_submit(session=session, project=project, task=task, annotation=annotation)
     retrain = training.maybe_retrain(session=session, project=project) if created and trigger_retrain else None
     session.commit()
     try:

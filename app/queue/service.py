@@ -19,6 +19,7 @@ from app.modeling.models import Score
 from app.modeling.scoring import TaskRef
 from app.modeling.service import ranked_model_version_id, scores_for
 from app.projects.models import Project
+from app.queue import routing
 from app.queue.models import Flag, Lease, Skip, Task, TaskStatus
 
 # Why Next found nothing, for the API's 404 and the labeling page alike.
@@ -45,16 +46,19 @@ def _held_task(*, session: Session, project_id: int, user: User) -> Task | None:
     )
 
 
-def _queue_order(project_id: int, model_version_id: int | None):  # type: ignore[no-untyped-def]
-    """Open pool tasks, best-ranked first; before any ranking, oldest first."""
+def _queue_order(project_id: int, model_version_id: int | None, held_back: int = 0):  # type: ignore[no-untyped-def]
+    """Open pool tasks, best-ranked first; before any ranking, oldest first. `held_back`: this many
+    top-ranked tasks come last (tiered routing, app/queue/routing.py)."""
     stmt = (
         select(Task).join(Item, Item.id == Task.item_id)
-        .where(Task.project_id == project_id, Task.status == TaskStatus.open, Item.split == Split.pool)
+        .where(Task.project_id == project_id, Task.status == TaskStatus.open, Item.split == Split.pool,
+               routing.not_gold_copy())
     )
     if model_version_id is None:
         return stmt.order_by(Task.id)
     stmt = stmt.outerjoin(Score, and_(Score.task_id == Task.id, Score.model_version_id == model_version_id))
-    return stmt.order_by(Score.rank.is_(None), Score.rank, Task.id)
+    first = [routing.held_back_first(held_back)] if held_back else []
+    return stmt.order_by(*first, Score.rank.is_(None), Score.rank, Task.id)
 
 
 def lease_next(*, session: Session, project: Project, user: User) -> Task | None:
@@ -106,8 +110,24 @@ def check_budget(*, session: Session, project: Project) -> None:
 def _claim(*, session: Session, project: Project, user: User) -> Task | None:
     now = utcnow()
     mv_id = ranked_model_version_id(session=session, project_id=project.id)
+    routed = routing.routed_task(session=session, project=project, user=user, model_version_id=mv_id)
+    task, route = routed if routed is not None else (_claim_ranked(session, project, user, mv_id), "ranked")
+    if task is None:
+        return None
+    expires = now + timedelta(seconds=get_settings().lease_seconds)
+    session.add(Lease(task_id=task.id, user_id=user.id, expires_at=expires))
+    audit.record(session=session, action="task.lease", entity="task", entity_id=task.id, user_id=user.id,
+                 project_id=project.id, detail={"model_version_id": mv_id, "route": route})
+    session.flush()
+    return task
+
+
+def _claim_ranked(session: Session, project: Project, user: User, mv_id: int | None) -> Task | None:
+    now = utcnow()
+    held_back = routing.tier_of(session=session, project_id=project.id, user_id=user.id).held_back if mv_id else 0
     skipped = exists().where(Skip.task_id == Task.id, Skip.user_id == user.id)
-    free = _queue_order(project.id, mv_id).where(~exists().where(_active_lease_clause(now)), ~skipped)
+    free = _queue_order(project.id, mv_id, held_back).where(
+        ~exists().where(_active_lease_clause(now)), ~skipped, routing.not_returned_to_other(user.id, now))
     passed_over: list[int] = []
     while True:
         stmt = free.where(Task.id.not_in(passed_over)) if passed_over else free
@@ -118,12 +138,8 @@ def _claim(*, session: Session, project: Project, user: User) -> Task | None:
         # committed just before we locked it is invisible to it. Now the row lock is ours, a fresh
         # statement sees every committed lease, so look again before handing the task out.
         if active_lease(session=session, task_id=task.id) is None:
-            break
+            return task
         passed_over.append(task.id)
-    expires = now + timedelta(seconds=get_settings().lease_seconds)
-    session.add(Lease(task_id=task.id, user_id=user.id, expires_at=expires))
-    audit.record(session=session, action="task.lease", entity="task", entity_id=task.id, user_id=user.id,
-                 project_id=project.id, detail={"model_version_id": mv_id})
     session.flush()
     return task
 
