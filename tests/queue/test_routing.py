@@ -40,7 +40,7 @@ def reserve_two(monkeypatch):  # type: ignore[no-untyped-def]
     get_settings.cache_clear()
 
 
-def test_the_most_uncertain_tasks_go_first_to_the_best_annotators(env, reserve_two):
+def test_the_most_uncertain_tasks_go_first_to_the_best_annotators(env, backend, reserve_two):
     from tests.browser.labeling_helpers import fake_ranked_model
 
     s = make_scene(annotators=("best", "good", "new"), items=6)

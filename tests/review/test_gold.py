@@ -82,7 +82,7 @@ def _urls_without_ids(task: dict[str, Any]) -> dict[str, Any]:
     return {k: re.sub(r"\d+", "N", str(v)) for k, v in task.items() if k.endswith("url")}
 
 
-def test_gold_tasks_look_like_any_other_task_to_annotators(env):
+def test_gold_tasks_look_like_any_other_task_to_annotators(env, backend):
     from tests.browser.labeling_helpers import fake_ranked_model
 
     s = make_scene(items=3, gold_rate=0.0)

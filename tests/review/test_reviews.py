@@ -16,7 +16,7 @@ def _audit(action: str) -> list[dict]:  # type: ignore[type-arg]
                 for a in session.scalars(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id))]
 
 
-def test_a_rejected_label_returns_to_its_annotator_first_with_its_reason(env):
+def test_a_rejected_label_returns_to_its_annotator_first_with_its_reason(env, backend):
     s = make_scene(review_share=1.0)
     task = s.next("ann1")
     label = s.submit("ann1", task["id"], mask_with(1, slice(4, 8)))
