@@ -1,6 +1,7 @@
 """Reviews: a sampled share of submitted labels waits for a reviewer, who accepts or rejects it with a
 reason from the project's error taxonomy. A rejected label stops counting (training and exports read
-submitted versions only) and its task goes back to its annotator, first in their queue."""
+submitted versions only) and its task goes back to its annotator, first in their queue, with the rejected
+mask as their draft to fix."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import storage
 from app.annotations.models import Annotation, AnnotationStatus
 from app.audit import service as audit
 from app.auth import service as auth_service
@@ -18,8 +20,9 @@ from app.db import lock_row, utcnow
 from app.errors import Conflict, DomainError, NotFound
 from app.projects.models import Project
 from app.quality.models import TaskReturn
+from app.queue import drafts
 from app.queue import service as queue_service
-from app.queue.models import Task, TaskStatus
+from app.queue.models import Draft, Task, TaskStatus
 from app.review import taxonomy
 from app.review.models import ErrorType, Review, ReviewStatus
 
@@ -116,6 +119,7 @@ def reject(*, session: Session, project: Project, review: Review, user: User, er
     annotation.status = AnnotationStatus.superseded  # a rejected label does not train the model
     task.status = TaskStatus.open
     session.add(TaskReturn(task_id=task.id, user_id=review.annotator_id, review_id=review.id))
+    _restore_as_draft(session=session, task=task, annotation=annotation, review_id=review.id)
     review.status, review.reviewer_id, review.reviewed_at = ReviewStatus.rejected, user.id, utcnow()
     review.error_type_id, review.class_index, review.note = error_type.id, class_index, note
     audit.record(session=session, action="review.reject", entity="review", entity_id=review.id, user_id=user.id,
@@ -123,6 +127,19 @@ def reject(*, session: Session, project: Project, review: Review, user: User, er
                  detail={"task_id": task.id, "annotation_id": annotation.id, "annotator_id": review.annotator_id,
                          "error_type": error_type.name, "class_index": class_index, "note": note})
     return review
+
+
+def _restore_as_draft(*, session: Session, task: Task, annotation: Annotation, review_id: int) -> None:
+    """The rejected mask becomes its annotator's draft of the task: they fix it rather than start over."""
+    draft = drafts.get(session=session, task_id=task.id, user_id=annotation.author_id)
+    if draft is None:
+        draft = Draft(task_id=task.id, user_id=annotation.author_id, mask_path="")
+        session.add(draft)
+    # A path of its own: the write is undone with the transaction, and must not take a saved draft with it.
+    author = annotation.author_id
+    draft.mask_path = f"projects/{task.project_id}/drafts/task{task.id}-user{author}-review{review_id}.png"
+    draft.seconds_spent, draft.client_token, draft.updated_at = 0.0, None, utcnow()
+    storage.write_in_transaction(session, draft.mask_path, storage.read(annotation.mask_path))
 
 
 def close_returns(*, session: Session, task_id: int) -> bool:

@@ -39,8 +39,14 @@ def test_a_rejected_label_returns_to_its_annotator_first_with_its_reason(env, ba
     others.append(s.next("ann2")["id"])
     assert task["id"] not in others
 
-    # Its annotator gets it back first, and reads why on the task's panel and in the API.
-    assert s.next("ann1")["id"] == task["id"]
+    # Its annotator gets it back first, with the rejected mask as their draft, and reads why on the task's
+    # panel and in the API.
+    back = s.next("ann1")
+    assert back["id"] == task["id"] and back["draft"] is not None
+    draft = s.annotators["ann1"].get(f"{s.base}/tasks/{task['id']}/draft")
+    from app import imaging
+
+    assert (imaging.decode_png_array(draft.content) == mask_with(1, slice(4, 8))).all()
     why = s.annotators["ann1"].get(f"/projects/{s.pid}/label/why/{task['id']}")
     assert why.status_code == 200
     assert "Sent back by a reviewer" in why.text and "wrong class" in why.text and "that is curve-2" in why.text
