@@ -37,6 +37,12 @@ def not_gold_copy():  # type: ignore[no-untyped-def]
     return ~exists().where(GoldAnswer.task_id == Task.id)
 
 
+def active_gold_source():  # type: ignore[no-untyped-def]
+    """A task whose region is an active gold task: scored with the open tasks, so each model version has
+    a suggestion and a score for it, and its copies read like any queued task."""
+    return exists().where(GoldTask.source_task_id == Task.id, GoldTask.active)
+
+
 def _open_return(now: datetime):  # type: ignore[no-untyped-def]
     hold = timedelta(seconds=get_settings().return_hold_seconds)
     skipped_by_them = exists().where(Skip.task_id == TaskReturn.task_id, Skip.user_id == TaskReturn.user_id,

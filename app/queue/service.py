@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
@@ -295,10 +295,11 @@ def get_task(*, session: Session, project_id: int, task_id: int) -> Task | None:
 
 
 def open_pool_task_ids(*, session: Session, project_id: int) -> list[int]:
-    """What a new model version scores: the open tasks of pool items, by id."""
+    """What a new model version scores: the open tasks of pool items (and gold regions), by id."""
     return list(session.scalars(
         select(Task.id).join(Item, Item.id == Task.item_id)
-        .where(Task.project_id == project_id, Task.status == TaskStatus.open, Item.split == Split.pool)
+        .where(Task.project_id == project_id, Item.split == Split.pool,
+               or_(Task.status == TaskStatus.open, routing.active_gold_source()))
         .order_by(Task.id)
     ))
 

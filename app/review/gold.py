@@ -64,9 +64,15 @@ def _new_gold(*, session: Session, project: Project, task: Task, user: User, mas
 
 
 def mark_with_mask(*, session: Session, project: Project, task: Task, user: User, mask: np.ndarray) -> GoldTask:
-    """Make a task gold with an uploaded known mask (already checked against the image and classes)."""
+    """Make a task gold with an uploaded known mask (already checked against the image and classes). The
+    mask is also stored as the task's next version by this lead or admin: a known mask is a label the
+    model should learn from, and the task leaves the queue."""
     _check_task_for_gold(session=session, project=project, task=task)
-    return _new_gold(session=session, project=project, task=task, user=user, mask=mask, annotation_id=None)
+    if not (annotation_service.clip_to_region(mask, task) != imaging.IGNORE).any():
+        raise DomainError("mask: the known mask labels no pixel inside the task's region")
+    annotation, _ = annotation_service.submit(session=session, project=project, task=task, user=user, mask=mask)
+    return _new_gold(session=session, project=project, task=task, user=user, mask=mask,
+                     annotation_id=annotation.id)
 
 
 def promote(*, session: Session, project: Project, user: User, annotation_id: int) -> GoldTask:

@@ -77,7 +77,7 @@ def test_review_page_shows_the_mask_rejects_with_a_reason_and_the_annotator_read
 
     page.select_option("[data-testid=error-type]", label="missed curve segment")
     page.select_option("[data-testid=reject-class]", label="curve-1")
-    page.fill("[data-testid=reject-note]", "the curve goes on to the right edge")
+    page.fill("[data-testid=reject-note]", "the curve goes on to the bottom")
     screenshot(page, "review-reject-filled")
     page.click("[data-testid=reject]")
     page.wait_for_url(f"{live_server}/projects/{pid}/reviews/*")
@@ -95,7 +95,7 @@ def test_review_page_shows_the_mask_rejects_with_a_reason_and_the_annotator_read
     page.wait_for_selector("#workspace[data-ready=true]")
     page.wait_for_selector("[data-testid=rejections]")
     assert "missed curve segment" in page.inner_text("[data-testid=rejections]")
-    assert "the curve goes on to the right edge" in page.inner_text("[data-testid=rejections]")
+    assert "the curve goes on to the bottom" in page.inner_text("[data-testid=rejections]")
     # The rejected mask is back as the annotator's draft, to fix rather than redo.
     page.wait_for_function("!document.getElementById('labeled-info').textContent.startsWith('0%')")
     screenshot(page, "labeling-returned-task")

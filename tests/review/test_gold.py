@@ -41,6 +41,9 @@ def test_a_gold_answer_is_scored_by_hand_and_moves_the_quality_score(env):
                     files={"mask": ("k.png", png_bytes(known), "image/png")})
     assert r.status_code == 201, r.text
     gold_id = r.json()["id"]
+    # The known mask is the region's label too (the lead's version); the task leaves the queue.
+    versions = s.lead.get(f"{s.base}/tasks/{tasks[0]}/annotations").json()
+    assert [v["status"] for v in versions] == ["submitted"] and versions[0]["id"] == r.json()["source_annotation_id"]
     assert s.lead.put(f"{s.base}/quality-settings", json={"gold_rate": 1.0}).status_code == 200
 
     copy = s.next("ann1")
@@ -62,6 +65,12 @@ def test_a_gold_answer_is_scored_by_hand_and_moves_the_quality_score(env):
     # The same annotator is not given the same gold task twice; a gold answer is not sampled for review.
     assert s.next("ann1")["id"] in tasks
     assert s.lead.get(f"{s.base}/reviews").json() == []
+    # The gold region is scored with the open tasks, so each model version has a suggestion for it.
+    from app.db import session_scope
+    from app.queue import service as queue_service
+
+    with session_scope() as session:
+        assert tasks[0] in queue_service.open_pool_task_ids(session=session, project_id=s.pid)
     # Annotators cannot list gold tasks or read their known masks.
     assert s.annotators["ann1"].get(f"{s.base}/gold").status_code == 403
     assert s.annotators["ann1"].get(f"{s.base}/gold/{gold_id}/mask").status_code == 403
@@ -134,3 +143,16 @@ def test_bad_gold_input_is_refused_with_the_field_named(env):
     assert s.lead.post(f"{s.base}/gold/promote", json={"annotation_id": 999}).status_code == 404
     assert s.lead.get(f"{s.base}/gold").json() == []
     assert s.annotators["ann1"].post(f"{s.base}/gold/promote", json={"annotation_id": 1}).status_code == 403
+
+
+def test_a_retired_gold_task_is_no_longer_mixed_in(env):
+    s = make_scene(items=2)
+    task = s.next("ann2")
+    label = s.submit("ann2", task["id"], mask_with(1, slice(0, 3)))
+    gold_id = s.lead.post(f"{s.base}/gold/promote", json={"annotation_id": label["id"]}).json()["id"]
+    s.lead.put(f"{s.base}/quality-settings", json={"gold_rate": 1.0})
+    assert s.lead.post(f"{s.base}/gold/{gold_id}/retire").json()["active"] is False
+    assert s.lead.post(f"{s.base}/gold/{gold_id}/retire").status_code == 409
+    plain = s.next("ann1")
+    assert plain["item_id"] != task["item_id"]  # the other item's task, not a gold copy
+    assert [d for _, d in _audit("gold.retire")] == [{}]
