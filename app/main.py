@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from app import error_handlers, observability, webpages
+from app.agreement.router import router as agreement_router
 from app.annotations.router import router as annotations_router
 from app.auth.router import router as auth_router
 from app.config import get_settings
@@ -72,7 +73,8 @@ def create_app() -> FastAPI:
 
     error_handlers.install(app)
     for router in (auth_router, projects_router, items_router, queue_router, annotations_router, models_router,
-                   flows_router, review_router, views_router, webpages.router, observability.router):
+                   flows_router, agreement_router, review_router, views_router, webpages.router,
+                   observability.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     return app

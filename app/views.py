@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from app.agreement.views import router as agreement_views
 from app.auth.views import router as auth_views
 from app.dashboards.labeling import router as labeling_views
 from app.dashboards.overview import router as overview_views
@@ -10,5 +11,6 @@ from app.queue.views import router as queue_views
 from app.review.views import router as review_views
 
 router = APIRouter()
-for _r in (auth_views, project_views, overview_views, queue_views, labeling_views, review_views):
+for _r in (auth_views, project_views, overview_views, queue_views, labeling_views, agreement_views,
+           review_views):
     router.include_router(_r)

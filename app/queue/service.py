@@ -19,21 +19,19 @@ from app.modeling.models import Score
 from app.modeling.scoring import TaskRef
 from app.modeling.service import ranked_model_version_id, scores_for
 from app.projects.models import Project
-from app.queue import routing
+from app.queue import overlap, routing
 from app.queue.models import Flag, Lease, Skip, Task, TaskStatus
 
 # Why Next found nothing, for the API's 404 and the labeling page alike.
 EMPTY_QUEUE = "The queue is empty: every task is labeled, leased, flagged for review or skipped by you."
 
 
-def _active_lease_clause(now):  # type: ignore[no-untyped-def]
-    return and_(Lease.task_id == Task.id, Lease.released_at.is_(None), Lease.expires_at > now)
-
-
-def active_lease(*, session: Session, task_id: int) -> Lease | None:
-    return session.scalar(
-        select(Lease).where(Lease.task_id == task_id, Lease.released_at.is_(None), Lease.expires_at > utcnow())
-    )
+def active_lease(*, session: Session, task_id: int, user_id: int | None = None) -> Lease | None:
+    """The task's live lease; `user_id`'s own first when given (an overlap task has several at once)."""
+    stmt = select(Lease).where(Lease.task_id == task_id, Lease.released_at.is_(None), Lease.expires_at > utcnow())
+    if user_id is not None:
+        stmt = stmt.order_by((Lease.user_id == user_id).desc(), Lease.id)
+    return session.scalars(stmt.limit(1)).first()
 
 
 def _held_task(*, session: Session, project_id: int, user: User) -> Task | None:
@@ -116,6 +114,8 @@ def _claim(*, session: Session, project: Project, user: User) -> Task | None:
         return None
     expires = now + timedelta(seconds=get_settings().lease_seconds)
     session.add(Lease(task_id=task.id, user_id=user.id, expires_at=expires))
+    if route == "ranked":  # a gold copy or a returned task is one annotator's, never an overlap task
+        overlap.on_lease(session=session, project_id=project.id, task=task)
     audit.record(session=session, action="task.lease", entity="task", entity_id=task.id, user_id=user.id,
                  project_id=project.id, detail={"model_version_id": mv_id, "route": route})
     session.flush()
@@ -126,8 +126,9 @@ def _claim_ranked(session: Session, project: Project, user: User, mv_id: int | N
     now = utcnow()
     held_back = routing.tier_of(session=session, project_id=project.id, user_id=user.id).held_back if mv_id else 0
     skipped = exists().where(Skip.task_id == Task.id, Skip.user_id == user.id)
+    # A free task: unleased, or an overlap task with a copy left that this user neither holds nor submitted.
     free = _queue_order(project.id, mv_id, held_back).where(
-        ~exists().where(_active_lease_clause(now)), ~skipped, routing.not_returned_to_other(user.id, now))
+        overlap.room_for(now, user.id), ~skipped, routing.not_returned_to_other(user.id, now))
     passed_over: list[int] = []
     while True:
         stmt = free.where(Task.id.not_in(passed_over)) if passed_over else free
@@ -137,20 +138,18 @@ def _claim_ranked(session: Session, project: Project, user: User, mv_id: int | N
         # The lease filter above ran on the statement's snapshot: a caller that leased this task and
         # committed just before we locked it is invisible to it. Now the row lock is ours, a fresh
         # statement sees every committed lease, so look again before handing the task out.
-        if active_lease(session=session, task_id=task.id) is None:
+        if overlap.has_room(session=session, task=task, user=user):
             return task
         passed_over.append(task.id)
-    session.flush()
-    return task
 
 
 def release(*, session: Session, task: Task, user: User) -> None:
-    lease = active_lease(session=session, task_id=task.id)
+    lease = active_lease(session=session, task_id=task.id, user_id=user.id)
     if lease is not None and lease.user_id == user.id:
         lease.released_at = utcnow()
 
 
-def lock_task(session: Session, task: Task) -> Lease | None:
+def lock_task(session: Session, task: Task, user: User | None = None) -> Lease | None:
     """Take the task's write lock and return its active lease as the previous holder left it.
 
     Skip, flag, submit and draft saves of one task take turns (a flag racing a submit must not leave a
@@ -158,12 +157,12 @@ def lock_task(session: Session, task: Task) -> Lease | None:
     reads the lease the one before it may have released.
     """
     lock_row(session, Task.status, task.id)
-    return active_lease(session=session, task_id=task.id)
+    return active_lease(session=session, task_id=task.id, user_id=user.id if user else None)
 
 
 def require_lease(session: Session, task: Task, user: User, refusal: str = "this task is not leased to you") -> None:
     """Lock the task; refuse (409) unless `user` holds its lease."""
-    lease = lock_task(session, task)
+    lease = lock_task(session, task, user)
     if lease is None or lease.user_id != user.id:
         raise Conflict(refusal)
 

@@ -3,9 +3,12 @@ app/quality/scores.py and stored for the queue's tiered routing."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections import defaultdict
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.agreement.models import PairAgreement
 from app.db import utcnow
 from app.quality import scores
 from app.quality.models import QualityScore
@@ -13,10 +16,19 @@ from app.review import gold
 
 
 def agreement_by_user(*, session: Session, project_id: int) -> dict[int, tuple[float, int]]:
-    """user id -> (mean agreement IoU with the other annotators of the same tasks, number of pairs).
+    """user id -> (mean agreement with co-annotators, number of (task, co-annotator) pairs).
 
-    Agreement comes from overlapping annotations (branch `overlap`); until that lands, there is none."""
-    return {}
+    One pair on one task is one piece of evidence, like one gold answer: its agreement is the mean IoU
+    over the classes either copy has (app/agreement stores them per class)."""
+    rows = session.execute(
+        select(PairAgreement.user_a_id, PairAgreement.user_b_id, func.avg(PairAgreement.iou))
+        .where(PairAgreement.project_id == project_id, PairAgreement.iou.is_not(None))
+        .group_by(PairAgreement.task_id, PairAgreement.user_a_id, PairAgreement.user_b_id))
+    per_user: dict[int, list[float]] = defaultdict(list)
+    for a, b, mean in rows:
+        per_user[a].append(float(mean))
+        per_user[b].append(float(mean))
+    return {uid: (sum(v) / len(v), len(v)) for uid, v in per_user.items()}
 
 
 def refresh(*, session: Session, project_id: int) -> list[QualityScore]:

@@ -193,7 +193,7 @@ def quality_rows(session: SessionDep, project_id: int) -> list[QualityRead]:
                                                              "top_tier": q.user_id in top}) for q in rows]
 
 
-@router.get("/quality")
+@router.get("/quality-scores")
 def quality_scores(project: ApiProject, user: ApiUser, session: SessionDep) -> list[QualityRead]:
     require_role(user, Role.lead)
     return quality_rows(session, project.id)

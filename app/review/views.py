@@ -232,7 +232,7 @@ def retire_gold(request: Request, gold_id: int, project: PageProject, user: Page
 
 # --- quality scores ---------------------------------------------------------------------------------
 
-@router.get("/projects/{project_id}/quality")
+@router.get("/projects/{project_id}/quality-scores")
 def quality_page(request: Request, project: PageProject, user: PageUser, session: SessionDep) -> Response:
     require_role(user, Role.lead)
     settings = get_settings()

@@ -57,7 +57,7 @@ def test_a_gold_answer_is_scored_by_hand_and_moves_the_quality_score(env):
     assert detail["per_class_iou"] == pytest.approx({"0": 9 / 11, "1": 2 / 3}, abs=1e-5)
     assert [d["task_id"] for _, d in _audit("gold.create")] == [tasks[0]]
 
-    quality = s.lead.get(f"{s.base}/quality").json()
+    quality = s.lead.get(f"{s.base}/quality-scores").json()
     assert [(q["username"], q["gold_count"], q["evidence"]) for q in quality] == [("ann1", 1, 1)]
     assert quality[0]["gold_mean"] == pytest.approx(expected)
     assert quality[0]["score"] == pytest.approx((expected + 2.5) / 6)

@@ -17,7 +17,7 @@ def _csrf(html: str) -> str:
 
 
 def _pages(s: Scene) -> list[str]:
-    return [f"/projects/{s.pid}/{p}" for p in ("reviews", "review-settings", "gold", "quality")]
+    return [f"/projects/{s.pid}/{p}" for p in ("reviews", "review-settings", "gold", "quality-scores")]
 
 
 def test_leads_reach_every_page_from_the_overview_and_annotators_none(env):
