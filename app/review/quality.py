@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.agreement.models import PairAgreement
-from app.db import utcnow
+from app.db import lock_row, utcnow
+from app.projects.models import Project
 from app.quality import scores
 from app.quality.models import QualityScore
 from app.review import gold
@@ -32,7 +33,9 @@ def agreement_by_user(*, session: Session, project_id: int) -> dict[int, tuple[f
 
 
 def refresh(*, session: Session, project_id: int) -> list[QualityScore]:
-    """Recompute every annotator's score in the project from the stored evidence."""
+    """Recompute every annotator's score in the project from the stored evidence. Refreshes of one project
+    take turns (the project row's lock): two submits must not both insert an annotator's first row."""
+    lock_row(session, Project.name, project_id)
     gold_scores = gold.gold_by_user(session=session, project_id=project_id)
     agreement = agreement_by_user(session=session, project_id=project_id)
     rows = {q.user_id: q for q in session.scalars(select(QualityScore).where(QualityScore.project_id == project_id))}

@@ -156,3 +156,29 @@ def test_a_retired_gold_task_is_no_longer_mixed_in(env):
     plain = s.next("ann1")
     assert plain["item_id"] != task["item_id"]  # the other item's task, not a gold copy
     assert [d for _, d in _audit("gold.retire")] == [{}]
+
+
+def test_agreement_on_an_overlap_task_is_evidence_in_both_annotators_scores(env):
+    from app.auth import service as auth_service
+    from app.db import session_scope
+    from app.projects.models import Project
+    from app.queue import overlap
+
+    s = make_scene(items=1)
+    with session_scope() as session:
+        lead = auth_service.get_by_username(session=session, username="lead")
+        overlap.set_policy(session=session, project=session.get(Project, s.pid), user=lead, share=1.0, k=2,
+                           uncertainty_threshold=None, agreement_threshold=0.5)
+    first, second = s.next("ann1"), s.next("ann2")
+    assert first["id"] == second["id"]
+    s.submit("ann1", first["id"], mask_with(1, slice(0, 4)))
+    assert s.lead.get(f"{s.base}/quality-scores").json() == []  # no evidence before the k-th copy
+    s.submit("ann2", first["id"], mask_with(1, slice(0, 6)))
+    # class 1: 64 shared of 96 -> 2/3; background: 160 shared of 192 -> 5/6; one pair, one piece of evidence
+    expected = (2 / 3 + 5 / 6) / 2
+    rows = {q["username"]: q for q in s.lead.get(f"{s.base}/quality-scores").json()}
+    assert set(rows) == {"ann1", "ann2"}
+    for q in rows.values():
+        assert (q["agreement_count"], q["gold_count"], q["evidence"]) == (1, 0, 1)
+        assert q["agreement_mean"] == pytest.approx(expected)
+        assert q["score"] == pytest.approx((expected + 2.5) / 6)
