@@ -24,6 +24,7 @@ from app.limits import RequestLimits
 from app.modeling.router import router as models_router
 from app.projects.router import router as projects_router
 from app.queue.router import router as queue_router
+from app.review.router import router as review_router
 from app.security import SessionCookieMiddleware, session_secret
 from app.templating import ROOT
 from app.views import router as views_router
@@ -72,7 +73,8 @@ def create_app() -> FastAPI:
 
     error_handlers.install(app)
     for router in (auth_router, projects_router, items_router, queue_router, annotations_router, models_router,
-                   flows_router, agreement_router, views_router, webpages.router, observability.router):
+                   flows_router, agreement_router, review_router, views_router, webpages.router,
+                   observability.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     return app

@@ -9,8 +9,10 @@ from app.items.models import Item, Split
 from app.jobs.models import JobRun, JobStatus
 from app.modeling.models import ModelStatus, ModelVersion, Score, ScoringRun, ScoringRunStatus
 from app.projects.models import Guideline, Membership, Project, ProjectClass
+from app.quality.models import GoldAnswer, GoldTask, QualityScore, TaskReturn
 from app.queue.models import Draft, Flag, Lease, Skip, Task, TaskStatus
 from app.queue.overlap_models import OverlapPolicy, OverlapTask, TaskCopy
+from app.review.models import ErrorType, Review, ReviewStatus
 
 __all__ = [
     "Annotation", "AnnotationStatus", "AuditLog", "Base", "Draft", "Flag", "Guideline", "Item", "JobRun", "JobStatus",
@@ -18,4 +20,5 @@ __all__ = [
     "ScoringRun", "ScoringRunStatus", "Skip", "Split", "Task", "TaskStatus", "User", "UserSession",
     # overlap, agreement and adjudication
     "Adjudication", "OverlapPolicy", "OverlapTask", "PairAgreement", "TaskAgreement", "TaskCopy",
+    "ErrorType", "GoldAnswer", "GoldTask", "QualityScore", "Review", "ReviewStatus", "TaskReturn",
 ]

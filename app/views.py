@@ -8,7 +8,9 @@ from app.dashboards.labeling import router as labeling_views
 from app.dashboards.overview import router as overview_views
 from app.projects.views import router as project_views
 from app.queue.views import router as queue_views
+from app.review.views import router as review_views
 
 router = APIRouter()
-for _r in (auth_views, project_views, overview_views, queue_views, labeling_views, agreement_views):
+for _r in (auth_views, project_views, overview_views, queue_views, labeling_views, agreement_views,
+           review_views):
     router.include_router(_r)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.audit import service as audit
@@ -19,7 +19,7 @@ from app.modeling.models import Score
 from app.modeling.scoring import TaskRef
 from app.modeling.service import ranked_model_version_id, scores_for
 from app.projects.models import Project
-from app.queue import overlap
+from app.queue import overlap, routing
 from app.queue.models import Flag, Lease, Skip, Task, TaskStatus
 
 # Why Next found nothing, for the API's 404 and the labeling page alike.
@@ -44,19 +44,21 @@ def _held_task(*, session: Session, project_id: int, user: User) -> Task | None:
     )
 
 
-def _queue_order(project_id: int, model_version_id: int | None) -> list[Select[Task]]:
+def _queue_order(project_id: int, model_version_id: int | None, held_back: int = 0) -> list[Select[Task]]:
     """Open pool tasks in the order the queue hands them out, as statements read in turn: the tasks the
     ranking placed, by rank; then the rest (new since the ranking, or no ranking yet), oldest first.
+    `held_back`: this many top-ranked tasks come last (tiered routing, app/queue/routing.py).
 
-    Two statements rather than one ORDER BY over an outer join, so that each can walk an index in its
-    own order and stop at the first free row: the ranked part walks (model_version_id, rank) on score,
-    the rest walks task ids from a lower bound read off the (project_id, status, id) index. The planner
+    Statements rather than one ORDER BY over an outer join, so that each can walk an index in its own
+    order and stop at the first free row: the ranked part walks (model_version_id, rank) on score, the
+    rest walks task ids from a lower bound read off the (project_id, status, id) index. The planner
     cannot know that other projects' rows and this project's labeled ones come first in the primary key
     (101k rows walked at 1M tasks before the bound; one after it).
     """
     pool = (
         select(Task).join(Item, Item.id == Task.item_id)
-        .where(Task.project_id == project_id, Task.status == TaskStatus.open, Item.split == Split.pool)
+        .where(Task.project_id == project_id, Task.status == TaskStatus.open, Item.split == Split.pool,
+               routing.not_gold_copy())
     )
     first_open = aliased(Task)
     start = (select(func.min(first_open.id))
@@ -67,7 +69,10 @@ def _queue_order(project_id: int, model_version_id: int | None) -> list[Select[T
         return [rest]
     placed = and_(Score.task_id == Task.id, Score.model_version_id == model_version_id, Score.rank.is_not(None))
     ranked = pool.join(Score, placed).order_by(Score.rank)
-    return [ranked, rest.where(~exists().where(placed))]
+    unplaced = rest.where(~exists().where(placed))
+    if not held_back:
+        return [ranked, unplaced]
+    return [ranked.where(Score.rank > held_back), unplaced, ranked.where(Score.rank <= held_back)]
 
 
 def lease_next(*, session: Session, project: Project, user: User) -> Task | None:
@@ -119,22 +124,31 @@ def check_budget(*, session: Session, project: Project) -> None:
 def _claim(*, session: Session, project: Project, user: User) -> Task | None:
     now = utcnow()
     mv_id = ranked_model_version_id(session=session, project_id=project.id)
-    skipped = exists().where(Skip.task_id == Task.id, Skip.user_id == user.id)
-    # A free task: unleased, or an overlap task with a copy left that this user neither holds nor submitted.
-    room = overlap.room_for(now, user.id)
-    for order in _queue_order(project.id, mv_id):
-        task = _first_free(session, order.where(room, ~skipped), user)
-        if task is not None:
-            break
-    else:
+    routed = routing.routed_task(session=session, project=project, user=user, model_version_id=mv_id)
+    task, route = routed if routed is not None else (_claim_ranked(session, project, user, mv_id), "ranked")
+    if task is None:
         return None
     expires = now + timedelta(seconds=get_settings().lease_seconds)
     session.add(Lease(task_id=task.id, user_id=user.id, expires_at=expires))
-    overlap.on_lease(session=session, project_id=project.id, task=task)
+    if route == "ranked":  # a gold copy or a returned task is one annotator's, never an overlap task
+        overlap.on_lease(session=session, project_id=project.id, task=task)
     audit.record(session=session, action="task.lease", entity="task", entity_id=task.id, user_id=user.id,
-                 project_id=project.id, detail={"model_version_id": mv_id})
+                 project_id=project.id, detail={"model_version_id": mv_id, "route": route})
     session.flush()
     return task
+
+
+def _claim_ranked(session: Session, project: Project, user: User, mv_id: int | None) -> Task | None:
+    now = utcnow()
+    held_back = routing.tier_of(session=session, project_id=project.id, user_id=user.id).held_back if mv_id else 0
+    skipped = exists().where(Skip.task_id == Task.id, Skip.user_id == user.id)
+    # A free task: unleased, or an overlap task with a copy left that this user neither holds nor submitted.
+    room = and_(overlap.room_for(now, user.id), ~skipped, routing.not_returned_to_other(user.id, now))
+    for order in _queue_order(project.id, mv_id, held_back):
+        task = _first_free(session, order.where(room), user)
+        if task is not None:
+            return task
+    return None
 
 
 def _first_free(session: Session, free: Select[Task], user: User) -> Task | None:
@@ -306,10 +320,11 @@ def get_task(*, session: Session, project_id: int, task_id: int) -> Task | None:
 
 
 def open_pool_task_ids(*, session: Session, project_id: int) -> list[int]:
-    """What a new model version scores: the open tasks of pool items, by id."""
+    """What a new model version scores: the open tasks of pool items (and gold regions), by id."""
     return list(session.scalars(
         select(Task.id).join(Item, Item.id == Task.item_id)
-        .where(Task.project_id == project_id, Task.status == TaskStatus.open, Item.split == Split.pool)
+        .where(Task.project_id == project_id, Item.split == Split.pool,
+               or_(Task.status == TaskStatus.open, routing.active_gold_source()))
         .order_by(Task.id)
     ))
 
