@@ -18,6 +18,17 @@ def audit_count() -> int:
         return int(session.scalar(select(func.count()).select_from(AuditLog)) or 0)
 
 
+def live_sessions(uid: int) -> int:
+    from sqlalchemy import func, select
+
+    from app.auth.models import UserSession
+    from app.db import session_scope
+
+    with session_scope() as session:
+        return int(session.scalar(select(func.count()).select_from(UserSession)
+                                  .where(UserSession.user_id == uid, UserSession.revoked_at.is_(None))) or 0)
+
+
 def test_admin_creates_users_with_a_chosen_or_a_generated_password(client, admin):
     r = client.post("/api/v1/users", headers=admin, json={"username": "ann", "role": "annotator",
                                                           "password": "violet-harbor-42"})
@@ -83,6 +94,7 @@ def test_deactivated_user_cannot_log_in_their_sessions_end_and_their_labels_rema
     r = client.post(f"/api/v1/users/{uid}/deactivate", headers=admin)
     assert r.status_code == 200 and r.json()["is_active"] is False
     assert annotator.get(f"/api/v1/projects/{pid}").status_code == 401  # the live session ended
+    assert live_sessions(uid) == 0  # revoked, not only refused while inactive: reactivating does not revive it
     assert annotator.post(f"/api/v1/projects/{pid}/tasks/next", headers={"X-CSRF-Token": token}).status_code == 401
     again = annotator.post("/api/v1/auth/login", json={"username": "ann", "password": "password-123"})
     assert again.status_code == 401
@@ -91,6 +103,7 @@ def test_deactivated_user_cannot_log_in_their_sessions_end_and_their_labels_rema
     assert [p["project"]["id"] for p in record["projects"]] == [pid]
     # Reactivated, the same password works again.
     assert client.post(f"/api/v1/users/{uid}/reactivate", headers=admin).json()["is_active"] is True
+    assert annotator.get(f"/api/v1/projects/{pid}").status_code == 401
     assert login(annotator, "ann")
 
 
