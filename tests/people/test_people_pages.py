@@ -4,6 +4,9 @@ written, and the links that lead to them."""
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
+
+import pytest
 
 from tests.factories import login, make_project, make_user
 from tests.people.conftest import user_id
@@ -113,3 +116,32 @@ def test_project_people_page_links_each_member_to_their_record(client):
     login(client, "ann")
     assert client.get(f"/projects/{pid}/people", headers=HTML).status_code == 403
     assert f'href="/projects/{pid}/people"' not in client.get(f"/projects/{pid}").text
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_hostile_query_and_form_values_on_the_pages_give_no_server_error(client, admin, backend):
+    from fastapi.testclient import TestClient
+
+    make_user("ann")
+    uid = user_id("ann")
+    hostile = TestClient(client.app, raise_server_exceptions=False)
+    hostile.cookies = client.cookies
+    values = ["%00", "a%00b", "%ED%A0%80", "99999999999", "-1", "x" * 3000, "%FF", ""]
+    answered = []
+    for v in values:
+        for path in (f"/people?name={v}", f"/people?role={v}", f"/people?active={v}", f"/people?page={v}",
+                     f"/audit?user={v}", f"/audit?project={v}", f"/audit?action={v}", f"/audit?before={v}",
+                     f"/audit?after={v}", f"/audit?entity_id={v}", f"/people/{v}", f"/people/{uid}/record?days={v}",
+                     f"/people/{uid}/record?project={v}"):
+            answered.append((path[:60], hostile.get(path, headers=HTML).status_code))
+    token = admin["X-CSRF-Token"]
+    for v in ["a\x00b", "\udcff", "x" * 3000, "", "99999999999"]:
+        for path, data in (("/people", {"username": v, "role": "annotator", "password": v}),
+                           ("/people", {"username": "ok", "role": v}),
+                           (f"/people/{uid}/role", {"role": v}), (f"/people/{uid}/password", {"password": v}),
+                           (f"/people/{uid}/projects", {"project_id": v})):
+            body = "&".join(f"{k}={quote(x.encode('utf-8', 'surrogatepass'))}" for k, x in form(token, **data).items())
+            r = hostile.post(path, content=body, headers=HTML | {"content-type": "application/x-www-form-urlencoded"})
+            answered.append((path, r.status_code))
+    assert [a for a in answered if a[1] >= 500] == []
+    assert client.get(f"/api/v1/users/{uid}").json()["role"] == "annotator"

@@ -10,7 +10,9 @@
       width: Math.max(320, el.clientWidth),
       height: 240,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
-      scales: { x: { time: true }, labels: { range: (u, min, max) => [0, Math.max(1, max)] }, s: {} },
+      // Half a day either side, so the first and last bars are drawn whole.
+      scales: { x: { time: true, range: (u, min, max) => [min - 43200, max + 43200] },
+                labels: { range: (u, min, max) => [0, Math.max(1, max)] }, s: {} },
       series: [
         {},
         { label: "labels", scale: "labels", stroke: "#2457c5", fill: "rgba(36,87,197,0.35)",
@@ -20,7 +22,7 @@
       ],
       axes: [
         {},
-        { scale: "labels", label: "labels" },
+        { scale: "labels", label: "labels", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] },
         { scale: "s", side: 1, label: "seconds", grid: { show: false } },
       ],
     };
