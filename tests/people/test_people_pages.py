@@ -113,6 +113,14 @@ def test_project_people_page_links_each_member_to_their_record(client):
     assert f'href="/projects/{pid}/people"' in client.get(f"/projects/{pid}").text
     page = client.get(f"/projects/{pid}/people").text
     assert f'href="/people/{user_id("ann")}/record?project={pid}"' in page
+    # The escalation queue links whoever flagged a task to their record.
+    from tests.people.conftest import add_skip_and_flag
+    from tests.scenes import add_tiny_tasks
+
+    add_tiny_tasks(pid, 2)
+    add_skip_and_flag(pid, "ann")
+    assert f'href="/people/{user_id("ann")}/record?project={pid}">ann</a>' in client.get(
+        f"/projects/{pid}/escalations").text
     login(client, "ann")
     assert client.get(f"/projects/{pid}/people", headers=HTML).status_code == 403
     assert f'href="/projects/{pid}/people"' not in client.get(f"/projects/{pid}").text
