@@ -19,6 +19,7 @@ from app.auth.passwords import PasswordRefused, check_password, hash_password
 from app.errors import Conflict, DomainError, NotFound
 from app.projects import service as project_service
 from app.projects.models import Membership, Project
+from app.queue import service as queue_service
 
 PAGE_SIZE = 25
 GENERATED_PASSWORD_BYTES = 12  # 16 URL-safe characters
@@ -106,15 +107,16 @@ def _refuse_if_last_admin(session: Session, user: User, doing: str) -> None:
 
 
 def deactivate(*, session: Session, admin: User, user: User) -> int:
-    """The user can no longer log in and every session of theirs ends now; their labels stay. Returns
-    how many sessions were live."""
+    """The user can no longer log in and every session of theirs ends now; the tasks they hold go back
+    to the queue; their labels stay. Returns how many sessions were live."""
     if not user.is_active:
         return 0
     _refuse_if_last_admin(session, user, "deactivating them")
     user.is_active = False
     revoked = sessions.revoke_all(session=session, user_id=user.id)
+    released = queue_service.release_held(session=session, user_id=user.id)
     audit.record(session=session, action="user.deactivate", entity="user", entity_id=user.id, user_id=admin.id,
-                 detail={"username": user.username, "sessions_revoked": revoked})
+                 detail={"username": user.username, "sessions_revoked": revoked, "leases_released": released})
     return revoked
 
 
@@ -176,8 +178,9 @@ def add_to_project(*, session: Session, admin: User, user: User, project_id: int
 
 
 def remove_from_project(*, session: Session, admin: User, user: User, project_id: int) -> Project:
-    """Their labels in the project stay; a task they hold is handed on when its lease runs out."""
+    """Their labels in the project stay; the tasks they hold there go back to the queue."""
     project = _project(session, project_id)
     if not project_service.remove_member(session=session, project=project, user=user, removed_by=admin):
         raise NotFound(f"{user.username} is not a member of {project.name}")
+    queue_service.release_held(session=session, user_id=user.id, project_id=project.id)
     return project

@@ -6,6 +6,7 @@ import pytest
 
 from tests.factories import login, make_project, make_user
 from tests.people.conftest import add_labels, user_id, worked_project
+from tests.scenes import add_tiny_tasks
 
 
 def audit_count() -> int:
@@ -27,6 +28,17 @@ def live_sessions(uid: int) -> int:
     with session_scope() as session:
         return int(session.scalar(select(func.count()).select_from(UserSession)
                                   .where(UserSession.user_id == uid, UserSession.revoked_at.is_(None))) or 0)
+
+
+def live_leases(uid: int) -> int:
+    from sqlalchemy import func, select
+
+    from app.db import session_scope, utcnow
+    from app.queue.models import Lease
+
+    with session_scope() as session:
+        return int(session.scalar(select(func.count()).select_from(Lease).where(
+            Lease.user_id == uid, Lease.released_at.is_(None), Lease.expires_at > utcnow())) or 0)
 
 
 def test_admin_creates_users_with_a_chosen_or_a_generated_password(client, admin):
@@ -90,11 +102,14 @@ def test_deactivated_user_cannot_log_in_their_sessions_end_and_their_labels_rema
     annotator = client.__class__(client.app)
     token = login(annotator, "ann")
     assert annotator.get(f"/api/v1/projects/{pid}").status_code == 200
+    assert annotator.post(f"/api/v1/projects/{pid}/tasks/next", headers={"X-CSRF-Token": token}).status_code == 200
     uid = user_id("ann")
+    assert live_leases(uid) == 1
     r = client.post(f"/api/v1/users/{uid}/deactivate", headers=admin)
     assert r.status_code == 200 and r.json()["is_active"] is False
     assert annotator.get(f"/api/v1/projects/{pid}").status_code == 401  # the live session ended
     assert live_sessions(uid) == 0  # revoked, not only refused while inactive: reactivating does not revive it
+    assert live_leases(uid) == 0  # the task is back in the queue now, not in 15 minutes
     assert annotator.post(f"/api/v1/projects/{pid}/tasks/next", headers={"X-CSRF-Token": token}).status_code == 401
     again = annotator.post("/api/v1/auth/login", json={"username": "ann", "password": "password-123"})
     assert again.status_code == 401
@@ -160,12 +175,16 @@ def test_membership_is_added_and_removed_from_the_users_side(client, admin):
     uid = user_id("ann")
     r = client.put(f"/api/v1/users/{uid}/projects/{pid}", headers=admin)
     assert r.status_code == 200 and [p["id"] for p in r.json()["projects"]] == [pid]
+    add_tiny_tasks(pid, 2)
     annotator = client.__class__(client.app)
-    login(annotator, "ann")
+    token = login(annotator, "ann")
     assert annotator.get(f"/api/v1/projects/{pid}").status_code == 200
+    assert annotator.post(f"/api/v1/projects/{pid}/tasks/next", headers={"X-CSRF-Token": token}).status_code == 200
+    assert live_leases(uid) == 1
     r = client.delete(f"/api/v1/users/{uid}/projects/{pid}", headers=admin)
     assert r.status_code == 200 and r.json()["projects"] == []
     assert annotator.get(f"/api/v1/projects/{pid}").status_code == 404
+    assert live_leases(uid) == 0
     assert client.delete(f"/api/v1/users/{uid}/projects/{pid}", headers=admin).status_code == 404
     r = client.put(f"/api/v1/users/{uid}/projects/99999", headers=admin)
     assert r.status_code == 404 and "project_id" in r.json()["detail"]
