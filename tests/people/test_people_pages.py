@@ -153,3 +153,31 @@ def test_hostile_query_and_form_values_on_the_pages_give_no_server_error(client,
             answered.append((path, r.status_code))
     assert [a for a in answered if a[1] >= 500] == []
     assert client.get(f"/api/v1/users/{uid}").json()["role"] == "annotator"
+
+
+def test_page_links_keep_the_filters(client, admin):
+    from sqlalchemy import insert
+
+    from app.auth.models import Role, User
+    from app.auth.passwords import hash_password
+    from app.db import session_scope
+
+    digest = hash_password("violet-harbor-42")
+    with session_scope() as session:  # many users fast: one insert, one hash
+        session.execute(insert(User), [{"username": f"u{i:02d}", "password_hash": digest, "role": Role.annotator,
+                                        "is_active": True} for i in range(55)])
+    for i in range(53):
+        client.put(f"/api/v1/users/{user_id(f'u{i:02d}')}/role", headers=admin, json={"role": "lead"})
+    page = client.get("/people", params={"role": "lead"}).text
+    assert "page 1 of 3 · 53 users" in page and page.count("<tr data-username=") == 25
+    assert 'href="/people?role=lead&amp;page=2" rel="next"' in page
+    last = client.get("/people", params={"role": "lead", "page": 3}).text
+    assert last.count("<tr data-username=") == 3 and 'href="/people?role=lead&amp;page=2" rel="prev"' in last
+    assert 'rel="next"' not in last
+    audit = client.get("/audit", params={"action": "user.set_role"}).text
+    assert audit.count("<tr data-action=") == 50
+    older = re.search(r'href="/audit\?action=user.set_role&amp;before=(\d+)" rel="next"', audit)
+    assert older is not None
+    rest = client.get("/audit", params={"action": "user.set_role", "before": older.group(1)}).text
+    assert rest.count('<tr data-action="user.set_role"') == 3 and 'rel="next"' not in rest
+    assert re.search(r'href="/audit\?action=user.set_role&amp;after=\d+" rel="prev"', rest)
