@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(default=20, gt=0)
 
     lease_seconds: int = 15 * 60
+    # Quality control (app/review, app/queue/routing.py): a rejected task waits this long for its annotator
+    # before anyone may take it; the this-many most uncertain ranked tasks go first to the top quality
+    # tier, which needs at least `quality_min_evidence` scored answers (gold plus agreement).
+    return_hold_seconds: int = Field(default=3 * 24 * 3600, gt=0)
+    tier_reserve: int = Field(default=20, ge=0)
+    quality_min_evidence: int = Field(default=5, ge=1)
     score_chunk_size: int = 16
     mc_samples: int = 8  # MC-dropout samples of the head when scoring
     max_upload_bytes: int = 20 * 1024 * 1024  # one image file of an upload

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from app import error_handlers, observability, webpages
+from app.agreement.router import router as agreement_router
 from app.annotations.router import router as annotations_router
 from app.auth.router import router as auth_router
 from app.config import get_settings
@@ -24,6 +25,7 @@ from app.modeling.router import router as models_router
 from app.people.router import router as people_router
 from app.projects.router import router as projects_router
 from app.queue.router import router as queue_router
+from app.review.router import router as review_router
 from app.security import SessionCookieMiddleware, session_secret
 from app.templating import ROOT
 from app.views import router as views_router
@@ -72,7 +74,8 @@ def create_app() -> FastAPI:
 
     error_handlers.install(app)
     for router in (auth_router, projects_router, items_router, queue_router, annotations_router, models_router,
-                   flows_router, people_router, views_router, webpages.router, observability.router):
+                   flows_router, agreement_router, review_router, people_router, views_router, webpages.router,
+                   observability.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     return app

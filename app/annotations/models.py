@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Enum, Float, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -39,4 +39,6 @@ class Annotation(Base):
     suggestion_fraction: Mapped[float | None] = mapped_column(Float)
     # Makes a retried submit idempotent: the same token returns the same annotation.
     client_token: Mapped[str | None] = mapped_column(String(64))
+    # An adjudicator's resolution of disagreeing overlap copies (app/agreement): what training reads.
+    adjudicated: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

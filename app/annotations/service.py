@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app import imaging, storage
+from app.annotations import training_source
 from app.annotations.models import Annotation, AnnotationStatus
 from app.audit import service as audit
 from app.auth.models import Role, User
@@ -18,9 +19,9 @@ from app.errors import Conflict, DomainError
 from app.items import service as item_service
 from app.items.models import Item, Split
 from app.projects.models import Project
-from app.queue import drafts
+from app.queue import drafts, overlap
 from app.queue import service as queue_service
-from app.queue.models import Task, TaskStatus
+from app.queue.models import Task
 
 SUBMIT_KEY_REUSED = ("a different mask was already submitted under this submit key (from another tab, or before this "
                      "draft was restored): this one was not saved; its strokes stay as your draft")
@@ -56,7 +57,7 @@ def submit(
     """
     # Submits for one task take turns: one racing a retry of itself, or a second tab, must see the
     # other's label and lease release, not compute the same version and die on a unique constraint.
-    lease = queue_service.lock_task(session, task)
+    lease = queue_service.lock_task(session, task, user)
     mask = clip_to_region(mask, task)
     if client_token:
         earlier = session.scalar(
@@ -92,7 +93,7 @@ def submit(
     session.flush()
     annotation.mask_path = f"projects/{project.id}/masks/task{task.id}-v{version}-a{annotation.id}.png"
     storage.write_in_transaction(session, annotation.mask_path, imaging.encode_png(mask))
-    task.status = TaskStatus.done
+    overlap.record_submission(session=session, task=task, user_id=user.id, annotation_id=annotation.id)
     queue_service.release(session=session, task=task, user=user)
     # The draft became a label; a refused submit returns before this and keeps it.
     drafts.discard(session=session, task_id=task.id, user_id=user.id)
@@ -175,7 +176,8 @@ class LabeledSet:
 
 
 def labeled_set(*, session: Session, project_id: int, split: Split) -> LabeledSet:
-    """Latest submitted mask per task, merged per item (several region tasks may cover one item)."""
+    """Latest submitted mask per task, merged per item (several region tasks may cover one item). An overlap
+    task's mask is its adjudicated version when it has one, else its copies' majority (training_source.py)."""
     rows = session.execute(
         select(Annotation, Item).join(Item, Item.id == Annotation.item_id)
         .where(Item.project_id == project_id, Item.split == split,
@@ -184,8 +186,9 @@ def labeled_set(*, session: Session, project_id: int, split: Split) -> LabeledSe
     ).all()
     out = LabeledSet()
     by_item: dict[int, int] = {}
+    sources = training_source.TrainingSources.of(session=session, project_id=project_id)
     for annotation, item in rows:
-        mask = load_mask(annotation)
+        mask = sources.mask(annotation)
         if item.id in by_item:
             merged = out.masks[by_item[item.id]]
             labeled = mask != imaging.IGNORE
@@ -224,3 +227,29 @@ def merged_mask(item: Item, annotations: list[Annotation]) -> np.ndarray:
         labeled = mask != imaging.IGNORE
         merged[labeled] = mask[labeled]
     return merged
+
+
+def add_adjudicated(*, session: Session, project: Project, task: Task, user: User, mask: np.ndarray,
+                    detail: dict[str, object]) -> Annotation:
+    """Store an adjudicator's mask as the task's next version, marked adjudicated; the copies it settles
+    are superseded, never deleted. The caller checks the user's role and records the adjudication."""
+    queue_service.lock_task(session, task, user)
+    mask = clip_to_region(mask, task)
+    labeled = int((mask != imaging.IGNORE).sum())
+    if labeled == 0:
+        raise DomainError("the adjudicated mask labels no pixel inside the task's region")
+    version = (session.scalar(select(func.max(Annotation.version)).where(Annotation.task_id == task.id)) or 0) + 1
+    session.execute(
+        update(Annotation).where(Annotation.task_id == task.id, Annotation.status == AnnotationStatus.submitted)
+        .values(status=AnnotationStatus.superseded)
+    )
+    annotation = Annotation(task_id=task.id, item_id=task.item_id, version=version, author_id=user.id, mask_path="",
+                            status=AnnotationStatus.submitted, labeled_pixels=labeled, adjudicated=True)
+    session.add(annotation)
+    session.flush()
+    annotation.mask_path = f"projects/{project.id}/masks/task{task.id}-v{version}-a{annotation.id}-adjudicated.png"
+    storage.write_in_transaction(session, annotation.mask_path, imaging.encode_png(mask))
+    audit.record(session=session, action="annotation.adjudicate", entity="annotation", entity_id=annotation.id,
+                 user_id=user.id, project_id=project.id,
+                 detail={"task_id": task.id, "version": version, "labeled_pixels": labeled, **detail})
+    return annotation

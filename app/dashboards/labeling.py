@@ -14,7 +14,9 @@ from app.modeling import explain
 from app.modeling import service as model_service
 from app.projects import guidelines
 from app.projects.models import Project
+from app.queue import routing
 from app.queue import service as queue_service
+from app.review import service as review_service
 from app.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -57,7 +59,10 @@ def why_fragment(request: Request, task_id: int, project: PageProject, user: Pag
     names = auth_service.usernames(session=session, user_ids=[f.resolved_by_id for f in answers if f.resolved_by_id])
     return render(request, "labeling/_why.html", {
         "task": task, "score": score, "model": model, "reasons": reasons,
-        "answers": [(f, names.get(f.resolved_by_id or 0, "a lead")) for f in answers]})
+        "answers": [(f, names.get(f.resolved_by_id or 0, "a lead")) for f in answers],
+        # A rejected earlier label of this task, and the tiered-routing rule that applies to this user.
+        "rejections": review_service.rejections_for_task(session=session, project=project, task_id=task.id),
+        "tier": routing.tier_of(session=session, project_id=project.id, user_id=user.id) if score else None})
 
 
 def _stats(session: Session, project: Project, user: User) -> dict:  # type: ignore[type-arg]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy.orm import Session
 
+from app.agreement import service as agreement_service
 from app.annotations import service as annotation_service
 from app.annotations.models import Annotation
 from app.auth.models import User
@@ -18,6 +19,7 @@ from app.modeling import service as model_service
 from app.modeling.models import ModelVersion
 from app.projects.models import Project
 from app.queue.models import Task
+from app.review import hooks as review_hooks
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,10 @@ def submit_label(
         session=session, project=project, task=task, user=user, mask=mask, seconds_spent=seconds_spent,
         client_token=client_token, model_version_id=model_version_id, suggestion_fraction=suggestion_fraction,
     )
+    if created:  # the k-th copy of an overlap task: measure how the copies agree, in the same transaction;
+        agreement_service.compute(session=session, project=project, task=task)
+        # then review sampling, gold scoring and quality scores (app/review/hooks.py)
+        review_hooks.after_submit(session=session, project=project, task=task, annotation=annotation)
     retrain = training.maybe_retrain(session=session, project=project) if created and trigger_retrain else None
     session.commit()
     try:

@@ -24,6 +24,10 @@ class Project(Base):
     strategy: Mapped[str] = mapped_column(String(32), default="hybrid", server_default="hybrid")
     steered_share: Mapped[float] = mapped_column(Float, default=0.1, server_default="0.1")
     task_tile: Mapped[int | None]
+    # Quality control (app/review): the share of submitted labels sampled for review, and the rate at
+    # which gold tasks are mixed into each annotator's queue; both 0..1.
+    review_share: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    gold_rate: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

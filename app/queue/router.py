@@ -42,7 +42,7 @@ router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["queue"], depen
 def task_read(session: Session, task: Task, user: User) -> TaskRead:
     item = session.get(Item, task.item_id)
     assert item is not None
-    lease = service.active_lease(session=session, task_id=task.id)
+    lease = service.active_lease(session=session, task_id=task.id, user_id=user.id)
     mv_id = model_service.ranked_model_version_id(session=session, project_id=task.project_id)
     score = model_service.score_for(session=session, project_id=task.project_id, task_id=task.id)
     base = f"/api/v1/projects/{task.project_id}/tasks/{task.id}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
@@ -19,20 +19,19 @@ from app.modeling.models import Score
 from app.modeling.scoring import TaskRef
 from app.modeling.service import ranked_model_version_id, scores_for
 from app.projects.models import Project
+from app.queue import overlap, routing
 from app.queue.models import Flag, Lease, Skip, Task, TaskStatus
 
 # Why Next found nothing, for the API's 404 and the labeling page alike.
 EMPTY_QUEUE = "The queue is empty: every task is labeled, leased, flagged for review or skipped by you."
 
 
-def _active_lease_clause(now):  # type: ignore[no-untyped-def]
-    return and_(Lease.task_id == Task.id, Lease.released_at.is_(None), Lease.expires_at > now)
-
-
-def active_lease(*, session: Session, task_id: int) -> Lease | None:
-    return session.scalar(
-        select(Lease).where(Lease.task_id == task_id, Lease.released_at.is_(None), Lease.expires_at > utcnow())
-    )
+def active_lease(*, session: Session, task_id: int, user_id: int | None = None) -> Lease | None:
+    """The task's live lease; `user_id`'s own first when given (an overlap task has several at once)."""
+    stmt = select(Lease).where(Lease.task_id == task_id, Lease.released_at.is_(None), Lease.expires_at > utcnow())
+    if user_id is not None:
+        stmt = stmt.order_by((Lease.user_id == user_id).desc(), Lease.id)
+    return session.scalars(stmt.limit(1)).first()
 
 
 def _held_task(*, session: Session, project_id: int, user: User) -> Task | None:
@@ -45,16 +44,19 @@ def _held_task(*, session: Session, project_id: int, user: User) -> Task | None:
     )
 
 
-def _queue_order(project_id: int, model_version_id: int | None):  # type: ignore[no-untyped-def]
-    """Open pool tasks, best-ranked first; before any ranking, oldest first."""
+def _queue_order(project_id: int, model_version_id: int | None, held_back: int = 0):  # type: ignore[no-untyped-def]
+    """Open pool tasks, best-ranked first; before any ranking, oldest first. `held_back`: this many
+    top-ranked tasks come last (tiered routing, app/queue/routing.py)."""
     stmt = (
         select(Task).join(Item, Item.id == Task.item_id)
-        .where(Task.project_id == project_id, Task.status == TaskStatus.open, Item.split == Split.pool)
+        .where(Task.project_id == project_id, Task.status == TaskStatus.open, Item.split == Split.pool,
+               routing.not_gold_copy())
     )
     if model_version_id is None:
         return stmt.order_by(Task.id)
     stmt = stmt.outerjoin(Score, and_(Score.task_id == Task.id, Score.model_version_id == model_version_id))
-    return stmt.order_by(Score.rank.is_(None), Score.rank, Task.id)
+    first = [routing.held_back_first(held_back)] if held_back else []
+    return stmt.order_by(*first, Score.rank.is_(None), Score.rank, Task.id)
 
 
 def lease_next(*, session: Session, project: Project, user: User) -> Task | None:
@@ -106,8 +108,27 @@ def check_budget(*, session: Session, project: Project) -> None:
 def _claim(*, session: Session, project: Project, user: User) -> Task | None:
     now = utcnow()
     mv_id = ranked_model_version_id(session=session, project_id=project.id)
+    routed = routing.routed_task(session=session, project=project, user=user, model_version_id=mv_id)
+    task, route = routed if routed is not None else (_claim_ranked(session, project, user, mv_id), "ranked")
+    if task is None:
+        return None
+    expires = now + timedelta(seconds=get_settings().lease_seconds)
+    session.add(Lease(task_id=task.id, user_id=user.id, expires_at=expires))
+    if route == "ranked":  # a gold copy or a returned task is one annotator's, never an overlap task
+        overlap.on_lease(session=session, project_id=project.id, task=task)
+    audit.record(session=session, action="task.lease", entity="task", entity_id=task.id, user_id=user.id,
+                 project_id=project.id, detail={"model_version_id": mv_id, "route": route})
+    session.flush()
+    return task
+
+
+def _claim_ranked(session: Session, project: Project, user: User, mv_id: int | None) -> Task | None:
+    now = utcnow()
+    held_back = routing.tier_of(session=session, project_id=project.id, user_id=user.id).held_back if mv_id else 0
     skipped = exists().where(Skip.task_id == Task.id, Skip.user_id == user.id)
-    free = _queue_order(project.id, mv_id).where(~exists().where(_active_lease_clause(now)), ~skipped)
+    # A free task: unleased, or an overlap task with a copy left that this user neither holds nor submitted.
+    free = _queue_order(project.id, mv_id, held_back).where(
+        overlap.room_for(now, user.id), ~skipped, routing.not_returned_to_other(user.id, now))
     passed_over: list[int] = []
     while True:
         stmt = free.where(Task.id.not_in(passed_over)) if passed_over else free
@@ -117,19 +138,13 @@ def _claim(*, session: Session, project: Project, user: User) -> Task | None:
         # The lease filter above ran on the statement's snapshot: a caller that leased this task and
         # committed just before we locked it is invisible to it. Now the row lock is ours, a fresh
         # statement sees every committed lease, so look again before handing the task out.
-        if active_lease(session=session, task_id=task.id) is None:
-            break
+        if overlap.has_room(session=session, task=task, user=user):
+            return task
         passed_over.append(task.id)
-    expires = now + timedelta(seconds=get_settings().lease_seconds)
-    session.add(Lease(task_id=task.id, user_id=user.id, expires_at=expires))
-    audit.record(session=session, action="task.lease", entity="task", entity_id=task.id, user_id=user.id,
-                 project_id=project.id, detail={"model_version_id": mv_id})
-    session.flush()
-    return task
 
 
 def release(*, session: Session, task: Task, user: User) -> None:
-    lease = active_lease(session=session, task_id=task.id)
+    lease = active_lease(session=session, task_id=task.id, user_id=user.id)
     if lease is not None and lease.user_id == user.id:
         lease.released_at = utcnow()
 
@@ -147,7 +162,7 @@ def release_held(*, session: Session, user_id: int, project_id: int | None = Non
     return len(leases)
 
 
-def lock_task(session: Session, task: Task) -> Lease | None:
+def lock_task(session: Session, task: Task, user: User | None = None) -> Lease | None:
     """Take the task's write lock and return its active lease as the previous holder left it.
 
     Skip, flag, submit and draft saves of one task take turns (a flag racing a submit must not leave a
@@ -155,12 +170,12 @@ def lock_task(session: Session, task: Task) -> Lease | None:
     reads the lease the one before it may have released.
     """
     lock_row(session, Task.status, task.id)
-    return active_lease(session=session, task_id=task.id)
+    return active_lease(session=session, task_id=task.id, user_id=user.id if user else None)
 
 
 def require_lease(session: Session, task: Task, user: User, refusal: str = "this task is not leased to you") -> None:
     """Lock the task; refuse (409) unless `user` holds its lease."""
-    lease = lock_task(session, task)
+    lease = lock_task(session, task, user)
     if lease is None or lease.user_id != user.id:
         raise Conflict(refusal)
 
@@ -292,10 +307,11 @@ def get_task(*, session: Session, project_id: int, task_id: int) -> Task | None:
 
 
 def open_pool_task_ids(*, session: Session, project_id: int) -> list[int]:
-    """What a new model version scores: the open tasks of pool items, by id."""
+    """What a new model version scores: the open tasks of pool items (and gold regions), by id."""
     return list(session.scalars(
         select(Task.id).join(Item, Item.id == Task.item_id)
-        .where(Task.project_id == project_id, Task.status == TaskStatus.open, Item.split == Split.pool)
+        .where(Task.project_id == project_id, Item.split == Split.pool,
+               or_(Task.status == TaskStatus.open, routing.active_gold_source()))
         .order_by(Task.id)
     ))
 

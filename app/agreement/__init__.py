@@ -1,0 +1,1 @@
+"""Agreement between the independent copies of overlap tasks, and their adjudication."""

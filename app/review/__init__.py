@@ -1,0 +1,1 @@
+"""Reviews of submitted annotations with a per-project error taxonomy, gold tasks and quality scores."""
