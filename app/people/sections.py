@@ -1,6 +1,7 @@
-"""The per-annotator page's quality sections: gold score, agreement, review outcomes. Each is a title, the
-words shown while there is no data, and a loader; a domain that measures one of them (gold tasks, overlap,
-reviews) replaces the loader here with its own, and the page and the API show what it returns.
+"""The per-annotator page's quality sections: gold score, agreement, review outcomes, quality score. Each is
+a title, the words shown while there is no data, and a loader (app/people/quality_sections.py reads the
+gold, agreement and review tables); another domain may add a section, or replace one, with `register`,
+and the page and the API show what its loader returns.
 
 A loader gets the database session, the annotator and the ids of the projects the viewer may see, and
 returns None (no data yet) or facts: label -> value, in the order they are shown."""
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
+from app.people import quality_sections
 
 Facts = dict[str, Any]
 Loader = Callable[[Session, User, list[int]], Facts | None]
@@ -32,9 +34,12 @@ class Section:
 
 
 SECTIONS: list[Section] = [
-    Section("gold", "Gold score", "No gold tasks yet."),
-    Section("agreement", "Agreement", "No tasks labeled by this annotator and another yet."),
-    Section("review", "Review outcomes", "No reviews yet."),
+    Section("gold", "Gold score", "No gold tasks yet.", quality_sections.gold),
+    Section("agreement", "Agreement", "No tasks labeled by this annotator and another yet.",
+            quality_sections.agreement),
+    Section("review", "Review outcomes", "No reviews yet.", quality_sections.review),
+    Section("quality", "Quality score", "No quality score yet: it needs gold answers or agreement.",
+            quality_sections.quality_score),
 ]
 
 
