@@ -95,3 +95,22 @@ def test_annotator_record_draws_its_chart_under_the_real_csp(live_server, browse
     finally:
         context.close()
     assert errors == []
+
+
+def test_a_lead_reads_the_quality_sections_from_the_project_people_page(live_server, page):
+    from tests.people.conftest import add_quality_evidence
+
+    pid = worked_project(tasks=10)
+    add_quality_evidence(pid)
+    log_in(page, live_server, "lead")
+    page.goto(f"{live_server}/projects/{pid}")
+    page.click("text=People")
+    page.click("#project-people tr[data-username=ann] >> text=record")
+    page.wait_for_selector("[data-testid=section-review] dl.facts")
+    assert "50%" in page.text_content("[data-testid=section-review]")
+    assert "cy (0.300)" in page.text_content("[data-testid=section-agreement]")
+    assert "0.800" in page.text_content("[data-testid=section-gold]")
+    assert page.locator("nav.sitenav >> text=People").count() == 0  # a lead has no people desk
+    page.locator("[data-testid=section-gold]").scroll_into_view_if_needed()
+    screenshot(page, "annotator-record-quality-as-lead")
+    assert page.js_errors == []  # type: ignore[attr-defined]

@@ -3,7 +3,7 @@ written straight to the tables (with the times and seconds a test needs, no imag
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -70,5 +70,50 @@ def add_skip_and_flag(pid: int, username: str, reason: str = "too blurry", note:
         session.add(Flag(task_id=task_ids[1], user_id=uid, note=note))
 
 
-def days_ago(days: int, now: datetime) -> datetime:
-    return now - timedelta(days=days)
+def add_quality_evidence(pid: int) -> None:
+    """For `ann` in project `pid` (with 10 tasks), as the gold, agreement and review domains write them:
+    gold answers of IoU 0.9 and 0.7 and one not yet scored; agreement with bob (0.8 and 0.6 over two
+    classes) and cy (0.3; a class neither has is no evidence); reviews accepted, rejected (wrong class)
+    and pending; a quality score of 0.61 from 4 pieces of evidence."""
+    from sqlalchemy import select
+
+    from app.agreement.models import PairAgreement
+    from app.annotations.models import Annotation
+    from app.db import session_scope
+    from app.quality.models import GoldAnswer, GoldTask, QualityScore
+    from app.review.models import ErrorType, Review, ReviewStatus
+
+    now = datetime.now(UTC)
+    make_user("bob")
+    make_user("cy")
+    add_labels(pid, "ann", [(now, 5.0)] * 6)
+    add_labels(pid, "bob", [(now, 5.0)] * 2)
+    add_labels(pid, "cy", [(now, 5.0)] * 2)
+    ann, bob, cy = user_id("ann"), user_id("bob"), user_id("cy")
+    with session_scope() as session:
+        mine = session.scalars(select(Annotation).where(Annotation.author_id == ann).order_by(Annotation.id)).all()
+        bobs = session.scalars(select(Annotation).where(Annotation.author_id == bob).order_by(Annotation.id)).all()
+        cys = session.scalars(select(Annotation).where(Annotation.author_id == cy).order_by(Annotation.id)).all()
+        for i, iou in enumerate((0.9, 0.7, None)):  # two scored gold answers, one waiting for its score
+            g = GoldTask(project_id=pid, source_task_id=mine[i].task_id, item_id=mine[i].item_id, x=0, y=0, width=8,
+                         height=8, mask_path="missing/gold.png")
+            session.add(g)
+            session.flush()
+            session.add(GoldAnswer(gold_task_id=g.id, task_id=mine[i].task_id, user_id=ann, annotation_id=mine[i].id,
+                                   mean_iou=iou))
+        for other, theirs, ious in ((bob, bobs[0], (0.8, 0.6)), (cy, cys[0], (0.3, None))):
+            for cls, iou in enumerate(ious):  # per class; a class neither has (None) is no evidence
+                session.add(PairAgreement(project_id=pid, task_id=theirs.task_id, user_a_id=min(ann, other),
+                                          user_b_id=max(ann, other), annotation_a_id=mine[3].id,
+                                          annotation_b_id=theirs.id, class_index=cls, pixels_a=1, pixels_b=1,
+                                          intersection=1, iou=iou, dice=iou))
+        wrong = ErrorType(project_id=pid, name="wrong class")
+        session.add(wrong)
+        session.flush()
+        for annotation, status in ((mine[3], ReviewStatus.accepted), (mine[4], ReviewStatus.rejected),
+                                   (mine[5], ReviewStatus.pending)):
+            session.add(Review(project_id=pid, task_id=annotation.task_id, annotation_id=annotation.id,
+                               annotator_id=ann, status=status,
+                               error_type_id=wrong.id if status == ReviewStatus.rejected else None))
+        session.add(QualityScore(project_id=pid, user_id=ann, gold_mean=0.8, gold_count=2, agreement_mean=0.5,
+                                 agreement_count=2, score=0.61, evidence=4))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.factories import login, make_project, make_user
-from tests.people.conftest import add_labels, add_skip_and_flag, user_id, worked_project
+from tests.people.conftest import add_labels, add_quality_evidence, add_skip_and_flag, user_id, worked_project
 
 HTML = {"accept": "text/html"}
 
@@ -94,49 +94,9 @@ def test_a_section_registered_by_another_domain_is_shown(client, admin, monkeypa
 def test_quality_sections_read_gold_agreement_reviews_and_the_score(client, admin):
     """Rows as the gold, agreement and review domains write them; the record sums them up for `ann`, in
     the viewer's projects only."""
-    from sqlalchemy import select
-
-    from app.agreement.models import PairAgreement
-    from app.annotations.models import Annotation
-    from app.db import session_scope
-    from app.quality.models import GoldAnswer, GoldTask, QualityScore
-    from app.review.models import ErrorType, Review, ReviewStatus
-
-    now = datetime.now(UTC)
     pid = worked_project(tasks=10)
-    make_user("bob")
-    make_user("cy")
-    add_labels(pid, "ann", [(now, 5.0)] * 6)
-    add_labels(pid, "bob", [(now, 5.0)] * 2)
-    add_labels(pid, "cy", [(now, 5.0)] * 2)
-    ann, bob, cy = user_id("ann"), user_id("bob"), user_id("cy")
-    with session_scope() as session:
-        mine = session.scalars(select(Annotation).where(Annotation.author_id == ann).order_by(Annotation.id)).all()
-        bobs = session.scalars(select(Annotation).where(Annotation.author_id == bob).order_by(Annotation.id)).all()
-        cys = session.scalars(select(Annotation).where(Annotation.author_id == cy).order_by(Annotation.id)).all()
-        for i, iou in enumerate((0.9, 0.7, None)):  # two scored gold answers, one waiting for its score
-            g = GoldTask(project_id=pid, source_task_id=mine[i].task_id, item_id=mine[i].item_id, x=0, y=0, width=8,
-                         height=8, mask_path="missing/gold.png")
-            session.add(g)
-            session.flush()
-            session.add(GoldAnswer(gold_task_id=g.id, task_id=mine[i].task_id, user_id=ann, annotation_id=mine[i].id,
-                                   mean_iou=iou))
-        for other, theirs, ious in ((bob, bobs[0], (0.8, 0.6)), (cy, cys[0], (0.3, None))):
-            for cls, iou in enumerate(ious):  # per class; a class neither has (None) is no evidence
-                session.add(PairAgreement(project_id=pid, task_id=theirs.task_id, user_a_id=min(ann, other),
-                                          user_b_id=max(ann, other), annotation_a_id=mine[3].id,
-                                          annotation_b_id=theirs.id, class_index=cls, pixels_a=1, pixels_b=1,
-                                          intersection=1, iou=iou, dice=iou))
-        wrong = ErrorType(project_id=pid, name="wrong class")
-        session.add(wrong)
-        session.flush()
-        for annotation, status in ((mine[3], ReviewStatus.accepted), (mine[4], ReviewStatus.rejected),
-                                   (mine[5], ReviewStatus.pending)):
-            session.add(Review(project_id=pid, task_id=annotation.task_id, annotation_id=annotation.id,
-                               annotator_id=ann, status=status,
-                               error_type_id=wrong.id if status == ReviewStatus.rejected else None))
-        session.add(QualityScore(project_id=pid, user_id=ann, gold_mean=0.8, gold_count=2, agreement_mean=0.5,
-                                 agreement_count=2, score=0.61, evidence=4))
+    add_quality_evidence(pid)
+    ann, cy = user_id("ann"), user_id("cy")
     body = client.get(f"/api/v1/users/{ann}/activity").json()
     facts = {s["key"]: s["facts"] for s in body["sections"]}
     assert all(s["has_data"] for s in body["sections"])
