@@ -5,7 +5,8 @@ the answer itself, once, never put in a URL."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -90,7 +91,8 @@ def user_page(request: Request, user_id: int, admin: PageAdmin, session: Session
     return _user_page(request, session, admin, target, notice=NOTICES.get(notice or ""))
 
 
-def _change(request: Request, session: Session, admin: User, user_id: int, notice: str, apply: Any) -> Response:
+def _change(request: Request, session: Session, admin: User, user_id: int, notice: str,
+            apply: Callable[[User], object]) -> Response:
     """Run one change to a user; on a refusal, nothing is written and their page shows why."""
     target = service.get_user(session=session, user_id=user_id)
     try:
