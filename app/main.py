@@ -22,6 +22,7 @@ from app.flows.router import router as flows_router
 from app.items.router import router as items_router
 from app.limits import RequestLimits
 from app.modeling.router import router as models_router
+from app.people.router import router as people_router
 from app.projects.router import router as projects_router
 from app.queue.router import router as queue_router
 from app.review.router import router as review_router
@@ -73,7 +74,7 @@ def create_app() -> FastAPI:
 
     error_handlers.install(app)
     for router in (auth_router, projects_router, items_router, queue_router, annotations_router, models_router,
-                   flows_router, agreement_router, review_router, views_router, webpages.router,
+                   flows_router, agreement_router, review_router, people_router, views_router, webpages.router,
                    observability.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")

@@ -6,11 +6,13 @@ from app.agreement.views import router as agreement_views
 from app.auth.views import router as auth_views
 from app.dashboards.labeling import router as labeling_views
 from app.dashboards.overview import router as overview_views
+from app.people.audit_views import router as audit_views
+from app.people.views import router as people_views
 from app.projects.views import router as project_views
 from app.queue.views import router as queue_views
 from app.review.views import router as review_views
 
 router = APIRouter()
 for _r in (auth_views, project_views, overview_views, queue_views, labeling_views, agreement_views,
-           review_views):
+           review_views, people_views, audit_views):
     router.include_router(_r)

@@ -16,9 +16,10 @@ class AuditLog(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # Indexed for the audit log page's filters (by user, by action).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
     project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
-    action: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int | None]
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -21,10 +21,11 @@ def get_by_username(*, session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username))
 
 
-def create_user(*, session: Session, username: str, password: str, role: Role, check_policy: bool = True) -> User:
+def create_user(*, session: Session, username: str, password: str, role: Role, check_policy: bool = True,
+                created_by: User | None = None) -> User:
     """A new user. The name must follow the user name rules and be unused in any letter case (Conflict);
     the password must pass the policy (PasswordRefused) unless `check_policy` is off, which only the
-    demo's fixed logins do."""
+    demo's fixed logins do. `created_by` (an admin) is recorded as who did it."""
     check_username(username)
     if check_policy:
         check_password(password, username=username)
@@ -34,7 +35,7 @@ def create_user(*, session: Session, username: str, password: str, role: Role, c
     session.add(user)
     session.flush()
     audit.record(session=session, action="user.create", entity="user", entity_id=user.id,
-                 detail={"username": username, "role": role.value})
+                 user_id=created_by.id if created_by else None, detail={"username": username, "role": role.value})
     return user
 
 

@@ -105,6 +105,18 @@ def add_member(*, session: Session, project: Project, user: User, added_by: User
                  user_id=added_by.id if added_by else None, project_id=project.id)
 
 
+def remove_member(*, session: Session, project: Project, user: User, removed_by: User | None = None) -> bool:
+    """Take a user off a project (their labels stay); False when they were not a member."""
+    membership = session.scalar(select(Membership).where(Membership.project_id == project.id,
+                                                         Membership.user_id == user.id))
+    if membership is None:
+        return False
+    session.delete(membership)
+    audit.record(session=session, action="membership.remove", entity="user", entity_id=user.id,
+                 user_id=removed_by.id if removed_by else None, project_id=project.id)
+    return True
+
+
 def update(*, session: Session, project: Project, user: User, **changes: object) -> None:
     """Change settings (description, retrain_every, label_budget, policy); old values go to the audit log.
 

@@ -172,6 +172,19 @@ def release(*, session: Session, task: Task, user: User) -> None:
         lease.released_at = utcnow()
 
 
+def release_held(*, session: Session, user_id: int, project_id: int | None = None) -> int:
+    """End the live leases of a user (deactivated, or taken off `project_id`): their tasks go back to
+    the queue now rather than when the leases run out. Returns how many were live."""
+    now = utcnow()
+    held = [Lease.user_id == user_id, Lease.released_at.is_(None), Lease.expires_at > now]
+    if project_id is not None:
+        held.append(Lease.task_id.in_(select(Task.id).where(Task.project_id == project_id)))
+    leases = session.scalars(select(Lease).where(*held)).all()
+    for lease in leases:
+        lease.released_at = now
+    return len(leases)
+
+
 def lock_task(session: Session, task: Task, user: User | None = None) -> Lease | None:
     """Take the task's write lock and return its active lease as the previous holder left it.
 
