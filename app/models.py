@@ -3,15 +3,17 @@
 from app.annotations.models import Annotation, AnnotationStatus
 from app.audit.models import AuditLog
 from app.auth.models import LoginFailure, Role, User, UserSession
+from app.budgets.models import Budget
 from app.db import Base
 from app.items.models import Item, Split
 from app.jobs.models import JobRun, JobStatus
 from app.modeling.models import ModelStatus, ModelVersion, Score, ScoringRun, ScoringRunStatus
-from app.projects.models import Guideline, Membership, Project, ProjectClass
+from app.projects.models import Guideline, Membership, Project, ProjectClass, ProjectRole
 from app.queue.models import Draft, Flag, Lease, Skip, Task, TaskStatus
 
 __all__ = [
-    "Annotation", "AnnotationStatus", "AuditLog", "Base", "Draft", "Flag", "Guideline", "Item", "JobRun", "JobStatus",
-    "Lease", "LoginFailure", "Membership", "ModelStatus", "ModelVersion", "Project", "ProjectClass", "Role", "Score",
-    "ScoringRun", "ScoringRunStatus", "Skip", "Split", "Task", "TaskStatus", "User", "UserSession",
+    "Annotation", "AnnotationStatus", "AuditLog", "Base", "Budget", "Draft", "Flag", "Guideline", "Item", "JobRun",
+    "JobStatus", "Lease", "LoginFailure", "Membership", "ModelStatus", "ModelVersion", "Project", "ProjectClass",
+    "ProjectRole", "Role", "Score", "ScoringRun", "ScoringRunStatus", "Skip", "Split", "Task", "TaskStatus", "User",
+    "UserSession",
 ]
