@@ -20,6 +20,7 @@ class BurnDown:
     plan: list[float | None]  # the plan's remaining at the end of each day; None without a plan
     pace_per_day: float  # 0.0 when nothing was spent in the pace window
     forecast_date: date | None  # the day the budget runs out at this pace; None at pace 0
+    plan_start: date  # the plan's first day
     plan_end: date | None  # when the plan spends the last of the budget
 
     @property
@@ -68,4 +69,5 @@ def compute(*, total: float, unit: str, spend_by_day: dict[date, float], start: 
     else:
         forecast = None
     return BurnDown(unit=unit, total=total, days=days, spent=spent, remaining=remaining, plan=plan,
-                    pace_per_day=pace, forecast_date=forecast, plan_end=plan_end)
+                    pace_per_day=pace, forecast_date=forecast, plan_start=plan_start,
+                    plan_end=plan_end)

@@ -135,6 +135,13 @@ def members(*, session: Session, project_id: int) -> list[tuple[Membership, User
     return [(m, u) for m, u in rows]
 
 
+def addable_users(*, session: Session, project_id: int) -> list[User]:
+    """Active users who are not members yet (the Members tab offers their names)."""
+    members_ = select(Membership.user_id).where(Membership.project_id == project_id)
+    return list(session.scalars(select(User).where(User.is_active.is_(True), User.id.not_in(members_))
+                                .order_by(User.username).limit(500)))
+
+
 def project_role(*, session: Session, project: Project, user: User) -> ProjectRole | None:
     """The user's role in the project; admins lead every project they can see."""
     if user.role == Role.admin:
