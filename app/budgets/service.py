@@ -171,9 +171,10 @@ class CapState:
     def message(self) -> str:
         amount = f"{self.limit:g} {'label' if self.unit == 'labels' and self.limit == 1 else self.unit}"
         used = f"{self.used:.0f}" if self.unit == "labels" else f"{self.used:.2f}"
+        used_unit = "label" if self.unit == "labels" and used == "1" else self.unit
         whose = "Your" if self.name.startswith("your") else "The project's"
         name = self.name.removeprefix("your ")
-        text = f"{whose} {name} cap of {amount} is reached ({used} {self.unit} spent or being labeled). "
+        text = f"{whose} {name} cap of {amount} is reached ({used} {used_unit} spent or being labeled). "
         if self.resets_at is None:
             return text + "A lead can raise it."
         return text + f"It resets at {self.resets_at.strftime('%Y-%m-%d %H:%M')} UTC."

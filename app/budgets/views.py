@@ -77,15 +77,19 @@ def burndown_page(request: Request, project: PageProject, user: PageUser, sessio
 
 def chart_series(b: burndown.BurnDown) -> dict[str, Any]:
     """The chart's columns: days (ISO), remaining, plan, and the forecast from today on at the current pace
-    (extended to the forecast date, at most a year ahead)."""
+    (extended to the forecast date, at most 90 days or to the plan's end)."""
     days = list(b.days)
     remaining: list[float | None] = list(b.remaining)
     plan: list[float | None] = list(b.plan)
     forecast: list[float | None] = [None] * (len(days) - 1) + [b.left]
+    today = b.days[-1]
     if b.forecast_date and b.left > 0:
-        ahead = min((b.forecast_date - days[-1]).days, 366)
+        # Far-off dates would flatten the chart: it shows 90 days ahead (or to the plan's end); the page
+        # gives the forecast date itself.
+        horizon = max(90, (b.plan_end - today).days if b.plan_end else 0)
+        ahead = min((b.forecast_date - today).days, horizon)
         for k in range(1, ahead + 1):
-            day = days[-1] + timedelta(days=k)
+            day = today + timedelta(days=k)
             days.append(day)
             remaining.append(None)
             forecast.append(max(b.left - b.pace_per_day * k, 0.0))

@@ -86,3 +86,17 @@ def test_the_service_feeds_the_burn_down_from_first_labels_and_measured_hours(en
     assert labels.pace_per_day == 1 and labels.forecast_date == (day + timedelta(days=9)).date()
     # hours: 0.5 on Dec 1, 0.25 + 0.5 on Dec 2, 1.0 on Dec 3 -> 0.5, 1.25, 2.25 of 5
     assert hours.spent == [0.5, 1.25, 2.25] and hours.left == 2.75
+
+
+def test_the_chart_columns_run_day_by_day_to_the_forecast_date():
+    from app.budgets.views import chart_series
+
+    b = burndown.compute(total=20, unit="labels", spend_by_day={date(2026, 12, 3): 1}, start=date(2026, 12, 1),
+                         today=date(2026, 12, 3), plan_start=date(2026, 12, 1), plan_end=date(2026, 12, 10))
+    assert b.pace_per_day == 1 / 3 and b.forecast_date == date(2027, 1, 29)  # 19 left / (1/3) = 57 days
+    c = chart_series(b)
+    assert c["days"][:4] == ["2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04"]
+    assert c["days"][-1] == "2027-01-29" and len(c["days"]) == 3 + 57
+    assert c["remaining"][:3] == [20, 20, 19] and c["remaining"][3] is None
+    assert c["forecast"][:4] == [None, None, 19, 19 - 1 / 3] and c["forecast"][-1] == 0
+    assert c["plan"][:3] == [18, 16, 14] and c["plan"][9:] == [0] * (len(c["days"]) - 9)
