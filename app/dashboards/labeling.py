@@ -11,6 +11,7 @@ from app.auth import service as auth_service
 from app.auth.models import User
 from app.budgets import service as budget_service
 from app.deps import PageProject, PageUser, SessionDep, require_project_role
+from app.items.models import Item, Split
 from app.modeling import explain
 from app.modeling import service as model_service
 from app.projects import guidelines
@@ -65,8 +66,10 @@ def why_fragment(request: Request, task_id: int, project: PageProject, user: Pag
     # Questions flagged on this task and the leads' answers: whoever opens it next reads them.
     answers = queue_service.answered_flags(session=session, task_id=task.id)
     names = auth_service.usernames(session=session, user_ids=[f.resolved_by_id for f in answers if f.resolved_by_id])
+    item = session.get(Item, task.item_id)
     return render(request, "labeling/_why.html", {
         "task": task, "score": score, "model": model, "reasons": reasons,
+        "validation": item is not None and item.split == Split.validation,
         "answers": [(f, names.get(f.resolved_by_id or 0, "a lead")) for f in answers]})
 
 

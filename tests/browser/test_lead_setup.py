@@ -130,6 +130,7 @@ def test_the_lead_labels_the_validation_split_in_validation_mode(live_server, pa
     page.click("[data-testid=label-validation]")
     page.wait_for_selector(READY)
     assert "Validation mode" in page.text_content("[data-testid=validation-mode]")
+    page.wait_for_selector("[data-testid=why-validation]")  # no ranking's reasons for a validation image
     with session_scope() as session:
         held_out = set(session.scalars(select(Item.id).where(Item.project_id == pid,
                                                              Item.split == Split.validation)))
