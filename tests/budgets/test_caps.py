@@ -93,3 +93,21 @@ def test_only_a_project_lead_sets_the_budget(client):
     token = login(client, "ann")
     r = client.put(f"/api/v1/projects/{pid}/budget", json={"day_labels": 5}, headers={"X-CSRF-Token": token})
     assert r.status_code == 403
+
+
+def test_a_total_in_hours_never_resets_and_leases_count_at_the_mean_time_per_label(client):
+    pid = budget_project(client, annotators=("ann", "ann2"))
+    set_budget(client, pid, total_hours=0.1, annotator_day_hours=1)  # 360 s in all
+    token = login(client, "ann")
+    assert label_one(client, pid, token, seconds=200).status_code == 201
+    # ann2 holds a task: at the measured 200 s a label, 200 + 200 s >= 360 s, so ann is refused.
+    token2 = login(client, "ann2")
+    assert client.post(f"/api/v1/projects/{pid}/tasks/next", headers={"X-CSRF-Token": token2}).status_code == 200
+    token = login(client, "ann")
+    refused = client.post(f"/api/v1/projects/{pid}/tasks/next", headers={"X-CSRF-Token": token})
+    assert refused.status_code == 409
+    assert "The project's total cap of 0.1 hours is reached (0.11 hours" in refused.json()["detail"]
+    assert refused.json()["detail"].endswith("A lead can raise it.")
+    caps = {c["field"]: c for c in client.get(f"/api/v1/projects/{pid}/budget").json()["caps"]}
+    assert caps["annotator_day_hours"]["used"] == 200 / 3600 and not caps["annotator_day_hours"]["reached"]
+    assert caps["total_hours"]["resets_at"] is None and caps["total_hours"]["reached"]
