@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from fastapi import APIRouter, Depends
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
@@ -51,3 +55,18 @@ def burn_down(project: ApiProject, user: ApiUser, session: SessionDep) -> list[B
                          plan=b.plan, pace_per_day=b.pace_per_day, forecast_date=b.forecast_date,
                          plan_end=b.plan_end)
             for b in service.burn_downs(session=session, project=project)]
+
+
+@router.get("/burndown.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}, "description": "the burn-down as CSV"}})
+def burn_down_csv(project: ApiProject, user: ApiUser, session: SessionDep) -> Response:
+    """One row per budget unit and day: spent (cumulative), remaining, and the plan's remaining."""
+    require_project_role(session, project, user)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["unit", "day", "spent", "remaining", "plan_remaining"])
+    for b in service.burn_downs(session=session, project=project):
+        for day, spent, left, plan in zip(b.days, b.spent, b.remaining, b.plan, strict=True):
+            writer.writerow([b.unit, day.isoformat(), f"{spent:g}", f"{left:g}", "" if plan is None else f"{plan:g}"])
+    return Response(out.getvalue(), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="burndown-project{project.id}.csv"'})

@@ -160,3 +160,6 @@ def test_budget_tab_and_burn_down_page(client):
     assert '<dd data-testid="left-labels">100</dd>' in burn.text and "uPlot.iife.min.js" in burn.text
     api = client.get(f"/api/v1/projects/{pid}/budget/burndown").json()
     assert api[0]["unit"] == "labels" and api[0]["plan"] == [90.0] and api[0]["forecast_date"] is None
+    rows = client.get(f"/api/v1/projects/{pid}/budget/burndown.csv").text.splitlines()
+    assert rows == ["unit,day,spent,remaining,plan_remaining", f"labels,{today.isoformat()},0,100,90"]
+    assert 'data-testid="burndown-csv"' in burn.text
