@@ -12,7 +12,7 @@ from app.auth import sessions
 from app.auth.models import Role, User
 from app.db import new_session
 from app.projects import service as project_service
-from app.projects.models import Project
+from app.projects.models import Project, ProjectRole
 from app.security import session_id
 
 
@@ -81,3 +81,9 @@ PageProject = Annotated[Project, Depends(page_project)]
 def require_role(user: User, role: Role) -> None:
     if not user.at_least(role):
         raise HTTPException(status_code=403, detail=f"this needs the {role.value} role")
+
+
+def require_project_role(session: Session, project: Project, user: User, role: ProjectRole = ProjectRole.lead) -> None:
+    """403 unless the user has at least `role` in this project (admins lead every project)."""
+    if not project_service.has_project_role(session=session, project=project, user=user, role=role):
+        raise HTTPException(status_code=403, detail=f"this needs the {role.value} role in this project")

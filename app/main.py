@@ -15,10 +15,12 @@ from app import error_handlers, observability, webpages
 from app.agreement.router import router as agreement_router
 from app.annotations.router import router as annotations_router
 from app.auth.router import router as auth_router
+from app.budgets.router import router as budget_router
 from app.config import get_settings
 from app.edge import EdgeGuard
 from app.flows.housekeeping import sweep_orphan_files
 from app.flows.router import router as flows_router
+from app.flows.validation_router import router as validation_router
 from app.items.router import router as items_router
 from app.limits import RequestLimits
 from app.modeling.router import router as models_router
@@ -74,8 +76,8 @@ def create_app() -> FastAPI:
 
     error_handlers.install(app)
     for router in (auth_router, projects_router, items_router, queue_router, annotations_router, models_router,
-                   flows_router, agreement_router, review_router, people_router, views_router, webpages.router,
-                   observability.router):
+                   flows_router, agreement_router, review_router, people_router, budget_router, validation_router,
+                   views_router, webpages.router, observability.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     return app

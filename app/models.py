@@ -4,11 +4,12 @@ from app.agreement.models import Adjudication, PairAgreement, TaskAgreement
 from app.annotations.models import Annotation, AnnotationStatus
 from app.audit.models import AuditLog
 from app.auth.models import LoginFailure, Role, User, UserSession
+from app.budgets.models import Budget
 from app.db import Base
 from app.items.models import Item, Split
 from app.jobs.models import JobRun, JobStatus
 from app.modeling.models import ModelStatus, ModelVersion, Score, ScoringRun, ScoringRunStatus
-from app.projects.models import Guideline, Membership, Project, ProjectClass
+from app.projects.models import Guideline, Membership, Project, ProjectClass, ProjectRole
 from app.quality.models import GoldAnswer, GoldTask, QualityScore, TaskReturn
 from app.queue.models import Draft, Flag, Lease, Skip, Task, TaskStatus
 from app.queue.overlap_models import OverlapPolicy, OverlapTask, TaskCopy
@@ -21,4 +22,6 @@ __all__ = [
     # overlap, agreement and adjudication
     "Adjudication", "OverlapPolicy", "OverlapTask", "PairAgreement", "TaskAgreement", "TaskCopy",
     "ErrorType", "GoldAnswer", "GoldTask", "QualityScore", "Review", "ReviewStatus", "TaskReturn",
+    # the lead's desk: budgets and project roles
+    "Budget", "ProjectRole",
 ]

@@ -4,8 +4,10 @@ from fastapi import APIRouter
 
 from app.agreement.views import router as agreement_views
 from app.auth.views import router as auth_views
+from app.budgets.views import router as budget_views
 from app.dashboards.labeling import router as labeling_views
 from app.dashboards.overview import router as overview_views
+from app.dashboards.validation_split import router as validation_views
 from app.people.audit_views import router as audit_views
 from app.people.views import router as people_views
 from app.projects.views import router as project_views
@@ -14,5 +16,5 @@ from app.review.views import router as review_views
 
 router = APIRouter()
 for _r in (auth_views, project_views, overview_views, queue_views, labeling_views, agreement_views,
-           review_views, people_views, audit_views):
+           review_views, people_views, audit_views, budget_views, validation_views):
     router.include_router(_r)

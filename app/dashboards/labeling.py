@@ -9,13 +9,16 @@ from sqlalchemy.orm import Session
 from app.annotations import service as annotation_service
 from app.auth import service as auth_service
 from app.auth.models import User
-from app.deps import PageProject, PageUser, SessionDep
+from app.budgets import service as budget_service
+from app.deps import PageProject, PageUser, SessionDep, require_project_role
+from app.items.models import Item, Split
 from app.modeling import explain
 from app.modeling import service as model_service
 from app.projects import guidelines
 from app.projects.models import Project
 from app.queue import overlap, routing
 from app.queue import service as queue_service
+from app.queue import validation as validation_queue
 from app.review import service as review_service
 from app.templating import render
 
@@ -23,10 +26,18 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/projects/{project_id}/label")
-def labeling_page(request: Request, project: PageProject, user: PageUser, session: SessionDep) -> Response:
+def labeling_page(request: Request, project: PageProject, user: PageUser, session: SessionDep,
+                  mode: str = "queue") -> Response:
+    """The labeling page; `mode=validation` (leads) labels the validation split in order, outside the queue."""
+    validation = mode == "validation"
+    if validation:
+        require_project_role(session, project, user)
     guide = guidelines.current(session=session, project_id=project.id)
-    return render(request, "labeling/page.html", {"user": user, "project": project,
-                                                  "empty_queue": queue_service.EMPTY_QUEUE, "guideline": guide,
+    return render(request, "labeling/page.html", {"user": user, "project": project, "validation_mode": validation,
+                                                  "validation_progress": validation_queue.progress(
+                                                      session=session, project_id=project.id) if validation else None,
+                                                  "empty_queue": validation_queue.EMPTY if validation
+                                                  else queue_service.EMPTY_QUEUE, "guideline": guide,
                                                   "guideline_html": guidelines.render(guide.text) if guide else None,
                                                   **_stats(session, project, user)})
 
@@ -57,8 +68,10 @@ def why_fragment(request: Request, task_id: int, project: PageProject, user: Pag
     # Questions flagged on this task and the leads' answers: whoever opens it next reads them.
     answers = queue_service.answered_flags(session=session, task_id=task.id)
     names = auth_service.usernames(session=session, user_ids=[f.resolved_by_id for f in answers if f.resolved_by_id])
+    item = session.get(Item, task.item_id)
     return render(request, "labeling/_why.html", {
         "task": task, "score": score, "model": model, "reasons": reasons,
+        "validation": item is not None and item.split == Split.validation,
         "answers": [(f, names.get(f.resolved_by_id or 0, "a lead")) for f in answers],
         "routing": overlap.routing_note(session=session, task=task),
         # A rejected earlier label of this task, and the tiered-routing rule that applies to this user.
@@ -85,4 +98,6 @@ def _stats(session: Session, project: Project, user: User) -> dict:  # type: ign
         "queue_depth": queue_service.count_open(session=session, project_id=project.id),
         "model": model_service.latest_ready(session=session, project_id=project.id),
         "training": model_service.pending_version(session=session, project_id=project.id),
+        # The cap that stops this annotator's queue now, if one does: which, and when it resets.
+        "cap": budget_service.reached_cap(session=session, project=project, user=user),
     }

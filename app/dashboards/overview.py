@@ -8,6 +8,8 @@ from fastapi.responses import Response
 from app.deps import PageProject, PageUser, SessionDep
 from app.items import service as item_service
 from app.modeling import service as model_service
+from app.projects import service as project_service
+from app.projects.models import ProjectRole
 from app.queue import service as queue_service
 from app.templating import render
 
@@ -25,4 +27,6 @@ def project_page(request: Request, project: PageProject, user: PageUser, session
         # People read versions as "v3", never as database ids.
         "ranked_by": next((m.version for m in models if m.id == ranked_by), None),
         "stop": model_service.stop_advice(models),
+        "manages": project_service.has_project_role(session=session, project=project, user=user,
+                                                    role=ProjectRole.lead),
     })

@@ -14,17 +14,31 @@ from app.annotations.schemas import AnnotationRead, SubmitRead
 from app.auth.models import Role
 from app.config import get_settings
 from app.deps import ApiProject, ApiUser, SessionDep, require_role
-from app.errors import Conflict
-from app.flows import export, imports, submit, training, uploads
+from app.errors import Conflict, NotFound
+from app.flows import export, imports, leasing, submit, training, uploads
 from app.formats import check_path, read_zip
 from app.items.models import Split
 from app.items.schemas import ImportRead, ItemRead, UploadRead
 from app.modeling.schemas import ModelVersionRead
+from app.queue import service as queue_service
 from app.queue.deps import TaskDep, read_task_mask
+from app.queue.router import task_read
+from app.queue.schemas import TaskRead
 from app.schemas import INT32_MAX
 from app.security import csrf_protect
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", dependencies=[Depends(csrf_protect)])
+
+
+@router.post("/tasks/next", tags=["queue"])
+def next_task(project: ApiProject, user: ApiUser, session: SessionDep) -> TaskRead:
+    """Lease the next task: 404 when the queue is empty, 409 when a budget cap (code "budget_cap"), the
+    total budget or the project's archive stops it; the message says which and when it resets."""
+    task = leasing.next_task(session=session, project=project, user=user)
+    session.commit()
+    if task is None:
+        raise NotFound(queue_service.EMPTY_QUEUE)
+    return task_read(session, task, user)
 
 
 @router.post("/tasks/{task_id}/annotations", status_code=201, tags=["annotations"], response_model=SubmitRead,

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Enum, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, utcnow
@@ -28,6 +29,10 @@ class Project(Base):
     # which gold tasks are mixed into each annotator's queue; both 0..1.
     review_share: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     gold_rate: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    # The share of the project's images held out as the validation split (drawn at random).
+    validation_share: Mapped[float] = mapped_column(Float, default=0.1, server_default="0.1")
+    # Archived projects leave the annotators' lists and hand out no tasks; nothing is deleted.
+    archived_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -52,6 +57,17 @@ class ProjectClass(Base):
     color: Mapped[str] = mapped_column(String(7))  # "#rrggbb"
 
 
+class ProjectRole(enum.StrEnum):
+    """What a member may do in one project (the global role is what they may do anywhere)."""
+
+    annotator = "annotator"
+    reviewer = "reviewer"
+    lead = "lead"
+
+
+PROJECT_ROLE_RANK = {ProjectRole.annotator: 0, ProjectRole.reviewer: 1, ProjectRole.lead: 2}
+
+
 class Membership(Base):
     __tablename__ = "membership"
     __table_args__ = (UniqueConstraint("project_id", "user_id", name="uq_membership_project_id_user_id"),)
@@ -59,6 +75,9 @@ class Membership(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    role: Mapped[ProjectRole] = mapped_column(
+        Enum(ProjectRole, name="project_role", native_enum=False, length=16), default=ProjectRole.annotator,
+        server_default="annotator")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from app.schemas import ReadModel
+from app.projects.models import ProjectRole
+from app.schemas import ReadModel, Timestamp
 
 
 class ClassIn(BaseModel):
@@ -21,9 +22,11 @@ class ProjectIn(BaseModel):
 
 
 class ProjectUpdate(BaseModel):
+    name: str | None = None
     description: str | None = None
     retrain_every: int | None = Field(default=None, ge=1, le=100_000)
-    label_budget: int | None = Field(default=None, ge=0, le=100_000_000)
+    label_budget: int | None = Field(default=None, ge=1, le=100_000_000)
+    validation_share: float | None = Field(default=None, ge=0.0, le=1.0)
     strategy: str | None = None
     steered_share: float | None = None
     task_tile: int | None = None
@@ -31,6 +34,15 @@ class ProjectUpdate(BaseModel):
 
 class MemberIn(BaseModel):
     username: str
+    role: ProjectRole | None = None  # default: from the user's global role
+
+
+class MemberRoleIn(BaseModel):
+    role: ProjectRole
+
+
+class ClassesIn(BaseModel):
+    classes: list[ClassIn]
 
 
 class ClassRead(ReadModel):
@@ -48,9 +60,13 @@ class ProjectRead(ReadModel):
     strategy: str
     steered_share: float
     task_tile: int | None
+    validation_share: float
+    archived_at: Timestamp | None
     classes: list[ClassRead]
 
 
 class MemberRead(BaseModel):
     project_id: int
     user_id: int
+    username: str
+    role: ProjectRole

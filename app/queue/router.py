@@ -74,13 +74,7 @@ def queue(project: ApiProject, session: SessionDep, limit: int = 50) -> QueueRea
     )
 
 
-@router.post("/tasks/next")
-def next_task(project: ApiProject, user: ApiUser, session: SessionDep) -> TaskRead:
-    task = service.lease_next(session=session, project=project, user=user)
-    session.commit()
-    if task is None:
-        raise NotFound(service.EMPTY_QUEUE)
-    return task_read(session, task, user)
+# POST /tasks/next is in app/flows/router.py: the lease is held to the budget's caps (app.flows.leasing).
 
 
 @router.get("/tasks/{task_id}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -34,12 +35,13 @@ def active_lease(*, session: Session, task_id: int, user_id: int | None = None) 
     return session.scalars(stmt.limit(1)).first()
 
 
-def _held_task(*, session: Session, project_id: int, user: User) -> Task | None:
+def _held_task(*, session: Session, project_id: int, user: User, split: Split = Split.pool) -> Task | None:
+    """The open task of this split the user holds (a lead labeling the validation split holds those apart)."""
     now = utcnow()
     return session.scalar(
-        select(Task).join(Lease, Lease.task_id == Task.id)
+        select(Task).join(Lease, Lease.task_id == Task.id).join(Item, Item.id == Task.item_id)
         .where(Task.project_id == project_id, Task.status == TaskStatus.open, Lease.user_id == user.id,
-               Lease.released_at.is_(None), Lease.expires_at > now)
+               Lease.released_at.is_(None), Lease.expires_at > now, Item.split == split)
         .order_by(Lease.id).limit(1)
     )
 
@@ -75,12 +77,23 @@ def _queue_order(project_id: int, model_version_id: int | None, held_back: int =
     return [ranked.where(Score.rank > held_back), unplaced, ranked.where(Score.rank <= held_back)]
 
 
-def lease_next(*, session: Session, project: Project, user: User) -> Task | None:
+class ProjectArchived(Conflict):
+    """An archived project hands out no tasks."""
+
+
+def lease_next(*, session: Session, project: Project, user: User,
+               caps: Callable[[], None] | None = None) -> Task | None:
     """Lease the top-ranked free task to `user` (or give back the one they already hold).
 
     On Postgres the candidate row is locked with FOR UPDATE SKIP LOCKED and its leases are read again
     under that lock, so concurrent callers never receive the same task; the caller commits.
+
+    `caps` (app.flows.leasing passes the budget's daily, weekly and per-annotator caps) runs under the
+    project lock, beside the total budget check, and raises to refuse the lease.
     """
+    if project.archived_at is not None:
+        raise ProjectArchived("This project is archived: it hands out no tasks. A lead can bring it back.",
+                              code="project_archived")
     # One user's requests take turns, so a double-clicked Next gives back one task rather than leasing
     # two. On SQLite (no SKIP LOCKED) this is the database's single write lock: every caller takes turns
     # and sees the leases the one before committed.
@@ -88,11 +101,13 @@ def lease_next(*, session: Session, project: Project, user: User) -> Task | None
     held = _held_task(session=session, project_id=project.id, user=user)
     if held is not None:
         return held
-    if project.label_budget is not None:
+    if project.label_budget is not None or caps is not None:
         # Every caller that could take the budget's last label takes turns on the project row, and
         # counts the leases the one before it committed: concurrent annotators cannot overshoot it.
         lock_row(session, Project.name, project.id)
         check_budget(session=session, project=project)
+        if caps is not None:
+            caps()
     return _claim(session=session, project=project, user=user)
 
 

@@ -67,8 +67,11 @@ export async function submit() {
     await loadNext();
     // The header strip refreshes once the next task is on screen, not in competition with it.
     document.body.dispatchEvent(new CustomEvent("labelwise:submitted"));
-    setStatus(r.status === 200 ? "That submit had already arrived: saved once." :
-      r.body.retrain_queued ? "Saved. The model is retraining…" : "Saved.", false, true);
+    const saved = r.status === 200 ? "That submit had already arrived: saved once." :
+      r.body.retrain_queued ? "Saved. The model is retraining…" : "Saved.";
+    // When the queue refused the next task (a budget cap, say), its reason stays on screen after "Saved."
+    const refused = $("status").classList.contains("error") ? $("status").textContent : "";
+    setStatus(refused ? `${saved} ${refused}` : saved, !!refused, !refused);
   } catch (e) {
     setStatus(`Submit failed (${e.message}). Your labels are kept: press Enter to retry.`, true);
     keeper.schedule();

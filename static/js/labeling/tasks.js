@@ -33,7 +33,8 @@ export async function loadNext() {
   $("loading").hidden = false;
   setStatus("Getting the next task…");
   let r;
-  try { r = await api("/tasks/next", { method: "POST" }); } catch (e) {
+  // The validation mode (?mode=validation) takes the validation split's tasks in order, not the queue's.
+  try { r = await api(ws.dataset.nextPath || "/tasks/next", { method: "POST" }); } catch (e) {
     $("loading").hidden = true;
     setStatus(`Could not reach the server (${e.message}). Press N to try again.`, true);
     return;
@@ -71,7 +72,7 @@ export function clearTask() {
 // --- look-ahead: the queue's next free task is fetched and decoded while the annotator works ------
 // A guess (another annotator may take it first); a wrong guess costs one download, nothing else.
 const ahead = { image: null, mask: null, imageP: null, maskP: null };
-const PREFETCH = localStorage.getItem("labelwise:prefetch") !== "off";
+const PREFETCH = localStorage.getItem("labelwise:prefetch") !== "off" && !ws.dataset.nextPath;
 
 async function prefetchNext(current) {
   if (!PREFETCH) return;
