@@ -7,11 +7,12 @@ from app.db import Base
 from app.items.models import Item, Split
 from app.jobs.models import JobRun, JobStatus
 from app.modeling.models import ModelStatus, ModelVersion, Score, ScoringRun, ScoringRunStatus
-from app.projects.models import Guideline, Membership, Project, ProjectClass
+from app.projects.models import Guideline, Membership, Project, ProjectClass, SamplingPolicy
 from app.queue.models import Draft, Flag, Lease, Skip, Task, TaskStatus
 
 __all__ = [
     "Annotation", "AnnotationStatus", "AuditLog", "Base", "Draft", "Flag", "Guideline", "Item", "JobRun", "JobStatus",
-    "Lease", "LoginFailure", "Membership", "ModelStatus", "ModelVersion", "Project", "ProjectClass", "Role", "Score",
-    "ScoringRun", "ScoringRunStatus", "Skip", "Split", "Task", "TaskStatus", "User", "UserSession",
+    "Lease", "LoginFailure", "Membership", "ModelStatus", "ModelVersion", "Project", "ProjectClass", "Role",
+    "SamplingPolicy", "Score", "ScoringRun", "ScoringRunStatus", "Skip", "Split", "Task", "TaskStatus", "User",
+    "UserSession",
 ]

@@ -104,3 +104,7 @@ def scores_for(*, session: Session, model_version_id: int, task_ids: Sequence[in
         return {}
     return {s.task_id: s for s in session.scalars(
         select(Score).where(Score.model_version_id == model_version_id, Score.task_id.in_(list(task_ids))))}
+
+
+def scored_task_ids(*, session: Session, model_version_id: int) -> set[int]:
+    return set(session.scalars(select(Score.task_id).where(Score.model_version_id == model_version_id)))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -66,6 +67,9 @@ def create(
     session.add(project)
     session.flush()
     session.add(Membership(project_id=project.id, user_id=creator.id))
+    from app.projects import policy  # policy builds on this module's checks
+
+    policy.first_version(session=session, project=project, user=creator)
     audit.record(session=session, action="project.create", entity="project", entity_id=project.id,
                  user_id=creator.id, project_id=project.id, detail={"name": name})
     return project
@@ -111,6 +115,14 @@ def update(*, session: Session, project: Project, user: User, **changes: object)
     A new task_tile applies to images added from then on; existing tasks keep their regions.
     """
     validate_policy(**{k: changes[k] for k in ("strategy", "steered_share", "task_tile") if k in changes})  # type: ignore[arg-type]
+    from app.projects import policy  # policy builds on this module's checks
+
+    policy_changes: dict[str, Any] = {k: changes.pop(k) for k in policy.FIELDS if k in changes}
+    if policy_changes:  # versioned like a change on the policy page (that one also checks the image sizes)
+        policy.change(session=session, project=project, user=user,
+                      reason="changed through the project settings API", **policy_changes)
+    if not changes:
+        return
     before = {key: getattr(project, key) for key in changes}
     for key, value in changes.items():
         setattr(project, key, value)
