@@ -108,3 +108,10 @@ def scores_for(*, session: Session, model_version_id: int, task_ids: Sequence[in
 
 def scored_task_ids(*, session: Session, model_version_id: int) -> set[int]:
     return set(session.scalars(select(Score.task_id).where(Score.model_version_id == model_version_id)))
+
+
+def ranked_run(*, session: Session, project_id: int) -> ScoringRun | None:
+    """The newest fully ranked scoring run: the queue's order, its model and its policy version."""
+    return session.scalar(
+        select(ScoringRun).where(ScoringRun.project_id == project_id, ScoringRun.status == ScoringRunStatus.ranked)
+        .order_by(ScoringRun.id.desc()).limit(1))
