@@ -39,13 +39,17 @@ class Gate:
                 "margin": self.margin, "metric": GATE_METRIC}
 
 
-def live_version(*, session: Session, project_id: int) -> ModelVersion | None:
+def live_version(*, session: Session, project_id: int, other_than: int | None = None) -> ModelVersion | None:
     """The ready version that went live last. Versions from before promotions were recorded (no
-    live_since, not held back) rank after those, newest first."""
-    return session.scalar(
-        select(ModelVersion).where(ModelVersion.project_id == project_id, ModelVersion.status == ModelStatus.ready,
-                                   (ModelVersion.live_since.is_not(None)) | (ModelVersion.held_back.is_(False)))
-        .order_by(ModelVersion.live_since.desc().nulls_last(), ModelVersion.version.desc()).limit(1))
+    live_since, not held back) rank after those, newest first. `other_than`: a version just trained,
+    which is not live yet whatever it looks like."""
+    stmt = select(ModelVersion).where(
+        ModelVersion.project_id == project_id, ModelVersion.status == ModelStatus.ready,
+        (ModelVersion.live_since.is_not(None)) | (ModelVersion.held_back.is_(False)))
+    if other_than is not None:
+        stmt = stmt.where(ModelVersion.id != other_than)
+    return session.scalar(stmt.order_by(ModelVersion.live_since.desc().nulls_last(), ModelVersion.version.desc())
+                          .limit(1))
 
 
 def judge(candidate: ModelVersion, live: ModelVersion | None, margin: float) -> Gate:
@@ -67,8 +71,7 @@ def judge(candidate: ModelVersion, live: ModelVersion | None, margin: float) -> 
 
 def apply_gate(*, session: Session, mv: ModelVersion, margin: float) -> Gate:
     """After training: make `mv` live, or hold it back; the gate's verdict is kept in its metrics."""
-    live = live_version(session=session, project_id=mv.project_id)
-    gate = judge(mv, live if live is not None and live.id != mv.id else None, margin)
+    gate = judge(mv, live_version(session=session, project_id=mv.project_id, other_than=mv.id), margin)
     mv.metrics = {**mv.metrics, "gate": gate.as_dict()}
     if gate.passed:
         mv.live_since, mv.held_back = utcnow(), False
