@@ -14,6 +14,7 @@ from app.auth.models import Role, User
 from app.deps import PageProject, PageUser, SessionDep, require_role
 from app.errors import DomainError
 from app.flows import policy as policy_flow
+from app.modeling import promotion
 from app.projects import policy as policy_service
 from app.projects.models import Project
 from app.projects.service import STRATEGIES, ProjectError
@@ -68,6 +69,7 @@ def _page(request: Request, session: Session, project: Project, user: User, *, v
         "versions": [(v, names.get(v.author_id or 0, "—")) for v in versions],
         "strategies": STRATEGIES, "triggers": policy_service.TRIGGERS,
         "smallest": policy_flow.smallest_image(session=session, project_id=project.id),
+        "live": promotion.live_version(session=session, project_id=project.id),
     }, status_code=status_code)
 
 
