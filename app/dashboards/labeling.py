@@ -10,7 +10,7 @@ from app.annotations import service as annotation_service
 from app.auth import service as auth_service
 from app.auth.models import User
 from app.deps import PageProject, PageUser, SessionDep
-from app.modeling import explain
+from app.modeling import explain, promotion
 from app.modeling import service as model_service
 from app.projects import guidelines
 from app.projects.models import Project
@@ -77,6 +77,6 @@ def _stats(session: Session, project: Project, user: User) -> dict:  # type: ign
         "budget_done": done, "budget_in_progress": in_progress,
         "budget_left": max(0, budget - done - in_progress) if budget is not None else None,
         "queue_depth": queue_service.count_open(session=session, project_id=project.id),
-        "model": model_service.latest_ready(session=session, project_id=project.id),
+        "model": promotion.live_version(session=session, project_id=project.id),  # not a held-back one
         "training": model_service.pending_version(session=session, project_id=project.id),
     }

@@ -18,6 +18,7 @@ from app.flows import promotion as promotion_flow
 from app.modeling import promotion
 from app.modeling import service as model_service
 from app.modeling.models import ModelStatus, ModelVersion
+from app.projects import policy as policy_service
 from app.security import csrf_protect
 from app.templating import render
 
@@ -40,10 +41,13 @@ def models_page(request: Request, project: PageProject, user: PageUser, session:
     versions = model_service.list_versions(session=session, project_id=project.id)
     live = promotion.live_version(session=session, project_id=project.id)
     live_id = live.id if live is not None else None
+    batch = policy_service.current(session=session, project=project).retrain_every  # labels until the next version
     return render(request, "projects/models.html", {
         "user": user, "project": project, "versions": versions, "live": live,
         "states": {v.id: promotion.state(v, live_id) for v in versions},
-        "margin": get_settings().promotion_margin, "stop": model_service.stop_advice(versions),
+        "margin": get_settings().promotion_margin, "batch": batch,
+        "stop": model_service.stop_advice(versions, info_gain_per_label=model_service.next_batch_information(
+            session=session, project_id=project.id, size=batch)),
         "evidence": json.dumps(evidence(versions)), "done": done if done in ("promote", "rollback") else None,
     })
 

@@ -90,6 +90,7 @@ def test_the_model_versions_page_shows_figures_states_buttons_and_the_evidence(c
     assert "0.080 → 0.020 (1.40)" in page and "7.5 s" in page  # ECE before/after scaling, training time
     assert page.count(">none<") == 5  # no representation version yet
     assert "Labels have stopped paying" in page and 'id="gain-per-label"' in page
+    assert "not known (no ranked queue)" in page
     evidence = json.loads(re.search(r'data-evidence="([^"]+)"', page).group(1).replace("&#34;", '"'))
     assert evidence["labels"] == [10, 20, 30, 40, 50] and evidence["miou_fg"][-1] == 0.45
 
@@ -101,7 +102,10 @@ def test_the_promote_button_makes_the_version_live(client):
     csrf = login(client, "lead")
     r = client.post(f"/projects/{pid}/models/{ids[1]}/promote", data={"csrf_token": csrf}, follow_redirects=False)
     assert r.status_code == 303
-    assert "Promoted" in client.get(r.headers["location"]).text
+    page = client.get(r.headers["location"]).text
+    assert "Promoted" in page
+    # the queue was re-ranked with it: the next batch's expected information is its mean BALD (0.5 and 1.0)
+    assert re.search(r'id="info-per-label">0.7500<', page)
     with session_scope() as session:
         assert promotion.live_version(session=session, project_id=pid).id == ids[1]
     # the same again is refused, as a page
