@@ -9,6 +9,7 @@ import re
 from sqlalchemy import func, select
 
 from app.db import session_scope
+from app.jobs import current_in_process_worker
 from app.modeling import promotion
 from app.projects.models import SamplingPolicy
 from tests.factories import login, make_project, make_user
@@ -102,6 +103,8 @@ def test_the_promote_button_makes_the_version_live(client):
     csrf = login(client, "lead")
     r = client.post(f"/projects/{pid}/models/{ids[1]}/promote", data={"csrf_token": csrf}, follow_redirects=False)
     assert r.status_code == 303
+    worker = current_in_process_worker()
+    assert worker is not None and worker.wait_idle(timeout=60)  # the re-rank the promotion enqueued
     page = client.get(r.headers["location"]).text
     assert "Promoted" in page
     # the queue was re-ranked with it: the next batch's expected information is its mean BALD (0.5 and 1.0)
