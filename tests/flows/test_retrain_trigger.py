@@ -125,6 +125,8 @@ def test_both_triggers_retrain_on_labels_too(env, monkeypatch):
 
 
 def test_the_beat_schedule_runs_the_scheduled_retrain():
+    from workers.celery_app import celery_app
     from workers.schedule import BEAT_SCHEDULE
 
     assert any(e["task"] == "labelwise.scheduled_retrain" for e in BEAT_SCHEDULE.values())
+    assert "labelwise.scheduled_retrain" in celery_app.tasks  # a worker runs what beat sends
