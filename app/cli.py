@@ -334,20 +334,27 @@ def train(project: Annotated[str, typer.Argument(help="project name or id")],
     print(f"model v{version} queued for {project!r}")
     if wait or get_settings().in_process_worker:
         _wait(mv_id)
-        print(f"model v{version} trained, scored and ranked")
+        from app.modeling.models import ModelVersion
+
+        with _session() as session:
+            done = session.get(ModelVersion, mv_id)
+            gate = (done.metrics.get("gate") or {}).get("reason", "") if done is not None else ""
+            held_back = done is not None and done.held_back
+        print(f"model v{version} trained but held back: {gate}; promote it on the model versions page if you want it"
+              if held_back else f"model v{version} trained, scored and ranked")
     return 0
 
 
 @cli.command()
 def score(project: Annotated[str, typer.Argument(help="project name or id")],
           wait: Annotated[bool, typer.Option(help="wait until ranked (always, without a broker)")] = False) -> int:
-    """Score the open tasks with the newest ready model version, then rank the queue."""
+    """Score the open tasks with the live model version, then rank the queue."""
     from app.flows import scoring
-    from app.modeling import service as model_service
+    from app.modeling import promotion
 
     with _session() as session:
         target = _project(session, project)
-        mv = model_service.latest_ready(session=session, project_id=target.id)
+        mv = promotion.live_version(session=session, project_id=target.id)
         if mv is None:
             raise BadInput(f"project {target.name!r} has no trained model version yet: run `labelwise train`")
         mv_id, version = mv.id, mv.version

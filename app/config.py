@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     train_lr: float = 6e-3
     unet_base_channels: int = 16
 
+    # Model promotion: a new version goes live unless its validation foreground mIoU is worse than the
+    # live version's by more than this; otherwise it is held back for a lead to promote (app.modeling.promotion).
+    promotion_margin: float = Field(default=0.01, ge=0.0, le=1.0)
+    # How often the periodic job looks for projects whose policy retrains on a schedule (Celery beat, or
+    # the in-process ticker in the embedded mode).
+    retrain_schedule_check_seconds: float = Field(default=60.0, gt=0)
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

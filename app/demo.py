@@ -156,6 +156,8 @@ def wait_ranked(model_version_id: int, timeout: float) -> None:
             assert mv is not None
             if mv.status == ModelStatus.failed:
                 raise DemoError(f"training model v{mv.version} failed: {mv.error}")
+            if mv.status == ModelStatus.ready and mv.held_back:
+                return  # worse than the live version: kept, not scored (app.modeling.promotion)
             run = session.scalar(select(ScoringRun).where(ScoringRun.model_version_id == model_version_id))
             if run is not None and run.status == ScoringRunStatus.ranked:
                 return
@@ -190,7 +192,8 @@ def describe_ranking(model_version_id: int) -> str:
     with session_scope() as session:
         run = session.scalar(select(ScoringRun).where(ScoringRun.model_version_id == model_version_id))
         top = session.scalar(select(Score).where(Score.model_version_id == model_version_id, Score.rank == 1))
-        assert run is not None
+        if run is None:
+            return "held back: worse on the validation split than the live version, so the queue keeps its ranking"
         head = f"{run.tasks_total} open tasks scored in {run.chunks_total} chunks, ranked"
         if top is None:
             return head

@@ -19,9 +19,11 @@ from app.budgets.router import router as budget_router
 from app.config import get_settings
 from app.edge import EdgeGuard
 from app.flows.housekeeping import sweep_orphan_files
+from app.flows.policy_router import router as policy_router
 from app.flows.router import router as flows_router
 from app.flows.validation_router import router as validation_router
 from app.items.router import router as items_router
+from app.jobs.periodic import start_ticker
 from app.limits import RequestLimits
 from app.modeling.router import router as models_router
 from app.people.router import router as people_router
@@ -51,7 +53,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(sweep_orphan_files)
     except Exception:  # noqa: BLE001 - housekeeping must not keep the server from starting
         log.exception("the orphan-file sweep on start failed; serving anyway")
-    yield
+    ticker = start_ticker()  # the periodic jobs, when there is no Celery beat (embedded mode)
+    try:
+        yield
+    finally:
+        if ticker is not None:
+            ticker.stop()
 
 
 def create_app() -> FastAPI:
@@ -77,7 +84,7 @@ def create_app() -> FastAPI:
     error_handlers.install(app)
     for router in (auth_router, projects_router, items_router, queue_router, annotations_router, models_router,
                    flows_router, agreement_router, review_router, people_router, budget_router, validation_router,
-                   views_router, webpages.router, observability.router):
+                   policy_router, views_router, webpages.router, observability.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     return app

@@ -9,19 +9,17 @@ from app.db import Base
 from app.items.models import Item, Split
 from app.jobs.models import JobRun, JobStatus
 from app.modeling.models import ModelStatus, ModelVersion, Score, ScoringRun, ScoringRunStatus
-from app.projects.models import Guideline, Membership, Project, ProjectClass, ProjectRole
+from app.projects.models import Guideline, Membership, Project, ProjectClass, ProjectRole, SamplingPolicy
 from app.quality.models import GoldAnswer, GoldTask, QualityScore, TaskReturn
 from app.queue.models import Draft, Flag, Lease, Skip, Task, TaskStatus
 from app.queue.overlap_models import OverlapPolicy, OverlapTask, TaskCopy
 from app.review.models import ErrorType, Review, ReviewStatus
 
 __all__ = [
-    "Annotation", "AnnotationStatus", "AuditLog", "Base", "Draft", "Flag", "Guideline", "Item", "JobRun", "JobStatus",
-    "Lease", "LoginFailure", "Membership", "ModelStatus", "ModelVersion", "Project", "ProjectClass", "Role", "Score",
-    "ScoringRun", "ScoringRunStatus", "Skip", "Split", "Task", "TaskStatus", "User", "UserSession",
-    # overlap, agreement and adjudication
-    "Adjudication", "OverlapPolicy", "OverlapTask", "PairAgreement", "TaskAgreement", "TaskCopy",
-    "ErrorType", "GoldAnswer", "GoldTask", "QualityScore", "Review", "ReviewStatus", "TaskReturn",
-    # the lead's desk: budgets and project roles
-    "Budget", "ProjectRole",
+    "Adjudication", "Annotation", "AnnotationStatus", "AuditLog", "Base", "Budget", "Draft", "ErrorType", "Flag",
+    "GoldAnswer", "GoldTask", "Guideline", "Item", "JobRun", "JobStatus", "Lease", "LoginFailure", "Membership",
+    "ModelStatus", "ModelVersion", "OverlapPolicy", "OverlapTask", "PairAgreement", "Project", "ProjectClass",
+    "ProjectRole", "QualityScore", "Review", "ReviewStatus", "Role", "SamplingPolicy", "Score", "ScoringRun",
+    "ScoringRunStatus", "Skip", "Split", "Task", "TaskAgreement", "TaskCopy", "TaskReturn", "TaskStatus", "User",
+    "UserSession",
 ]

@@ -158,3 +158,47 @@ def run_in_own_loop(coroutine: Any) -> Any:
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+def scored_versions(pid: int, mious: list[float | None], *, tasks: int = 6,
+                    live: int | None = None, held_back: tuple[int, ...] = ()) -> list[int]:
+    """Ready model versions v1.. of project `pid` (no weights: nothing rescored needs them), each with a
+    stored score for every one of `tasks` tiny open tasks, so a ranking or a rollback needs no model.
+    Task i gets uncertainty rising with i and rare-class boost falling with i: the hybrid's weights
+    decide which end leads. `live`: the version that went live last (default the newest not held back).
+    Returns the versions' ids."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app.db import session_scope, utcnow
+    from app.modeling.models import ModelStatus, ModelVersion, Score
+    from app.queue.models import Task
+
+    add_tiny_tasks(pid, tasks)
+    ids = []
+    with session_scope() as session:
+        task_ids = list(session.scalars(select(Task.id).where(Task.project_id == pid).order_by(Task.id)))
+        start = utcnow() - timedelta(hours=len(mious) + 1)
+        for n, miou in enumerate(mious, start=1):
+            mv = ModelVersion(project_id=pid, version=n, status=ModelStatus.ready, label_count=10 * n,
+                              metrics={} if miou is None else {
+                                  "miou_fg": miou, "train_seconds": 1.5 * n,
+                                  "per_class": {"0": {"iou": 0.9, "f1": 0.95}, "1": {"iou": miou, "f1": miou + 0.1},
+                                                "2": {"iou": miou - 0.1, "f1": miou}},
+                                  "calibration": {"ece_before": 0.08, "ece_after": 0.02, "temperature": 1.4}},
+                              temperature=1.4, held_back=n in held_back, created_at=start + timedelta(hours=n),
+                              finished_at=start + timedelta(hours=n))
+            session.add(mv)
+            session.flush()
+            ids.append(mv.id)
+            for i, tid in enumerate(task_ids):
+                u = (i + 1) / len(task_ids)
+                session.add(Score(task_id=tid, model_version_id=mv.id, value=u, strategy="unranked",
+                                  components={"entropy_weighted": u, "bald_weighted": u, "margin_weighted": u,
+                                              "class_boost": 1.0 - u}, embedding=[1.0, 0.0]))
+        chosen = live if live is not None else max(n for n in range(1, len(mious) + 1) if n not in held_back)
+        mv = session.get(ModelVersion, ids[chosen - 1])
+        assert mv is not None
+        mv.live_since = utcnow()
+    return ids

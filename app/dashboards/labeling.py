@@ -12,7 +12,7 @@ from app.auth.models import User
 from app.budgets import service as budget_service
 from app.deps import PageProject, PageUser, SessionDep, require_project_role
 from app.items.models import Item, Split
-from app.modeling import explain
+from app.modeling import explain, promotion
 from app.modeling import service as model_service
 from app.projects import guidelines
 from app.projects.models import Project
@@ -96,7 +96,7 @@ def _stats(session: Session, project: Project, user: User) -> dict:  # type: ign
         "budget_done": done, "budget_in_progress": in_progress,
         "budget_left": max(0, budget - done - in_progress) if budget is not None else None,
         "queue_depth": queue_service.count_open(session=session, project_id=project.id),
-        "model": model_service.latest_ready(session=session, project_id=project.id),
+        "model": promotion.live_version(session=session, project_id=project.id),  # not a held-back one
         "training": model_service.pending_version(session=session, project_id=project.id),
         # The cap that stops this annotator's queue now, if one does: which, and when it resets.
         "cap": budget_service.reached_cap(session=session, project=project, user=user),

@@ -7,7 +7,9 @@ from fastapi.responses import Response
 
 from app.deps import PageProject, PageUser, SessionDep
 from app.items import service as item_service
+from app.modeling import promotion
 from app.modeling import service as model_service
+from app.projects import policy as policy_service
 from app.projects import service as project_service
 from app.projects.models import ProjectRole
 from app.queue import service as queue_service
@@ -19,7 +21,9 @@ router = APIRouter(include_in_schema=False)
 @router.get("/projects/{project_id}")
 def project_page(request: Request, project: PageProject, user: PageUser, session: SessionDep) -> Response:
     models = model_service.list_versions(session=session, project_id=project.id)
-    ranked_by = model_service.ranked_model_version_id(session=session, project_id=project.id)
+    run = model_service.ranked_run(session=session, project_id=project.id)
+    ranked_by = run.model_version_id if run is not None else None
+    live = promotion.live_version(session=session, project_id=project.id)
     return render(request, "projects/overview.html", {
         "user": user, "project": project, "models": models,
         "queue": queue_service.list_queue(session=session, project=project, limit=25),
@@ -29,4 +33,7 @@ def project_page(request: Request, project: PageProject, user: PageUser, session
         "stop": model_service.stop_advice(models),
         "manages": project_service.has_project_role(session=session, project=project, user=user,
                                                     role=ProjectRole.lead),
+        "ranked_policy": run.policy_version if run is not None else None,
+        "policy": policy_service.current(session=session, project=project),
+        "live_version": live.version if live is not None else None,
     })

@@ -5,17 +5,22 @@ from __future__ import annotations
 from app.db import session_scope
 from app.jobs import enqueue, job
 from app.modeling import ranking, scoring
+from app.modeling import service as model_service
 from app.modeling.models import ModelVersion
 from app.projects.models import Project
 from app.queue import service as queue_service
 
 
 def start_scoring(model_version_id: int) -> tuple[int, int]:
-    """Open a scoring run over the open pool tasks and enqueue its chunks; returns (run id, chunks)."""
+    """Open a scoring run over the open pool tasks the version has not scored yet and enqueue its chunks
+    (none: the ranking at once, over the stored scores); returns (run id, chunks). A version that goes
+    live again (a rollback) or a policy change re-ranks without rescoring what was scored."""
     with session_scope() as session:
         mv = session.get(ModelVersion, model_version_id)
         assert mv is not None
-        task_ids = queue_service.open_pool_task_ids(session=session, project_id=mv.project_id)
+        open_ids = queue_service.open_pool_task_ids(session=session, project_id=mv.project_id)
+        scored = model_service.scored_task_ids(session=session, model_version_id=mv.id)
+        task_ids = [t for t in open_ids if t not in scored]
         run, chunks = scoring.start_run(session=session, model_version=mv, task_ids=task_ids)
         run_id = run.id
     # Enqueued only after the run is committed, so a fast worker always finds it.

@@ -8,13 +8,15 @@ from sqlalchemy.orm import Session
 
 from app.annotations import service as annotation_service
 from app.auth.models import User
+from app.config import get_settings
 from app.db import lock_row, session_scope
 from app.items.models import Split
 from app.jobs import BrokerUnavailable, enqueue, job
+from app.modeling import promotion, training
 from app.modeling import service as model_service
-from app.modeling import training
 from app.modeling.models import ModelVersion
 from app.modeling.service import TrainingError
+from app.projects import policy as policy_service
 from app.projects.models import Project
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,10 @@ def request_training(*, session: Session, project: Project, reason: str,
 
 
 def maybe_retrain(*, session: Session, project: Project) -> ModelVersion | None:
-    """Retrain once `retrain_every` pool labels have arrived since the newest model version was queued."""
+    """Retrain once `retrain_every` pool labels have arrived since the newest model version was queued,
+    when the project's policy retrains on labels (not on a schedule only)."""
+    if not policy_service.retrains_on_labels(policy_service.current(session=session, project=project)):
+        return None
     newest = model_service.newest_unfailed(session=session, project_id=project.id)
     since = newest.created_at if newest is not None else None
     new_labels = annotation_service.pool_labels(session=session, project_id=project.id, since=since)
@@ -88,7 +93,14 @@ def run_training(model_version_id: int) -> dict:
             training.mark_failed(session=session, model_version_id=model_version_id, error=str(exc))
         return {"model_version_id": model_version_id, "ready": False}
     with session_scope() as session:
+        lock_row(session, Project.name, project_id)  # one gate at a time: a promotion must not interleave
         training.mark_ready(session=session, model_version_id=model_version_id, result=result, weights=weights,
                             annotation_ids=train.annotation_ids)
+        mv = session.get(ModelVersion, model_version_id)
+        assert mv is not None
+        gate = promotion.apply_gate(session=session, mv=mv, margin=get_settings().promotion_margin)
+    if not gate.passed:  # kept, held back: the queue stays ranked by the live version
+        return {"model_version_id": model_version_id, "ready": True, "live": False, "gate": gate.reason}
     run_id, chunks = start_scoring(model_version_id)
-    return {"model_version_id": model_version_id, "ready": True, "scoring_run_id": run_id, "chunks": chunks}
+    return {"model_version_id": model_version_id, "ready": True, "live": True, "scoring_run_id": run_id,
+            "chunks": chunks}

@@ -24,7 +24,7 @@ from app.errors import Unavailable
 log = logging.getLogger(__name__)
 
 # Modules whose @job functions the in-process worker may be asked to run.
-JOB_MODULES = ("app.flows.training", "app.flows.scoring", "app.flows.housekeeping")
+JOB_MODULES = ("app.flows.training", "app.flows.scoring", "app.flows.housekeeping", "app.flows.policy")
 
 
 class BrokerUnavailable(Unavailable):

@@ -128,7 +128,9 @@ def reasons(*, strategy: str, components: dict[str, Any], names: Sequence[str], 
         return _unsure_reasons(doubt, names, region)
     from app.learning.acquisition import DEFAULT_HYBRID_WEIGHTS
 
-    weights = {**DEFAULT_HYBRID_WEIGHTS, **(hybrid_weights or {})}
+    # The weights the ranking used are kept with the pick (app.modeling.ranking); older picks used the defaults.
+    used = {k: float(components[f"weight_{k}"]) for k in DEFAULT_HYBRID_WEIGHTS if f"weight_{k}" in components}
+    weights = {**DEFAULT_HYBRID_WEIGHTS, **used, **(hybrid_weights or {})}
     parts = {
         "unsure": weights["uncertainty"] * float(components.get("uncertainty") or 0.0),
         "unlike": weights["diversity"] * float(components.get("diversity") or 0.0),

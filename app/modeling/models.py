@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -41,6 +41,13 @@ class ModelVersion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # Promotion: a ready version goes live (queue scored and ranked with it) unless it was worse on the
+    # validation split than the live one beyond the margin; then it is held back until a lead promotes
+    # it. The live version is the one that went live last (a rollback makes an older one live again).
+    live_since: Mapped[datetime | None]
+    held_back: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The shared image representation (the learning desk's pretrained trunk) it was built on; None = none.
+    representation_version: Mapped[str | None] = mapped_column(String(64))
 
 
 class Score(Base):
@@ -82,6 +89,8 @@ class ScoringRun(Base):
     chunks_total: Mapped[int]
     chunks_done: Mapped[int] = mapped_column(default=0)
     tasks_total: Mapped[int]
+    # The sampling policy version the ranking used (set when ranked); a plain id: modeling reads policies.
+    policy_version: Mapped[int | None]
     status: Mapped[ScoringRunStatus] = mapped_column(
         Enum(ScoringRunStatus, name="scoring_run_status", native_enum=False, length=16)
     )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit
 from app.db import utcnow
 from app.modeling.models import Score, ScoringRun, ScoringRunStatus
+from app.projects import policy as policy_service
 from app.projects.models import Project
 
 
@@ -23,9 +24,10 @@ def rank(*, session: Session, run: ScoringRun, project: Project, open_tasks: Seq
     """Rank the run's scores of the still-open tasks, given as (task id, item id) sorted by task id;
     returns how many were ranked.
 
-    The policy's strategy orders the tasks (diversity-aware for core-set and hybrid, measured on the
-    stored embeddings), a steered share is drawn at random, and each score keeps the components of
-    its pick, so "why this task" can be answered later.
+    The project's current policy version decides: its strategy orders the tasks (diversity-aware for
+    core-set and hybrid, measured on the stored embeddings; the hybrid mixes by the policy's weights), a
+    steered share is drawn at random, and each score keeps the components of its pick (with the hybrid's
+    weights), so "why this task" can be answered later. The run records the policy version it used.
     """
     from app.learning.acquisition import select_from_scores
 
@@ -35,17 +37,23 @@ def rank(*, session: Session, run: ScoringRun, project: Project, open_tasks: Seq
     ) if s.task_id in item_of]
     embeddings = np.array([s.embedding for s in scores], np.float32) if scores and all(
         s.embedding for s in scores) else None
+    policy = policy_service.current(session=session, project=project)
+    weights = policy_service.weights(policy)
     picks = select_from_scores(
-        project.strategy, [s.components for s in scores], len(scores), rng=np.random.default_rng(run.id),
-        embeddings=embeddings, steered_share=project.steered_share, groups=[item_of[s.task_id] for s in scores],
+        policy.strategy, [s.components for s in scores], len(scores), rng=np.random.default_rng(run.id),
+        embeddings=embeddings, steered_share=policy.steered_share, groups=[item_of[s.task_id] for s in scores],
+        hybrid_weights=weights,
     ) if scores else []
+    used = {f"weight_{k}": v for k, v in weights.items()} if policy.strategy == "hybrid" else {}
     for position, (index, value, components) in enumerate(picks, start=1):
         score = scores[index]
-        score.rank, score.value, score.strategy = position, float(value), project.strategy
-        score.components = {**score.components, **{k: round(float(v), 6) for k, v in components.items()}}
+        score.rank, score.value, score.strategy = position, float(value), policy.strategy
+        score.components = {**score.components, **{k: round(float(v), 6) for k, v in components.items()}, **used}
     run.status, run.finished_at = ScoringRunStatus.ranked, utcnow()
+    run.policy_version = policy.version or None  # 0: a project from before policies were versioned
     audit.record(session=session, action="queue.rank", entity="scoring_run", entity_id=run.id,
                  project_id=run.project_id,
                  detail={"model_version_id": run.model_version_id, "ranked": len(picks),
-                         "strategy": project.strategy, "steered_share": project.steered_share})
+                         "policy_version": run.policy_version, "strategy": policy.strategy,
+                         "steered_share": policy.steered_share, "weights": weights})
     return len(picks)

@@ -6,7 +6,7 @@ from fastapi.responses import Response
 
 from app.deps import ApiProject, SessionDep
 from app.errors import NotFound
-from app.modeling import export, service
+from app.modeling import export, promotion, service
 from app.modeling.models import ModelStatus
 from app.modeling.schemas import ModelVersionRead
 
@@ -15,7 +15,10 @@ router = APIRouter(prefix="/api/v1/projects/{project_id}/models", tags=["models"
 
 @router.get("")
 def list_models(project: ApiProject, session: SessionDep) -> list[ModelVersionRead]:
-    return [ModelVersionRead.model_validate(mv) for mv in service.list_versions(session=session, project_id=project.id)]
+    live = promotion.live_version(session=session, project_id=project.id)
+    live_id = live.id if live is not None else None
+    return [ModelVersionRead.model_validate(mv).model_copy(update={"state": promotion.state(mv, live_id)})
+            for mv in service.list_versions(session=session, project_id=project.id)]
 
 
 @router.get("/{model_version_id}/torchscript", response_class=Response,

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from app.modeling.models import ModelStatus
 from app.schemas import ReadModel, Timestamp
 
@@ -16,3 +18,11 @@ class ModelVersionRead(ReadModel):
     error: str | None
     created_at: Timestamp
     finished_at: Timestamp | None
+    held_back: bool = False  # worse than the live version on validation: kept, not live
+    live_since: Timestamp | None = None
+    representation_version: str | None = None
+    state: str | None = None  # live, held back, ready, or the status (set by routes that know the live one)
+
+
+class MakeLiveIn(BaseModel):
+    reason: str = Field(default="", max_length=500)

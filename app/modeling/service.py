@@ -67,16 +67,19 @@ def queue_version(*, session: Session, project_id: int, reason: str, labels: int
     return mv
 
 
-def stop_advice(versions: Sequence[ModelVersion], patience: int = 3) -> dict | None:  # type: ignore[type-arg]
+def stop_advice(versions: Sequence[ModelVersion], patience: int = 3,
+                info_gain_per_label: float | None = None) -> dict | None:  # type: ignore[type-arg]
     """The learning core's stop report over a project's trained versions (validation foreground mIoU
     against the labels each was trained on), with the best version's number. For the lead to read;
-    nothing is enforced. None before the first ready version with a validation score."""
+    nothing is enforced. None before the first ready version with a validation score.
+    `info_gain_per_label`: the next batch's expected information per label (next_batch_information)."""
     versions = sorted((v for v in versions if v.status == ModelStatus.ready and v.metrics.get("miou_fg") is not None),
                       key=lambda v: v.version)
     if not versions:
         return None
     report = stop_report([{"miou_fg": v.metrics["miou_fg"], "labeled": v.label_count} for v in versions],
-                         patience=patience)
+                         patience=patience,
+                         info_gain_per_label=[info_gain_per_label] if info_gain_per_label is not None else None)
     report["best_version"] = versions[report["best_round"]].version
     report["patience"] = patience
     return report
@@ -104,3 +107,28 @@ def scores_for(*, session: Session, model_version_id: int, task_ids: Sequence[in
         return {}
     return {s.task_id: s for s in session.scalars(
         select(Score).where(Score.model_version_id == model_version_id, Score.task_id.in_(list(task_ids))))}
+
+
+def scored_task_ids(*, session: Session, model_version_id: int) -> set[int]:
+    return set(session.scalars(select(Score.task_id).where(Score.model_version_id == model_version_id)))
+
+
+def ranked_run(*, session: Session, project_id: int) -> ScoringRun | None:
+    """The newest fully ranked scoring run: the queue's order, its model and its policy version."""
+    return session.scalar(
+        select(ScoringRun).where(ScoringRun.project_id == project_id, ScoringRun.status == ScoringRunStatus.ranked)
+        .order_by(ScoringRun.id.desc()).limit(1))
+
+
+def next_batch_information(*, session: Session, project_id: int, size: int) -> float | None:
+    """The expected information gain per label of the next `size` ranked tasks: their mean BALD
+    (class-weighted mutual information between the prediction and the model) under the queue's ranking.
+    None without a ranking or BALD scores."""
+    run = ranked_run(session=session, project_id=project_id)
+    if run is None or size < 1:
+        return None
+    values = [s.components.get("bald_weighted") for s in session.scalars(
+        select(Score).where(Score.model_version_id == run.model_version_id, Score.rank.is_not(None))
+        .order_by(Score.rank).limit(size))]
+    known = [float(v) for v in values if v is not None]
+    return sum(known) / len(known) if known else None

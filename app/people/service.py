@@ -180,7 +180,7 @@ def add_to_project(*, session: Session, admin: User, user: User, project_id: int
 def remove_from_project(*, session: Session, admin: User, user: User, project_id: int) -> Project:
     """Their labels in the project stay; the tasks they hold there go back to the queue."""
     project = _project(session, project_id)
-    if not project_service.remove_member(session=session, project=project, user=user, removed_by=admin):
-        raise NotFound(f"{user.username} is not a member of {project.name}")
+    # Not a member: 404; the project's last lead: 409 (projects.service says which).
+    project_service.remove_member(session=session, project=project, user_id=user.id, by=admin)
     queue_service.release_held(session=session, user_id=user.id, project_id=project.id)
     return project

@@ -97,3 +97,30 @@ class Guideline(Base):
     # id, not a foreign key: projects do not depend on the queue.
     flag_id: Mapped[int | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SamplingPolicy(Base):
+    """One version of a project's sampling policy: how the queue is ranked and when the model retrains.
+    Versions are added, never edited (who changed what, when and why stays readable); the newest is
+    current, and its values are mirrored on the project row, which the queue and uploads read."""
+
+    __tablename__ = "sampling_policy"
+    __table_args__ = (UniqueConstraint("project_id", "version", name="uq_sampling_policy_project_id_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    strategy: Mapped[str] = mapped_column(String(32))
+    # The hybrid strategy's weights (app.learning.acquisition.HybridStrategy); other strategies ignore them.
+    weight_uncertainty: Mapped[float] = mapped_column(Float)
+    weight_diversity: Mapped[float] = mapped_column(Float)
+    weight_class_boost: Mapped[float] = mapped_column(Float)
+    steered_share: Mapped[float] = mapped_column(Float)
+    task_tile: Mapped[int | None]  # None = whole images
+    # "labels" (every retrain_every new labels), "schedule" (every retrain_hours), or "both".
+    retrain_trigger: Mapped[str] = mapped_column(String(16))
+    retrain_every: Mapped[int]
+    retrain_hours: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -70,3 +70,34 @@ class MemberRead(BaseModel):
     user_id: int
     username: str
     role: ProjectRole
+
+
+class PolicyIn(BaseModel):
+    """A policy change: the settings to change (the others keep their current values) and why."""
+
+    reason: str = Field(max_length=500)
+    strategy: str | None = None
+    weight_uncertainty: float | None = None
+    weight_diversity: float | None = None
+    weight_class_boost: float | None = None
+    steered_share: float | None = None
+    task_tile: int | None = Field(default=None, description="pixels; 0 = whole images")
+    retrain_trigger: str | None = Field(default=None, description="labels, schedule or both")
+    retrain_every: int | None = None
+    retrain_hours: float | None = Field(default=None, description="0 = no schedule")
+
+
+class PolicyRead(ReadModel):
+    version: int
+    strategy: str
+    weight_uncertainty: float
+    weight_diversity: float
+    weight_class_boost: float
+    steered_share: float
+    task_tile: int | None
+    retrain_trigger: str
+    retrain_every: int
+    retrain_hours: float | None
+    reason: str
+    author_id: int | None
+    created_at: Timestamp | None

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -70,6 +71,9 @@ def create(
     session.add(project)
     session.flush()
     session.add(Membership(project_id=project.id, user_id=creator.id, role=ProjectRole.lead))
+    from app.projects import policy  # policy builds on this module's checks
+
+    policy.first_version(session=session, project=project, user=creator)
     audit.record(session=session, action="project.create", entity="project", entity_id=project.id,
                  user_id=creator.id, project_id=project.id, detail={"name": name})
     return project
@@ -220,18 +224,6 @@ def set_classes(*, session: Session, project: Project, classes: Sequence[tuple[s
                  project_id=project.id, detail={"before": before, "after": [list(c) for c in classes]})
 
 
-def remove_member(*, session: Session, project: Project, user: User, removed_by: User | None = None) -> bool:
-    """Take a user off a project (their labels stay); False when they were not a member."""
-    membership = session.scalar(select(Membership).where(Membership.project_id == project.id,
-                                                         Membership.user_id == user.id))
-    if membership is None:
-        return False
-    session.delete(membership)
-    audit.record(session=session, action="membership.remove", entity="user", entity_id=user.id,
-                 user_id=removed_by.id if removed_by else None, project_id=project.id)
-    return True
-
-
 def update(*, session: Session, project: Project, user: User, **changes: object) -> None:
     """Change settings (name, description, retrain_every, label_budget, validation_share, policy); old values
     go to the audit log. Everything is checked before anything is set.
@@ -250,6 +242,14 @@ def update(*, session: Session, project: Project, user: User, **changes: object)
     budget = changes.get("label_budget")
     if budget is not None and int(budget) < 1:  # type: ignore[call-overload]
         raise ProjectError("label_budget must be at least 1 (leave it empty for no budget)")
+    from app.projects import policy  # policy builds on this module's checks
+
+    policy_changes: dict[str, Any] = {k: changes.pop(k) for k in policy.FIELDS if k in changes}
+    if policy_changes:  # versioned like a change on the policy page (that one also checks the image sizes)
+        policy.change(session=session, project=project, user=user,
+                      reason="changed through the project settings API", **policy_changes)
+    if not changes:
+        return
     before = {key: getattr(project, key) for key in changes}
     for key, value in changes.items():
         setattr(project, key, value)

@@ -46,3 +46,8 @@ def rank(self: Task, scoring_run_id: int) -> Any:
 @celery_app.task(name="labelwise.release_expired_leases", bind=True)
 def release_expired_leases(self: Task) -> Any:
     return _attempt(self)
+
+
+@celery_app.task(name="labelwise.scheduled_retrain", bind=True)
+def scheduled_retrain(self: Task) -> Any:
+    return _attempt(self)

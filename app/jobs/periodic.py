@@ -1,0 +1,58 @@
+"""Periodic jobs in the embedded mode: what Celery beat does with a broker (workers/schedule.py), a
+ticker thread does for the in-process worker. Each entry: job name -> seconds between runs (read from
+the settings when the ticker starts)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from app.config import get_settings
+
+log = logging.getLogger(__name__)
+
+PERIODIC: dict[str, Callable[[], float]] = {
+    "labelwise.scheduled_retrain": lambda: get_settings().retrain_schedule_check_seconds,
+}
+
+
+class Ticker:
+    """Enqueues each periodic job on the in-process worker every interval (the first run one interval
+    after the start, as beat does)."""
+
+    def __init__(self, schedule: dict[str, float]) -> None:
+        self._schedule = schedule
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="labelwise-ticker", daemon=True)
+
+    def start(self) -> Ticker:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        from app.jobs import in_process_worker
+
+        due = {name: time.monotonic() + every for name, every in self._schedule.items()}
+        while not self._stop.is_set():
+            now = time.monotonic()
+            for name, at in due.items():
+                if now >= at:
+                    due[name] = now + self._schedule[name]
+                    try:
+                        in_process_worker().enqueue(name)
+                    except Exception:  # noqa: BLE001 - a ticker that dies stops every periodic job
+                        log.exception("could not enqueue the periodic job %s", name)
+            self._stop.wait(max(0.05, min(due.values()) - time.monotonic()))
+
+
+def start_ticker() -> Ticker | None:
+    """The ticker, in the embedded mode only (with a broker, Celery beat runs the schedule)."""
+    if not get_settings().in_process_worker:
+        return None
+    return Ticker({name: every() for name, every in PERIODIC.items()}).start()
