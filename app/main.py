@@ -21,6 +21,7 @@ from app.flows.router import router as flows_router
 from app.items.router import router as items_router
 from app.limits import RequestLimits
 from app.modeling.router import router as models_router
+from app.projects.guideline_router import router as guidelines_router
 from app.projects.router import router as projects_router
 from app.queue.router import router as queue_router
 from app.security import SessionCookieMiddleware, session_secret
@@ -71,7 +72,7 @@ def create_app() -> FastAPI:
 
     error_handlers.install(app)
     for router in (auth_router, projects_router, items_router, queue_router, annotations_router, models_router,
-                   flows_router, views_router, webpages.router, observability.router):
+                   flows_router, guidelines_router, views_router, webpages.router, observability.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     return app
