@@ -11,7 +11,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from app import error_handlers, observability, webpages
+from app import error_handlers, jobs, observability, webpages
+from app.alerts.router import router as alerts_router
 from app.annotations.router import router as annotations_router
 from app.auth.router import router as auth_router
 from app.config import get_settings
@@ -47,7 +48,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(sweep_orphan_files)
     except Exception:  # noqa: BLE001 - housekeeping must not keep the server from starting
         log.exception("the orphan-file sweep on start failed; serving anyway")
+    periodic = jobs.start_periodic()  # the embedded mode's beat (SLA, webhook and drift checks)
     yield
+    if periodic is not None:
+        periodic.stop()
 
 
 def create_app() -> FastAPI:
@@ -72,7 +76,7 @@ def create_app() -> FastAPI:
 
     error_handlers.install(app)
     for router in (auth_router, projects_router, items_router, queue_router, annotations_router, models_router,
-                   flows_router, guidelines_router, views_router, webpages.router, observability.router):
+                   flows_router, guidelines_router, alerts_router, views_router, webpages.router, observability.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     return app

@@ -1,5 +1,9 @@
 """The whole beat schedule in one place."""
 
+from app.config import get_settings
+
 BEAT_SCHEDULE = {
     "release-expired-leases": {"task": "labelwise.release_expired_leases", "schedule": 60.0},
+    # SLA breaches, due webhook deliveries, drift (app/flows/alerts.py); the embedded loop uses the same period.
+    "desk-check": {"task": "labelwise.desk_check", "schedule": get_settings().periodic_seconds or 60.0},
 }

@@ -24,7 +24,9 @@ from app.errors import Unavailable
 log = logging.getLogger(__name__)
 
 # Modules whose @job functions the in-process worker may be asked to run.
-JOB_MODULES = ("app.flows.training", "app.flows.scoring", "app.flows.housekeeping")
+JOB_MODULES = ("app.flows.training", "app.flows.scoring", "app.flows.housekeeping", "app.flows.alerts")
+# Run every `periodic_seconds` by Celery beat (workers/schedule.py), or by the in-process loop below.
+PERIODIC_JOBS = ("labelwise.desk_check",)
 
 
 class BrokerUnavailable(Unavailable):
@@ -194,6 +196,41 @@ def enqueuer() -> Enqueuer:
         if _sender is None or _sender.broker_url != settings.broker_url:
             _sender = CeleryEnqueuer(settings.broker_url)
         return _sender
+
+
+class PeriodicLoop:
+    """The embedded mode's Celery beat: a daemon thread that hands the periodic jobs to the in-process
+    worker every `interval` seconds (first after one interval, so a starting server does not wait)."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="labelwise-periodic", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            for name in PERIODIC_JOBS:
+                try:
+                    in_process_worker().enqueue(name)
+                except Exception:  # noqa: BLE001 - the loop outlives one bad tick
+                    log.exception("could not start the periodic job %s", name)
+
+
+def start_periodic() -> PeriodicLoop | None:
+    """In the embedded mode (no broker), start the periodic loop; None when Celery beat does it."""
+    settings = get_settings()
+    if not settings.in_process_worker or settings.periodic_seconds <= 0:
+        return None
+    loop = PeriodicLoop(settings.periodic_seconds)
+    loop.start()
+    return loop
 
 
 def enqueue(name: str, *args: Any) -> None:
