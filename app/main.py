@@ -16,6 +16,7 @@ from app.alerts.router import router as alerts_router
 from app.annotations.router import router as annotations_router
 from app.auth.router import router as auth_router
 from app.config import get_settings
+from app.dashboards.desk_api import router as dashboard_api_router
 from app.edge import EdgeGuard
 from app.flows.housekeeping import sweep_orphan_files
 from app.flows.router import router as flows_router
@@ -76,7 +77,8 @@ def create_app() -> FastAPI:
 
     error_handlers.install(app)
     for router in (auth_router, projects_router, items_router, queue_router, annotations_router, models_router,
-                   flows_router, guidelines_router, alerts_router, views_router, webpages.router, observability.router):
+                   flows_router, guidelines_router, alerts_router, dashboard_api_router,
+                   views_router, webpages.router, observability.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     return app

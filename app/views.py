@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from app.auth.views import router as auth_views
+from app.dashboards.desk import router as desk_views
 from app.dashboards.labeling import router as labeling_views
 from app.dashboards.overview import router as overview_views
 from app.projects.guideline_views import router as guideline_views
@@ -10,5 +11,5 @@ from app.projects.views import router as project_views
 from app.queue.views import router as queue_views
 
 router = APIRouter()
-for _r in (auth_views, project_views, overview_views, queue_views, labeling_views, guideline_views):
+for _r in (auth_views, project_views, overview_views, queue_views, labeling_views, guideline_views, desk_views):
     router.include_router(_r)
