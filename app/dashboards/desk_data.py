@@ -198,7 +198,7 @@ def queue_depth(session: Session, project: Project, *, now: datetime | None = No
     now = now or utcnow()
     bucket = case(*[(Task.created_at > now - limit, literal(i)) for i, (_, limit) in enumerate(AGE_BUCKETS)
                     if limit is not None], else_=literal(len(AGE_BUCKETS) - 1))
-    counted = dict(session.execute(
+    counted: dict[int, int] = dict(session.execute(
         select(bucket, func.count()).join(Item, Item.id == Task.item_id)
         .where(Task.project_id == project.id, Task.status == TaskStatus.open, Item.split == Split.pool)
         .group_by(bucket)).all())
