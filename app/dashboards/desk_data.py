@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, exists, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from app.alerts import service as alert_service
@@ -40,6 +40,12 @@ def _ready_versions(session: Session, project_id: int) -> list[ModelVersion]:
     return list(session.scalars(select(ModelVersion).where(
         ModelVersion.project_id == project_id, ModelVersion.status == ModelStatus.ready)
         .order_by(ModelVersion.version)))
+
+
+def _not_validation(project_id: int, item_id: Any) -> Any:
+    """Rows of pool items: an anti-join on the project's few validation items (index project_id, split),
+    far cheaper than joining every item of a large project."""
+    return ~exists().where(Item.id == item_id, Item.project_id == project_id, Item.split == Split.validation)
 
 
 def _r(value: Any, digits: int = 4) -> float | None:
@@ -86,16 +92,40 @@ def _pick_kind(project_id: int):  # type: ignore[no-untyped-def]
     the annotator was served put it in the steered random share, 'ranked' when the strategy chose it,
     'unranked' before any ranking (the queue then runs in upload order)."""
     steered = Score.components["steered_random"].as_float()
-    kind = case((Annotation.model_version_id.is_(None), literal("unranked")),
-                (func.coalesce(steered, 0.0) > 0, literal("random")), else_=literal("ranked"))
+    kind = case((Annotation.model_version_id.is_(None), literal_column("'unranked'")),
+                (func.coalesce(steered, 0.0) > 0, literal_column("'random'")), else_=literal_column("'ranked'"))
     return (
-        select(Annotation.created_at.label("at"), kind.label("kind"), Score.strategy.label("strategy"),
+        select(Annotation.created_at.label("at"), kind.label("kind"),
+               func.coalesce(Score.strategy, literal_column("''")).label("strategy"),
                Score.components["fg_fraction"].as_float().label("fg"))
-        .join(Task, Task.id == Annotation.task_id).join(Item, Item.id == Annotation.item_id)
+        .join(Task, Task.id == Annotation.task_id)
         .outerjoin(Score, (Score.task_id == Annotation.task_id)
                    & (Score.model_version_id == Annotation.model_version_id))
-        .where(Task.project_id == project_id, Annotation.version == 1, Item.split == Split.pool)
+        .where(Task.project_id == project_id, Annotation.version == 1, _not_validation(project_id, Annotation.item_id))
     )
+
+
+def _pick_counts(session: Session, project_id: int,
+                 versions: list[ModelVersion]) -> list[tuple[int, str, str, int, float, int]]:
+    """(version bucket, pick kind, strategy, labels, sum and count of fg_fraction): one scan of the labels
+    that both the efficiency and the mix chart read, kept for the rest of the request (its session).
+
+    A label's bucket is the first version created after it (the one that could train on it), 0 after
+    the newest. Grouped on a subquery's columns: Postgres groups by columns, not by expressions that
+    hold parameters."""
+    key = ("desk_pick_counts", project_id, tuple((v.version, v.created_at) for v in versions))
+    if key in session.info:
+        return session.info[key]  # type: ignore[no-any-return]
+    picks = _pick_kind(project_id).subquery()
+    bucket = case(*[(picks.c.at < v.created_at, literal_column(str(int(v.version)))) for v in versions],
+                  else_=literal_column("0")) if versions else literal_column("0")
+    bucketed = select(bucket.label("bucket"), picks.c.kind, picks.c.strategy, picks.c.fg).subquery()
+    rows = [(int(b), str(k), str(st), int(n), float(fs or 0.0), int(fn)) for b, k, st, n, fs, fn in session.execute(
+        select(bucketed.c.bucket, bucketed.c.kind, bucketed.c.strategy, func.count(), func.sum(bucketed.c.fg),
+               func.count(bucketed.c.fg))
+        .group_by(bucketed.c.bucket, bucketed.c.kind, bucketed.c.strategy))]
+    session.info[key] = rows
+    return rows
 
 
 def gains_per_label(steps: list[tuple[float, int, int]]) -> dict[str, float | None]:
@@ -122,12 +152,9 @@ def efficiency(session: Session, project: Project) -> Table:
     versions = [v for v in _ready_versions(session, project.id) if v.metrics.get("miou_fg") is not None]
     if not versions:
         return table
-    picks = _pick_kind(project.id).subquery()
-    # Each label counts for the first version created after it (the one that could train on it).
-    bucket = case(*[(picks.c.at < v.created_at, literal(v.version)) for v in versions], else_=literal(0))
-    counts: dict[tuple[int, str], int] = {
-        (int(b), str(k)): int(n) for b, k, n in session.execute(
-            select(bucket, picks.c.kind, func.count()).group_by(bucket, picks.c.kind))}
+    counts: dict[tuple[int, str], int] = {}
+    for bucket, kind, _strategy, n, _fg_sum, _fg_n in _pick_counts(session, project.id, versions):
+        counts[(bucket, kind)] = counts.get((bucket, kind), 0) + n
     steps, previous = [], None
     for v in versions:
         new = {k: counts.get((v.version, k), 0) for k in ("random", "ranked", "unranked")}
@@ -152,12 +179,14 @@ def efficiency(session: Session, project: Project) -> Table:
 def sampling_mix(session: Session, project: Project) -> Table:
     """What was labeled, by how it was picked and under which strategy, with the picks' mean predicted
     foreground share (the class mix the model expected in them)."""
-    picks = _pick_kind(project.id).subquery()
     table = Table("mix", "Sampling mix", ["pick", "strategy", "labels", "mean_fg_fraction"])
-    for kind, strategy, n, fg in session.execute(
-            select(picks.c.kind, func.coalesce(picks.c.strategy, ""), func.count(), func.avg(picks.c.fg))
-            .group_by(picks.c.kind, func.coalesce(picks.c.strategy, "")).order_by(picks.c.kind)):
-        table.rows.append([kind, strategy or "–", int(n), _r(fg)])
+    versions = [v for v in _ready_versions(session, project.id) if v.metrics.get("miou_fg") is not None]
+    mix: dict[tuple[str, str], list[float]] = {}
+    for _bucket, kind, strategy, n, fg_sum, fg_n in _pick_counts(session, project.id, versions):
+        m = mix.setdefault((kind, strategy), [0, 0.0, 0])
+        m[0], m[1], m[2] = m[0] + n, m[1] + fg_sum, m[2] + fg_n
+    for (kind, strategy), (labels, fg_total, fg_count) in sorted(mix.items()):
+        table.rows.append([kind, strategy or "–", int(labels), _r(fg_total / fg_count) if fg_count else None])
     return table
 
 
@@ -196,16 +225,19 @@ AGE_BUCKETS = [("< 1 h", timedelta(hours=1)), ("1–24 h", timedelta(days=1)), (
 def queue_depth(session: Session, project: Project, *, now: datetime | None = None) -> Table:
     """Open pool tasks by age, how many are leased now, the oldest, and the escalated ones."""
     now = now or utcnow()
-    bucket = case(*[(Task.created_at > now - limit, literal(i)) for i, (_, limit) in enumerate(AGE_BUCKETS)
-                    if limit is not None], else_=literal(len(AGE_BUCKETS) - 1))
-    counted: dict[int, int] = dict(session.execute(
-        select(bucket, func.count()).join(Item, Item.id == Task.item_id)
-        .where(Task.project_id == project.id, Task.status == TaskStatus.open, Item.split == Split.pool)
-        .group_by(bucket)).all())
+    bucket = case(*[(Task.created_at > now - limit, literal_column(str(i))) for i, (_, limit) in enumerate(AGE_BUCKETS)
+                    if limit is not None], else_=literal_column(str(len(AGE_BUCKETS) - 1)))
+    aged = (select(bucket.label("bucket"), Task.created_at)
+            .where(Task.project_id == project.id, Task.status == TaskStatus.open,
+                   _not_validation(project.id, Task.item_id))).subquery()
+    counted: dict[int, int] = {}
+    oldest = None
+    for b, n, first in session.execute(select(aged.c.bucket, func.count(), func.min(aged.c.created_at))
+                                       .group_by(aged.c.bucket)):
+        counted[int(b)] = int(n)
+        oldest = first if oldest is None or (first is not None and first < oldest) else oldest
     table = Table("queue", "Queue depth and age", ["age", "open_tasks"],
                   [[label, int(counted.get(i, 0))] for i, (label, _) in enumerate(AGE_BUCKETS)])
-    oldest = session.scalar(select(func.min(Task.created_at)).join(Item, Item.id == Task.item_id).where(
-        Task.project_id == project.id, Task.status == TaskStatus.open, Item.split == Split.pool))
     leased = session.scalar(select(func.count()).select_from(Lease).join(Task, Task.id == Lease.task_id).where(
         Task.project_id == project.id, Task.status == TaskStatus.open, Lease.released_at.is_(None),
         Lease.expires_at > now))
