@@ -14,14 +14,15 @@ def _col(table: Table, name: str) -> list[Any]:
 
 
 def _plot(kind: str, x: list[Any], series: list[tuple[str, list[Any]]], xlabel: str, ylabel: str,
-          ticks: list[str] | None = None) -> dict[str, Any]:
-    return {"kind": kind, "x": x, "ticks": ticks, "xlabel": xlabel, "ylabel": ylabel,
-            "series": [{"label": label, "values": values} for label, values in series]}
+          ticks: list[str] | None = None, counts: bool = False, whole_x: bool = False) -> dict[str, Any]:
+    """`counts`: the y axis counts things (whole-number ticks); `whole_x`: so does the x axis."""
+    return {"kind": kind, "x": x, "ticks": ticks, "xlabel": xlabel, "ylabel": ylabel, "counts": counts,
+            "whole_x": whole_x, "series": [{"label": label, "values": values} for label, values in series]}
 
 
 def _categories(table: Table, labels: list[str], values: list[Any], xlabel: str, ylabel: str,
                 label: str) -> dict[str, Any]:
-    return _plot("bars", list(range(len(labels))), [(label, values)], xlabel, ylabel, ticks=labels)
+    return _plot("bars", list(range(len(labels))), [(label, values)], xlabel, ylabel, ticks=labels, counts=True)
 
 
 def plot(table: Table) -> dict[str, Any] | None:
@@ -31,7 +32,7 @@ def plot(table: Table) -> dict[str, Any] | None:
     if table.name == "iou":
         series = [(c.removeprefix("iou_"), _col(table, c)) for c in table.columns if c.startswith("iou_")]
         return _plot("line", _col(table, "version"), [("fg mIoU", _col(table, "miou_fg")), *series],
-                     "model version", "validation IoU")
+                     "model version", "validation IoU", whole_x=True)
     if table.name == "efficiency":
         series = [("this project", _col(table, "miou_fg"))]
         if any(v is not None for v in _col(table, "random_only_curve")):
@@ -55,7 +56,7 @@ def plot(table: Table) -> dict[str, Any] | None:
         x = list(range(len(days)))
         return _plot("bars" if len(days) == 1 else "line", x,
                      [(p, [count.get((d, p), 0) for d in days]) for p in people], "day", "labels per day",
-                     ticks=[d[5:] for d in days])
+                     ticks=[d[5:] for d in days], counts=True)
     if table.name == "queue":
         return _categories(table, _col(table, "age"), _col(table, "open_tasks"), "age of open task", "tasks",
                            "open tasks")

@@ -1,6 +1,7 @@
 // The lead's dashboard: every .chart[data-plot] drawn with uPlot (vendored, global `uPlot`), again
 // whenever HTMX swaps a chart's card in; "Refresh all" asks every card for a fresh copy.
 
+const WHOLE = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000];
 const COLORS = ["#2457c5", "#e6194b", "#1d7a3a", "#c77700", "#7b3fb5", "#0f8b8d", "#8a5a44", "#d6336c"];
 
 function seriesOf(plot) {
@@ -29,9 +30,12 @@ function draw(el) {
     xAxis.values = (u, splits) => splits.map((v) => ticks[v] ?? "");
     scales.x.range = () => [-0.5, plot.x.length - 0.5];
   }
+  const yAxis = { label: plot.ylabel };
+  if (plot.counts) yAxis.incrs = WHOLE; // counts of things: no 0.25 ticks
+  if (plot.whole_x && !ticks) xAxis.incrs = WHOLE;
   const opts = {
     width: Math.max(280, el.clientWidth || 520), height: 240,
-    scales, axes: [xAxis, { label: plot.ylabel }],
+    scales, axes: [xAxis, yAxis],
     series: [{ label: plot.xlabel, value: (u, v) => (ticks ? (ticks[v] ?? "") : v) }, ...seriesOf(plot)],
     legend: { live: true },
   };
