@@ -4,6 +4,8 @@ raises the overview's drift alert and, if the lead chose so, boosts the batch in
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from sqlalchemy import exists, select
 
@@ -17,6 +19,8 @@ from app.modeling import service as model_service
 from app.projects.models import Project
 from app.queue.models import Task, TaskStatus
 
+log = logging.getLogger(__name__)
+
 BOOST = 2.0  # a boosted task ranks as if its position were halved
 
 
@@ -26,7 +30,11 @@ def check_all() -> int:
         project_ids = list(session.scalars(select(Project.id).order_by(Project.id)))
     alerts = 0
     for pid in project_ids:
-        check = check_project(project_id=pid)
+        try:
+            check = check_project(project_id=pid)
+        except Exception:  # noqa: BLE001 - one project's missing weights must not stop the others' checks
+            log.exception("the drift check of project %s failed", pid)
+            continue
         alerts += bool(check is not None and check.alert)
     return alerts
 
