@@ -76,6 +76,19 @@ class Settings(BaseSettings):
     # How often the periodic job looks for projects whose policy retrains on a schedule (Celery beat, or
     # the in-process ticker in the embedded mode).
     retrain_schedule_check_seconds: float = Field(default=60.0, gt=0)
+    # The lead's desk (app/alerts): how often the periodic job checks SLAs, drift and due webhooks (Celery
+    # beat and the in-process loop alike; 0 = never in the in-process loop), and the webhook's delivery.
+    periodic_seconds: float = Field(default=60.0, ge=0)
+    # Webhook URLs resolving to loopback, private or link-local addresses are refused unless an admin
+    # allows them here (a test receiver on 127.0.0.1, an alert relay inside the network).
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+    webhook_backoff_seconds: float = Field(default=30.0, ge=0, description="first retry; doubles each time")
+    webhook_max_attempts: int = Field(default=6, ge=1)
+    # Drift: a batch of new pool images is compared once at least this many arrived, against at most
+    # this many labeled images.
+    drift_min_batch: int = Field(default=5, ge=1)
+    drift_reference_max: int = Field(default=64, ge=2)
 
     @property
     def resolved_database_url(self) -> str:

@@ -13,10 +13,12 @@ from fastapi.staticfiles import StaticFiles
 
 from app import error_handlers, observability, webpages
 from app.agreement.router import router as agreement_router
+from app.alerts.router import router as alerts_router
 from app.annotations.router import router as annotations_router
 from app.auth.router import router as auth_router
 from app.budgets.router import router as budget_router
 from app.config import get_settings
+from app.dashboards.desk_api import router as dashboard_api_router
 from app.edge import EdgeGuard
 from app.flows.housekeeping import sweep_orphan_files
 from app.flows.policy_router import router as policy_router
@@ -27,6 +29,7 @@ from app.jobs.periodic import start_ticker
 from app.limits import RequestLimits
 from app.modeling.router import router as models_router
 from app.people.router import router as people_router
+from app.projects.guideline_router import router as guidelines_router
 from app.projects.router import router as projects_router
 from app.queue.router import router as queue_router
 from app.review.router import router as review_router
@@ -84,7 +87,8 @@ def create_app() -> FastAPI:
     error_handlers.install(app)
     for router in (auth_router, projects_router, items_router, queue_router, annotations_router, models_router,
                    flows_router, agreement_router, review_router, people_router, budget_router, validation_router,
-                   policy_router, views_router, webpages.router, observability.router):
+                   policy_router, guidelines_router, alerts_router, dashboard_api_router, views_router,
+                   webpages.router, observability.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     return app

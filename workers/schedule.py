@@ -8,4 +8,6 @@ BEAT_SCHEDULE = {
     # runs the same job in the embedded mode (app.jobs.periodic).
     "scheduled-retrain": {"task": "labelwise.scheduled_retrain",
                           "schedule": get_settings().retrain_schedule_check_seconds},
+    # SLA breaches, due webhook deliveries, drift (app/flows/alerts.py); the embedded loop uses the same period.
+    "desk-check": {"task": "labelwise.desk_check", "schedule": get_settings().periodic_seconds or 60.0},
 }

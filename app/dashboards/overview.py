@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from app.alerts import service as alert_service
 from app.deps import PageProject, PageUser, SessionDep
 from app.items import service as item_service
 from app.modeling import promotion
@@ -36,4 +37,5 @@ def project_page(request: Request, project: PageProject, user: PageUser, session
         "ranked_policy": run.policy_version if run is not None else None,
         "policy": policy_service.current(session=session, project=project),
         "live_version": live.version if live is not None else None,
+        "drift": alert_service.latest_drift(session=session, project_id=project.id),
     })

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.db import session_scope
+from app.flows import drift
 from app.jobs import enqueue, job
 from app.modeling import ranking, scoring
 from app.modeling import service as model_service
@@ -53,5 +54,6 @@ def rank(scoring_run_id: int) -> dict:
         project = session.get(Project, run.project_id)
         assert project is not None
         ranked = ranking.rank(session=session, run=run, project=project,
-                              open_tasks=queue_service.open_task_items(session=session, project_id=project.id))
+                              open_tasks=queue_service.open_task_items(session=session, project_id=project.id),
+                              boost=drift.ranking_boost(session=session, project_id=project.id))
     return {"scoring_run_id": scoring_run_id, "ranked": ranked}

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -18,7 +18,9 @@ class Item(Base):
     """An uploaded image, stored re-encoded as PNG under the data directory."""
 
     __tablename__ = "item"
-    __table_args__ = (UniqueConstraint("project_id", "checksum", name="uq_item_project_id_checksum"),)
+    __table_args__ = (UniqueConstraint("project_id", "checksum", name="uq_item_project_id_checksum"),
+                      # the dashboard tells pool from validation rows by the few validation items
+                      Index("ix_item_project_id_split", "project_id", "split"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)

@@ -24,7 +24,8 @@ from app.errors import Unavailable
 log = logging.getLogger(__name__)
 
 # Modules whose @job functions the in-process worker may be asked to run.
-JOB_MODULES = ("app.flows.training", "app.flows.scoring", "app.flows.housekeeping", "app.flows.policy")
+JOB_MODULES = ("app.flows.training", "app.flows.scoring", "app.flows.housekeeping", "app.flows.policy",
+               "app.flows.alerts")
 
 
 class BrokerUnavailable(Unavailable):

@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 PERIODIC: dict[str, Callable[[], float]] = {
     "labelwise.scheduled_retrain": lambda: get_settings().retrain_schedule_check_seconds,
+    # SLA breaches, due webhook deliveries and drift (app.flows.alerts); 0 = never in the embedded mode.
+    "labelwise.desk_check": lambda: get_settings().periodic_seconds,
 }
 
 
@@ -55,4 +57,5 @@ def start_ticker() -> Ticker | None:
     """The ticker, in the embedded mode only (with a broker, Celery beat runs the schedule)."""
     if not get_settings().in_process_worker:
         return None
-    return Ticker({name: every() for name, every in PERIODIC.items()}).start()
+    schedule = {name: every() for name, every in PERIODIC.items()}
+    return Ticker({name: every for name, every in schedule.items() if every > 0}).start()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from sqlalchemy import select
@@ -20,7 +20,23 @@ def rankable_run(*, session: Session, run_id: int) -> ScoringRun | None:
     return None if run is None or run.status == ScoringRunStatus.ranked else run
 
 
-def rank(*, session: Session, run: ScoringRun, project: Project, open_tasks: Sequence[tuple[int, int]]) -> int:
+Pick = tuple[int, float, dict[str, float]]
+
+
+def _boosted(picks: list[Pick], items: Sequence[int], boost: Mapping[int, float]) -> list[Pick]:
+    """The picks re-ordered with each boosted item's position divided by its factor (ties keep order)."""
+    def key(position: int) -> tuple[float, int]:
+        return ((position + 1) / boost.get(items[picks[position][0]], 1.0), position)
+
+    out = []
+    for index, value, components in (picks[p] for p in sorted(range(len(picks)), key=key)):
+        factor = boost.get(items[index])
+        out.append((index, value, {**components, "drift_boost": factor} if factor else components))
+    return out
+
+
+def rank(*, session: Session, run: ScoringRun, project: Project, open_tasks: Sequence[tuple[int, int]],
+         boost: Mapping[int, float] | None = None) -> int:
     """Rank the run's scores of the still-open tasks, given as (task id, item id) sorted by task id;
     returns how many were ranked.
 
@@ -28,6 +44,8 @@ def rank(*, session: Session, run: ScoringRun, project: Project, open_tasks: Seq
     core-set and hybrid, measured on the stored embeddings; the hybrid mixes by the policy's weights), a
     steered share is drawn at random, and each score keeps the components of its pick (with the hybrid's
     weights), so "why this task" can be answered later. The run records the policy version it used.
+    `boost` (item id -> factor > 1) moves those items' tasks up: each ranks as if its position were
+    divided by the factor (drifted new images).
     """
     from app.learning.acquisition import select_from_scores
 
@@ -45,6 +63,8 @@ def rank(*, session: Session, run: ScoringRun, project: Project, open_tasks: Seq
         hybrid_weights=weights,
     ) if scores else []
     used = {f"weight_{k}": v for k, v in weights.items()} if policy.strategy == "hybrid" else {}
+    if boost:
+        picks = _boosted(picks, [item_of[s.task_id] for s in scores], boost)
     for position, (index, value, components) in enumerate(picks, start=1):
         score = scores[index]
         score.rank, score.value, score.strategy = position, float(value), policy.strategy

@@ -124,3 +124,32 @@ class SamplingPolicy(Base):
     reason: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GuidelineConfirmation(Base):
+    """An annotator read and confirmed a version of the guidelines (asked before their next task)."""
+
+    __tablename__ = "guideline_confirmation"
+    __table_args__ = (UniqueConstraint("project_id", "user_id", "version",
+                                       name="uq_guideline_confirmation_project_id_user_id_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GuidelineExample(Base):
+    """An example image of one guideline version (a new version carries the examples over)."""
+
+    __tablename__ = "guideline_example"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guideline_id: Mapped[int] = mapped_column(ForeignKey("guideline.id", ondelete="CASCADE"), index=True)
+    storage_path: Mapped[str] = mapped_column(String(500))
+    caption: Mapped[str] = mapped_column(String(500), default="")
+    width: Mapped[int]
+    height: Mapped[int]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

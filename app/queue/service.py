@@ -19,6 +19,7 @@ from app.learning.uncertainty import tile_grid
 from app.modeling.models import Score
 from app.modeling.scoring import TaskRef
 from app.modeling.service import ranked_model_version_id, scores_for
+from app.projects import guidelines
 from app.projects.models import Project
 from app.queue import overlap, routing
 from app.queue.models import Flag, Lease, Skip, Task, TaskStatus
@@ -101,6 +102,8 @@ def lease_next(*, session: Session, project: Project, user: User,
     held = _held_task(session=session, project_id=project.id, user=user)
     if held is not None:
         return held
+    # A new version of the guidelines is read and confirmed before the next task (409 with a code).
+    guidelines.require_confirmed(session=session, project_id=project.id, user_id=user.id)
     if project.label_budget is not None or caps is not None:
         # Every caller that could take the budget's last label takes turns on the project row, and
         # counts the leases the one before it committed: concurrent annotators cannot overshoot it.

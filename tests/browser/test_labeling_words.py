@@ -283,7 +283,16 @@ def test_a_leads_answer_to_a_flag_reaches_the_next_annotator_and_the_guidelines(
     # The next annotator on that task reads the question and the answer, escaped, and the guidelines.
     other = browser.new_context(viewport={"width": 1366, "height": 768}, bypass_csp=True)
     page2 = other.new_page()
-    open_labeling(page2, live_server, pid, user="ann2")
+    # The guidelines are new to ann2: the labeling page asks them to read and confirm v1 first.
+    log_in(page2, live_server, "ann2")
+    page2.goto(f"{live_server}/projects/{pid}/label")
+    page2.wait_for_selector("[data-testid=guidelines-gate]:visible")
+    assert "confirm guidelines v1 first" in page2.text_content("[data-testid=guidelines-gate]")
+    screenshot(page2, "words-guidelines-gate")
+    page2.click("[data-testid=guidelines-gate] a")
+    page2.click("[data-testid=confirm-guidelines]")
+    page2.wait_for_url(f"{live_server}/projects/{pid}/label")
+    page2.wait_for_selector("#workspace[data-ready=true]")
     assert task_id(page2) == flagged
     page2.wait_for_selector("[data-testid=flag-answers]")
     answers = page2.text_content("[data-testid=flag-answers]")

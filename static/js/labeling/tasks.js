@@ -52,6 +52,15 @@ export async function loadNext() {
     ws.dataset.ready = "empty";
     return;
   }
+  if (r.status === 409 && r.body && r.body.code === "confirm_guidelines") {
+    // New guidelines: no task until they are read and confirmed (the gate links to them).
+    clearTask();
+    $("loading").hidden = true; $("canvas-stack").hidden = true;
+    $("guidelines-gate-text").textContent = r.body.detail; $("guidelines-gate").hidden = false;
+    setStatus("");
+    ws.dataset.ready = "guidelines";
+    return;
+  }
   if (!r.ok) { $("loading").hidden = true; setStatus(errorText(r, "Getting a task"), true); return; }
   try { await showTask(r.body, seq); } catch (e) {
     if (isLatest(seq)) setStatus(`Could not show task ${r.body.id}: ${e.message}`, true);
@@ -116,7 +125,7 @@ async function showTask(task, seq) {
   if (!isLatest(seq)) return;
   performance.mark("labelwise:loaded");
   view.setTask(w, h, task.region, map);
-  $("canvas-stack").hidden = false; $("empty").hidden = true;
+  $("canvas-stack").hidden = false; $("empty").hidden = true; $("guidelines-gate").hidden = true;
   view.drawImage(image);
   if (state.sugAutoHidden) { setLayer("show-suggestion", true); suggestionAutoHidden(false); }
   if (sug) {
