@@ -179,7 +179,7 @@ def test_every_operation_of_the_schema_answers_hostile_values_without_a_server_e
     other = lease(pid, "ann")
     assert client.post(f"/api/v1/projects/{pid}/tasks/{tid}/flag", headers=h, json={"note": "?"}).status_code in (200,
                                                                                                                 409)
-    item_id = client.get(f"/api/v1/projects/{pid}/items").json()[0]["id"]
+    item_id = client.get(f"/api/v1/projects/{pid}/items").json()["items"][0]["id"]
     ids = {"project_id": str(pid), "task_id": str(tid), "item_id": str(item_id), "annotation_id": str(annotation_id),
            "flag_id": "1", "kind": "mask", "model_version_id": "1"}
     image = png_bytes(np.random.default_rng(5).integers(0, 255, (16, 16, 3), dtype=np.uint8))

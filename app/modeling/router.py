@@ -8,14 +8,17 @@ from app.deps import ApiProject, SessionDep
 from app.errors import NotFound
 from app.modeling import export, service
 from app.modeling.models import ModelStatus
-from app.modeling.schemas import ModelVersionRead
+from app.modeling.schemas import ModelVersionPage, ModelVersionRead
+from app.pagination import PageQuery, page
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}/models", tags=["models"])
 
 
 @router.get("")
-def list_models(project: ApiProject, session: SessionDep) -> list[ModelVersionRead]:
-    return [ModelVersionRead.model_validate(mv) for mv in service.list_versions(session=session, project_id=project.id)]
+def list_models(project: ApiProject, session: SessionDep, paging: PageQuery, response: Response) -> ModelVersionPage:
+    offset, limit = paging.fetch()
+    rows = service.list_versions(session=session, project_id=project.id, offset=offset, limit=limit)
+    return page(ModelVersionPage, rows, paging, response, ModelVersionRead.model_validate)
 
 
 @router.get("/{model_version_id}/torchscript", response_class=Response,

@@ -1,21 +1,24 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from app.auth import service as auth_service
 from app.auth.models import Role
 from app.deps import ApiProject, ApiUser, SessionDep, require_role
 from app.errors import DomainError, NotFound
+from app.pagination import PageQuery, page
 from app.projects import service
-from app.projects.schemas import MemberIn, MemberRead, ProjectIn, ProjectRead, ProjectUpdate
+from app.projects.schemas import MemberIn, MemberRead, ProjectIn, ProjectPage, ProjectRead, ProjectUpdate
 from app.security import csrf_protect
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"], dependencies=[Depends(csrf_protect)])
 
 
 @router.get("")
-def list_projects(user: ApiUser, session: SessionDep) -> list[ProjectRead]:
-    return [ProjectRead.model_validate(p) for p in service.list_for_member(session=session, user=user)]
+def list_projects(user: ApiUser, session: SessionDep, paging: PageQuery, response: Response) -> ProjectPage:
+    offset, limit = paging.fetch()
+    rows = service.list_for_member(session=session, user=user, offset=offset, limit=limit)
+    return page(ProjectPage, rows, paging, response, ProjectRead.model_validate)
 
 
 @router.post("", status_code=201)

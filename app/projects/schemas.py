@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from app.pagination import Page
 from app.schemas import ReadModel
 
 
@@ -54,3 +55,7 @@ class ProjectRead(ReadModel):
 class MemberRead(BaseModel):
     project_id: int
     user_id: int
+
+
+class ProjectPage(Page[ProjectRead]):
+    """A page of the caller's projects, by name (app/pagination.py)."""

@@ -89,10 +89,10 @@ def get_for_member(*, session: Session, project_id: int, user: User) -> Project 
     return project
 
 
-def list_for_member(*, session: Session, user: User) -> list[Project]:
+def list_for_member(*, session: Session, user: User, offset: int = 0, limit: int | None = None) -> list[Project]:
     stmt = (
         select(Project).join(Membership, Membership.project_id == Project.id)
-        .where(Membership.user_id == user.id).order_by(Project.name)
+        .where(Membership.user_id == user.id).order_by(Project.name, Project.id).offset(offset).limit(limit)
     )
     return list(session.scalars(stmt))
 

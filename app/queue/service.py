@@ -248,9 +248,9 @@ class QueueEntry:
     leased_to: int | None
 
 
-def list_queue(*, session: Session, project: Project, limit: int = 50) -> list[QueueEntry]:
+def list_queue(*, session: Session, project: Project, limit: int = 50, offset: int = 0) -> list[QueueEntry]:
     mv_id = ranked_model_version_id(session=session, project_id=project.id)
-    tasks = list(session.scalars(_queue_order(project.id, mv_id).limit(limit)))
+    tasks = list(session.scalars(_queue_order(project.id, mv_id).offset(offset).limit(limit)))
     scores = scores_for(session=session, model_version_id=mv_id, task_ids=[t.id for t in tasks]) if mv_id else {}
     now = utcnow()
     leases = {
