@@ -17,6 +17,7 @@ from app.auth.router import router as auth_router
 from app.config import get_settings
 from app.edge import EdgeGuard
 from app.flows.housekeeping import sweep_orphan_files
+from app.flows.jobs_router import router as jobs_router
 from app.flows.router import router as flows_router
 from app.items.router import router as items_router
 from app.limits import RequestLimits
@@ -71,7 +72,7 @@ def create_app() -> FastAPI:
 
     error_handlers.install(app)
     for router in (auth_router, projects_router, items_router, queue_router, annotations_router, models_router,
-                   flows_router, views_router, webpages.router, observability.router):
+                   flows_router, jobs_router, views_router, webpages.router, observability.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     return app

@@ -36,4 +36,5 @@ def make_celery() -> Celery:
 celery_app = make_celery()
 
 
+import workers.tasks.imports  # noqa: E402,F401
 import workers.tasks.learning  # noqa: E402,F401  (registers the tasks)

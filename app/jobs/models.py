@@ -44,3 +44,4 @@ class JobRun(Base):
     progress_total: Mapped[int | None] = mapped_column(default=None)
     message: Mapped[str | None] = mapped_column(String(500), default=None)
     cancel_requested_at: Mapped[datetime | None] = mapped_column(default=None)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # what a tracked job reports back

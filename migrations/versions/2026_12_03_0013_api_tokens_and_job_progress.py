@@ -41,6 +41,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('progress_total', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('message', sa.String(length=500), nullable=True))
         batch_op.add_column(sa.Column('cancel_requested_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('result', sa.JSON(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_job_run_project_id_project'), 'project', ['project_id'], ['id'],
                                     ondelete='CASCADE')
         batch_op.create_foreign_key(batch_op.f('fk_job_run_started_by_id_user_account'), 'user_account',
@@ -53,6 +54,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_job_run_project_id'))
         batch_op.drop_constraint(batch_op.f('fk_job_run_started_by_id_user_account'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_job_run_project_id_project'), type_='foreignkey')
+        batch_op.drop_column('result')
         batch_op.drop_column('cancel_requested_at')
         batch_op.drop_column('message')
         batch_op.drop_column('progress_total')
