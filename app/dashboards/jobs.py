@@ -58,8 +58,7 @@ def job_row(request: Request, job_id: int, project: PageProject, user: PageUser,
 def cancel_job(request: Request, job_id: int, project: PageProject, user: PageUser, session: SessionDep) -> Response:
     require_role(user, Role.lead)
     run = _job(session, project, job_id)
-    progress.request_cancel(session=session, run=run, user_id=user.id)
-    session.commit()
+    progress.request_cancel(run=run, user_id=user.id)
     return render(request, "projects/_job.html", {"job": JobRead.of(run), "project": project, "user": user,
                                                   "active_statuses": progress.ACTIVE,
                                                   "polling": request.headers.get("HX-Target", "").startswith("job-")})

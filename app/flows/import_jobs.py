@@ -105,7 +105,7 @@ def run_import(project_id: int, user_id: int, staged: str, split: str) -> dict:
             result = {"kind": done.kind, "annotations": done.annotations,
                       "imported": [{"name": i.original_name, "item_id": i.id} for i in done.items],
                       "skipped": [{"name": n, "reason": why} for n, why in done.skipped]}
-            summary = (f"imported {len(done.items)} images ({done.kind})"
+            summary = (f"imported {len(done.items)} images" + (f" ({done.kind})" if done.kind != "images" else "")
                        + (f", {done.annotations} starting annotations" if done.annotations else "")
                        + (f"; {len(done.skipped)} duplicates skipped" if done.skipped else ""))
         with session_scope() as session:

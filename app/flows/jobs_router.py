@@ -76,6 +76,5 @@ def cancel_job(job_id: int, project: ApiProject, user: ApiUser, session: Session
     run = progress.get(session=session, project_id=project.id, run_id=job_id)
     if run is None:
         raise NotFound("no such job in this project")
-    progress.request_cancel(session=session, run=run, user_id=user.id)
-    session.commit()
+    progress.request_cancel(run=run, user_id=user.id)
     return JobRead.of(run)

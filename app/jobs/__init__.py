@@ -73,6 +73,10 @@ def execute(name: str, args: tuple[Any, ...], *, job_id: str) -> Any:
         if service.begin_attempt(session=session, job_id=job_id, name=name, args=list(args)) is None:
             progress.settle(session=session, job_id=job_id)
             return None
+        if progress.cancel_was_requested(job_id):  # asked to stop while it waited for a worker
+            progress.settle(session=session, job_id=job_id, status=JobStatus.cancelled,
+                            message="cancelled before it started")
+            return None
     try:
         with progress.running_as(job_id):
             result = target.run(*args)

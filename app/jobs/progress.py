@@ -6,9 +6,10 @@ While it runs, the job calls `report(done, total)` between chunks (files, epochs
 request travel through two small files in the data directory (`jobs/<job id>.json`, `jobs/<job id>.cancel`)
 rather than the database: an import holds its transaction open until its last file (all or nothing), and
 on SQLite that transaction holds the one write lock, so neither a progress update nor a cancel request
-could be written to a table until it ended. The api and the workers share the data directory already
-(items and weights live there). The row keeps what lasts: status, the final count, the result, who asked
-to cancel and when.
+could be written to a table until it ended, and a Cancel button would hang until the import was over.
+The api and the workers share the data directory already (items and weights live there). The row keeps
+what lasts: status, the final count, the result, who asked to cancel and when (written, with the audit
+record, when the job stops: the cancel file says who and when).
 
 `report` raises Cancelled once a cancel was asked for; the job lets it propagate, so its transaction is
 rolled back and nothing half-done is kept; app.jobs.execute records the job as cancelled (not retried).
@@ -22,6 +23,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -91,10 +93,10 @@ def report(done: int, total: int | None, message: str | None = None) -> None:
     job_id = _current.get()
     if job_id is None:
         return
-    if storage.absolute(_state(job_id, "cancel")).exists():
-        raise Cancelled(f"cancelled after {done} of {total if total is not None else '?'}")
     body = {"done": done, "total": total, "message": message}
     storage.write_atomic(_state(job_id, "json"), json.dumps(body).encode())
+    if storage.absolute(_state(job_id, "cancel")).exists():
+        raise Cancelled(f"cancelled after {done} of {total if total is not None else '?'}")
 
 
 def read(run: JobRun, *, live: bool = False) -> Progress:
@@ -124,27 +126,40 @@ def settle(*, session: Session, job_id: str, status: JobStatus | None = None, me
         run.message = message[:500]
     if result is not None:
         run.result = result
+    request = _cancel_request(job_id)
+    if request is not None and run.cancel_requested_at is None:
+        run.cancel_requested_at = request[1]
+        audit.record(session=session, action="job.cancel", entity="job_run", entity_id=run.id, user_id=request[0],
+                     project_id=run.project_id, detail={"name": run.name, "requested_at": request[1].isoformat()})
     for suffix in ("json", "cancel"):
         storage.absolute(_state(job_id, suffix)).unlink(missing_ok=True)
 
 
-def request_cancel(*, session: Session, run: JobRun, user_id: int | None) -> bool:
-    """Ask a tracked job to stop: a queued one is cancelled at once, a running one at its next chunk.
-    False when it has ended already (nothing to cancel). The caller commits."""
+def request_cancel(*, run: JobRun, user_id: int | None) -> bool:
+    """Ask a tracked job to stop at its next chunk (a queued one, before it starts). False when it has
+    ended already (nothing to cancel). Writes no row (see the module's docstring): the job records the
+    request, with the audit entry, when it stops."""
     if run.status not in ACTIVE:
         return False
-    storage.write_atomic(_state(run.job_id, "cancel"), b"")
-    if run.cancel_requested_at is None:
-        run.cancel_requested_at = utcnow()
-        audit.record(session=session, action="job.cancel", entity="job_run", entity_id=run.id, user_id=user_id,
-                     project_id=run.project_id, detail={"name": run.name})
-    if run.status == JobStatus.queued:
-        settle(session=session, job_id=run.job_id, status=JobStatus.cancelled, message="cancelled before it started")
+    if not cancel_was_requested(run.job_id):
+        storage.write_atomic(_state(run.job_id, "cancel"),
+                             json.dumps({"user_id": user_id, "at": utcnow().isoformat()}).encode())
     return True
 
 
 def cancel_was_requested(job_id: str) -> bool:
     return storage.absolute(_state(job_id, "cancel")).exists()
+
+
+def _cancel_request(job_id: str) -> tuple[int | None, datetime] | None:
+    """(who, when) of a cancel request, if there is one."""
+    try:
+        body = json.loads(storage.absolute(_state(job_id, "cancel")).read_bytes())
+        return body.get("user_id"), datetime.fromisoformat(body["at"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None, utcnow()
 
 
 def of_project(*, session: Session, project_id: int, offset: int = 0, limit: int | None = 20) -> list[JobRun]:

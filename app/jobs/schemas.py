@@ -33,7 +33,9 @@ class JobRead(BaseModel):
         now = progress.read(run)
         return cls(id=run.id, kind=KINDS.get(run.name, run.name), status=run.status, done=now.done, total=now.total,
                    percent=now.percent, message=now.message or run.last_error, result=run.result,
-                   cancel_requested=run.cancel_requested_at is not None, started_by_id=run.started_by_id,
+                   cancel_requested=run.cancel_requested_at is not None or (
+                       run.status in progress.ACTIVE and progress.cancel_was_requested(run.job_id)),
+                   started_by_id=run.started_by_id,
                    created_at=run.created_at, updated_at=run.updated_at)
 
 

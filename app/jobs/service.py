@@ -22,9 +22,6 @@ def begin_attempt(*, session: Session, job_id: str, name: str, args: list[Any]) 
         session.add(run)
     if run.status in (JobStatus.done, JobStatus.dead, JobStatus.cancelled):
         return None
-    if run.cancel_requested_at is not None:  # a tracked job asked to stop before this attempt began
-        run.status, run.updated_at = JobStatus.cancelled, utcnow()
-        return None
     if run.attempts >= MAX_ATTEMPTS:  # redelivered after the worker died on its last attempt
         run.status, run.updated_at = JobStatus.dead, utcnow()
         run.last_error = run.last_error or "the worker stopped during every attempt"
