@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.models import Role, User
@@ -16,6 +17,7 @@ from app.items.models import Split
 from app.jobs import progress
 from app.jobs.models import JobRun
 from app.jobs.schemas import JobRead
+from app.modeling.models import ModelVersion, ScoringRun, ScoringRunStatus
 from app.projects.models import Project
 from app.security import csrf_protect
 from app.templating import render
@@ -25,11 +27,18 @@ PANEL_SIZE = 8
 
 
 def jobs_panel_context(session: Session, project: Project, user: User) -> dict:
-    """What templates/projects/_jobs.html needs (the overview includes it)."""
+    """What templates/projects/_jobs.html needs (the overview includes it): the tracked jobs, and the
+    scoring pass that follows a training while it runs (its chunks are many small jobs: shown, not
+    cancellable, since stopping half-way would leave the queue unranked)."""
     runs = progress.of_project(session=session, project_id=project.id, limit=PANEL_SIZE)
     jobs = [JobRead.of(r) for r in runs]
-    return {"jobs": jobs, "jobs_active": any(j.status in progress.ACTIVE for j in jobs), "project": project,
-            "user": user, "active_statuses": progress.ACTIVE}
+    scoring = session.scalar(select(ScoringRun).where(ScoringRun.project_id == project.id,
+                                                      ScoringRun.status == ScoringRunStatus.scoring)
+                             .order_by(ScoringRun.id.desc()).limit(1))
+    version = session.get(ModelVersion, scoring.model_version_id) if scoring is not None else None
+    return {"jobs": jobs, "jobs_active": scoring is not None or any(j.status in progress.ACTIVE for j in jobs),
+            "project": project, "user": user, "active_statuses": progress.ACTIVE, "scoring": scoring,
+            "scoring_version": version.version if version is not None else None}
 
 
 def _job(session: Session, project: Project, job_id: int) -> JobRun:

@@ -109,3 +109,29 @@ def test_cancel_needs_csrf(client):
     job_id = client.get(f"/api/v1/projects/{pid}/jobs").json()["items"][0]["id"]
     assert client.post(f"/projects/{pid}/jobs/{job_id}/cancel").status_code == 403
     assert client.post(f"/api/v1/projects/{pid}/jobs/{job_id}/cancel").status_code == 403
+
+
+def test_a_scoring_pass_shows_in_the_panel_while_it_runs(client):
+    from sqlalchemy import select
+
+    from app.db import session_scope
+    from app.modeling.models import ModelStatus, ModelVersion, ScoringRun, ScoringRunStatus
+    from tests.factories import make_project
+
+    make_user("lead", "lead")
+    pid = make_project(owner="lead")
+    login(client, "lead")
+    with session_scope() as session:
+        mv = ModelVersion(project_id=pid, version=1, status=ModelStatus.ready)
+        session.add(mv)
+        session.flush()
+        session.add(ScoringRun(project_id=pid, model_version_id=mv.id, chunks_total=4, chunks_done=1, tasks_total=60,
+                               status=ScoringRunStatus.scoring))
+    panel = client.get(f"/projects/{pid}/jobs", headers={"HX-Request": "true"}).text
+    assert "model v1" in panel and "1 / 4 chunks of 60 tasks" in panel and 'hx-trigger="every 1s"' in panel
+    with session_scope() as session:
+        run = session.scalar(select(ScoringRun))
+        assert run is not None
+        run.chunks_done, run.status = 4, ScoringRunStatus.ranked
+    panel = client.get(f"/projects/{pid}/jobs", headers={"HX-Request": "true"}).text
+    assert "chunks" not in panel and "every 1s" not in panel
