@@ -99,15 +99,15 @@ def _project(session: Session, ref: str) -> Project:
 
 
 @contextmanager
-def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
+def _progress(description: str) -> Iterator[Callable[..., None]]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   transient=True, disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task(description, total=None)
 
-        def update(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
+        def update(done: int, total: int, what: str | None = None) -> None:
+            progress.update(task, completed=done, total=total, description=what or description)
 
         yield update
 
@@ -452,12 +452,20 @@ def users_deactivate(username: Annotated[str, typer.Argument(help="login name")]
 
 
 @users.command("token")
-def users_token(username: Annotated[str, typer.Argument(help="login name")]) -> int:
-    """Print a new API token for a user (on the last line)."""
+def users_token(username: Annotated[str, typer.Argument(help="login name")],
+                name: Annotated[str, typer.Option(help="what the token is for")] = "cli") -> int:
+    """Print a new API token for a user (on the last line): send it as `Authorization: Bearer <token>`.
+    Only its hash is kept, so it cannot be shown again; revoke it on the user's account page."""
+    from app.auth import tokens
+
     with _session() as session:
-        _user(session, username)
-    print("labelwise: API tokens are not available yet in this version", file=sys.stderr)
-    return 1
+        user = _user(session, username)
+        if not user.is_active:
+            raise BadInput(f"{username!r} is deactivated: a token of theirs would be refused")
+        _row, token = tokens.create(session=session, user=user, name=name, by="cli")
+    print(f"a new API token for {username!r} ({name}); it is shown this once:")
+    print(token)
+    return 0
 
 
 # --- entry point ------------------------------------------------------------------------------------

@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from app.auth import sessions
+from app.auth import sessions, tokens
 from app.auth.models import Role, User
 from app.db import new_session
 from app.projects import service as project_service
 from app.projects.models import Project, ProjectRole
-from app.security import session_id
+from app.security import bearer_token, session_id
 
 
 def get_session() -> Iterator[Session]:
@@ -41,7 +41,22 @@ def _user_from_session(request: Request, session: Session) -> User | None:
     return user
 
 
+def _user_from_token(token: str, session: Session) -> User | None:
+    user = tokens.user_for(session=session, token=token)
+    if session.dirty:  # last_used_at moved on (at most once a minute)
+        session.commit()
+    return user
+
+
 def api_user(request: Request, session: SessionDep) -> User:
+    """The JSON API's user: from the bearer token when one is sent (only from it), else the session."""
+    bearer = bearer_token(request)
+    if bearer is not None:
+        user = _user_from_token(bearer, session)
+        if user is None:
+            raise HTTPException(status_code=401, detail="the API token is unknown, revoked or its user deactivated",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return user
     user = _user_from_session(request, session)
     if user is None:
         raise HTTPException(status_code=401, detail="log in first")

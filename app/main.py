@@ -21,6 +21,7 @@ from app.config import get_settings
 from app.dashboards.desk_api import router as dashboard_api_router
 from app.edge import EdgeGuard
 from app.flows.housekeeping import sweep_orphan_files
+from app.flows.jobs_router import router as jobs_router
 from app.flows.policy_router import router as policy_router
 from app.flows.router import router as flows_router
 from app.flows.validation_router import router as validation_router
@@ -87,7 +88,7 @@ def create_app() -> FastAPI:
     error_handlers.install(app)
     for router in (auth_router, projects_router, items_router, queue_router, annotations_router, models_router,
                    flows_router, agreement_router, review_router, people_router, budget_router, validation_router,
-                   policy_router, guidelines_router, alerts_router, dashboard_api_router, views_router,
+                   policy_router, guidelines_router, alerts_router, dashboard_api_router, jobs_router, views_router,
                    webpages.router, observability.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")

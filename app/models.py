@@ -4,7 +4,7 @@ from app.agreement.models import Adjudication, PairAgreement, TaskAgreement
 from app.alerts.models import AlertSettings, DeliveryStatus, DriftCheck, SlaBreach, WebhookAttempt, WebhookDelivery
 from app.annotations.models import Annotation, AnnotationStatus
 from app.audit.models import AuditLog
-from app.auth.models import LoginFailure, Role, User, UserSession
+from app.auth.models import ApiToken, LoginFailure, Role, User, UserSession
 from app.budgets.models import Budget
 from app.db import Base
 from app.items.models import Item, Split
@@ -26,7 +26,7 @@ from app.queue.overlap_models import OverlapPolicy, OverlapTask, TaskCopy
 from app.review.models import ErrorType, Review, ReviewStatus
 
 __all__ = [
-    "Adjudication", "AlertSettings", "Annotation", "AnnotationStatus", "AuditLog", "Base", "Budget",
+    "Adjudication", "AlertSettings", "Annotation", "AnnotationStatus", "ApiToken", "AuditLog", "Base", "Budget",
     "DeliveryStatus", "Draft", "DriftCheck", "ErrorType", "Flag", "GoldAnswer", "GoldTask", "Guideline",
     "GuidelineConfirmation", "GuidelineExample", "Item", "JobRun", "JobStatus", "Lease", "LoginFailure",
     "Membership", "ModelStatus", "ModelVersion", "OverlapPolicy", "OverlapTask", "PairAgreement", "Project",

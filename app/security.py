@@ -6,6 +6,10 @@ user_session (app/auth/sessions.py), so a logged-out or anonymous id logs nobody
 an HMAC of the id under the secret key: bound to this browser's cookie, unguessable without it, and new
 after every login and logout. `request_is_authenticated` and `csrf_header_valid` judge a request from its
 headers alone, before its body is read (app/limits.py, for the file routes).
+
+A request with `Authorization: Bearer <token>` (app/auth/tokens.py) is judged by its token alone, never by
+its cookie: CSRF does not apply to it (a cross-site page cannot set that header, and the request carries no
+ambient credential), and a bad token is a 401 even when a good cookie came along.
 """
 
 from __future__ import annotations
@@ -126,9 +130,21 @@ def csrf_token(request: HTTPConnection) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+def bearer_token(conn: HTTPConnection) -> str | None:
+    """The token of an `Authorization: Bearer ...` header ("" for a malformed one), or None when the
+    request has no such header (then the cookie decides). Only the JSON API takes tokens: on a page's
+    route the header is ignored, so it never lifts that route's CSRF check."""
+    header = conn.headers.get("authorization")
+    if header is None or not conn.url.path.startswith("/api/"):
+        return None
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
 async def csrf_protect(request: Request) -> None:
-    """Router dependency: every state-changing request must carry the session's token."""
-    if request.method in SAFE_METHODS:
+    """Router dependency: every state-changing request must carry the session's token (a token-
+    authenticated request needs none: the route's user dependency checks the token itself)."""
+    if request.method in SAFE_METHODS or bearer_token(request) is not None:
         return
     given = request.headers.get(CSRF_HEADER)
     if given is None and request.headers.get("content-type", "").startswith(
@@ -153,9 +169,13 @@ def request_is_authenticated(conn: HTTPConnection) -> bool:
     """Whether the request's session cookie names a live session, asked before the body is read
     (app/limits.py: the file routes); one short query, no body byte. The route's dependencies still
     load the user."""
-    from app.auth import sessions
+    from app.auth import sessions, tokens
     from app.db import session_scope
 
+    bearer = bearer_token(conn)
+    if bearer is not None:
+        with session_scope() as session:
+            return tokens.user_for(session=session, token=bearer) is not None
     state = cookie_session(conn)
     if state is None or state.incoming is None:
         return False
@@ -164,7 +184,10 @@ def request_is_authenticated(conn: HTTPConnection) -> bool:
 
 
 def csrf_header_valid(conn: HTTPConnection) -> bool:
-    """Whether the X-CSRF-Token header carries the session's token (no form field: the body is unread)."""
+    """Whether the X-CSRF-Token header carries the session's token (no form field: the body is unread);
+    a token-authenticated request needs none."""
+    if bearer_token(conn) is not None:
+        return True
     return _csrf_matches(conn, conn.headers.get(CSRF_HEADER))
 
 

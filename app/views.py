@@ -6,6 +6,7 @@ from app.agreement.views import router as agreement_views
 from app.auth.views import router as auth_views
 from app.budgets.views import router as budget_views
 from app.dashboards.desk import router as desk_views
+from app.dashboards.jobs import router as jobs_views
 from app.dashboards.labeling import router as labeling_views
 from app.dashboards.models import router as model_views
 from app.dashboards.overview import router as overview_views
@@ -19,7 +20,7 @@ from app.queue.views import router as queue_views
 from app.review.views import router as review_views
 
 router = APIRouter()
-for _r in (auth_views, project_views, overview_views, queue_views, labeling_views, agreement_views,
-           review_views, people_views, audit_views, budget_views, validation_views, policy_views, model_views,
-           guideline_views, desk_views):
+for _r in (auth_views, project_views, overview_views, queue_views, labeling_views, agreement_views, review_views,
+           people_views, audit_views, budget_views, validation_views, policy_views, model_views, guideline_views,
+           desk_views, jobs_views):
     router.include_router(_r)

@@ -82,17 +82,26 @@ def test_users_commands(tmp_path):
     assert r.returncode == 0 and "created annotator 'carol'" in r.stdout
     r = run_cli(["users", "set-role", "carol", "lead"], tmp_path)
     assert r.returncode == 0 and "now lead" in r.stdout
+    r = run_cli(["users", "token", "carol", "--name", "nightly export"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    token = r.stdout.strip().splitlines()[-1]
+    assert token.startswith("lw_") and len(token) == 46
     assert run_cli(["users", "deactivate", "carol"], tmp_path).returncode == 0
     assert run_cli(["users", "set-role", "nobody", "lead"], tmp_path).returncode == 2
-    r = run_cli(["users", "token", "carol"], tmp_path)
-    assert r.returncode == 1 and "not available yet" in r.stderr
+    r = run_cli(["users", "token", "carol"], tmp_path)  # a deactivated user's token would be refused
+    assert r.returncode == 2 and "deactivated" in r.stderr
+    assert run_cli(["users", "token", "nobody"], tmp_path).returncode == 2
+    import hashlib
+
     from sqlalchemy import create_engine, text
 
     engine = create_engine(f"sqlite:///{tmp_path / 'labelwise.sqlite3'}")
     with engine.connect() as conn:
         row = conn.execute(text("select role, is_active from user_account where username = 'carol'")).one()
+        stored = conn.execute(text("select name, token_hash from api_token")).all()
     engine.dispose()
     assert row[0] == "lead" and not row[1]
+    assert stored == [("nightly export", hashlib.sha256(token.encode()).hexdigest())]  # hashed at rest
 
 
 def test_import_export_round_trip_on_a_temporary_project(env, tmp_path):

@@ -84,9 +84,9 @@ def test_nul_characters_in_names_and_logins_are_422(client, backend, scene):
                     headers=h | {"content-type": "multipart/form-data; boundary=b0undary"})
     assert r.status_code == 422 and "file name" in detail(r), r.text
     # Nothing was written by any of them.
-    assert client.get(f"/api/v1/projects/{pid}/tasks/{tid}/annotations", headers=h).json() == []
-    assert len(client.get(f"/api/v1/projects/{pid}/items").json()) == 2
-    assert [p["name"] for p in client.get("/api/v1/projects").json()] == ["p"]
+    assert client.get(f"/api/v1/projects/{pid}/tasks/{tid}/annotations", headers=h).json()["items"] == []
+    assert len(client.get(f"/api/v1/projects/{pid}/items").json()["items"]) == 2
+    assert [p["name"] for p in client.get("/api/v1/projects").json()["items"]] == ["p"]
 
 
 def test_ids_outside_the_column_range_are_404_in_any_path_or_query(client, backend, scene):
@@ -124,7 +124,7 @@ def test_numbers_a_column_cannot_hold_in_a_body_are_422(client, backend, scene):
     r = client.post(f"/api/v1/projects/{pid}/tasks/{tid}/annotations", headers=h,
                     files={"mask": ("m.png", mask, "image/png")}, data={"model_version_id": HUGE})
     assert r.status_code == 422, r.text
-    assert client.get(f"/api/v1/projects/{pid}/tasks/{tid}/annotations").json() == []
+    assert client.get(f"/api/v1/projects/{pid}/tasks/{tid}/annotations").json()["items"] == []
 
 
 def test_a_non_ascii_csrf_header_is_403_not_500(client, scene):

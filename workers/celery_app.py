@@ -37,4 +37,5 @@ celery_app = make_celery()
 
 
 import workers.tasks.alerts  # noqa: E402,F401
+import workers.tasks.imports  # noqa: E402,F401
 import workers.tasks.learning  # noqa: E402,F401  (registers the tasks)

@@ -5,9 +5,10 @@ from fastapi.responses import Response
 
 from app import storage
 from app.annotations import service
-from app.annotations.schemas import AnnotationRead
+from app.annotations.schemas import AnnotationPage, AnnotationRead
 from app.deps import SessionDep
 from app.errors import NotFound
+from app.pagination import PageQuery, page
 from app.queue.deps import TaskDep
 from app.security import csrf_protect
 
@@ -17,8 +18,10 @@ router = APIRouter(prefix="/api/v1/projects/{project_id}/tasks/{task_id}/annotat
 
 
 @router.get("")
-def versions(task: TaskDep, session: SessionDep) -> list[AnnotationRead]:
-    return [AnnotationRead.model_validate(a) for a in service.versions(session=session, task_id=task.id)]
+def versions(task: TaskDep, session: SessionDep, paging: PageQuery, response: Response) -> AnnotationPage:
+    offset, limit = paging.fetch()
+    rows = service.versions(session=session, task_id=task.id, offset=offset, limit=limit)
+    return page(AnnotationPage, rows, paging, response, AnnotationRead.model_validate)
 
 
 @router.get("/{annotation_id}/mask")

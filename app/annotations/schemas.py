@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from app.annotations.models import AnnotationStatus
+from app.pagination import Page
 from app.schemas import ReadModel, Timestamp
 
 
@@ -18,3 +19,7 @@ class AnnotationRead(ReadModel):
 
 class SubmitRead(AnnotationRead):
     retrain_queued: bool
+
+
+class AnnotationPage(Page[AnnotationRead]):
+    """A page of a task's annotation versions, oldest first (app/pagination.py)."""

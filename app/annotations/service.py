@@ -107,8 +107,9 @@ def load_mask(annotation: Annotation) -> np.ndarray:
     return imaging.decode_png_array(storage.read(annotation.mask_path))
 
 
-def versions(*, session: Session, task_id: int) -> list[Annotation]:
-    return list(session.scalars(select(Annotation).where(Annotation.task_id == task_id).order_by(Annotation.version)))
+def versions(*, session: Session, task_id: int, offset: int = 0, limit: int | None = None) -> list[Annotation]:
+    return list(session.scalars(select(Annotation).where(Annotation.task_id == task_id).order_by(Annotation.version)
+                                .offset(offset).limit(limit)))
 
 
 def get_for_task(*, session: Session, task_id: int, annotation_id: int) -> Annotation | None:

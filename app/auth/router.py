@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
-from app.auth import service, sessions
+from app.auth import service, sessions, tokens
 from app.auth.models import User
-from app.auth.schemas import LoginIn, PasswordChangeIn, SessionRead
+from app.auth.schemas import LoginIn, PasswordChangeIn, SessionRead, TokenCreated, TokenIn, TokenPage, TokenRead
 from app.config import get_settings
 from app.deps import ApiUser, SessionDep
+from app.errors import NotFound
+from app.pagination import PageQuery, page
 from app.schemas import Ok
 from app.security import client_address, csrf_protect, csrf_token, session_id, set_session_id
 
@@ -57,3 +59,30 @@ def logout(request: Request, session: SessionDep) -> Ok:
         session.commit()
     set_session_id(request, sessions.new_token(), max_age=None)
     return Ok()
+
+
+@router.get("/tokens")
+def list_tokens(user: ApiUser, session: SessionDep, paging: PageQuery, response: Response) -> TokenPage:
+    """The caller's API tokens (revoked ones too, with when)."""
+    offset, limit = paging.fetch()
+    rows = tokens.of_user(session=session, user_id=user.id, offset=offset, limit=limit)
+    return page(TokenPage, rows, paging, response, TokenRead.model_validate)
+
+
+@router.post("/tokens", status_code=201, dependencies=[Depends(csrf_protect)])
+def create_token(body: TokenIn, user: ApiUser, session: SessionDep) -> TokenCreated:
+    """A new API token for the caller; the answer holds the token itself, the only time it is shown."""
+    row, token = tokens.create(session=session, user=user, name=body.name)
+    session.commit()
+    return TokenCreated(**TokenRead.model_validate(row).model_dump(), token=token)
+
+
+@router.delete("/tokens/{token_id}", dependencies=[Depends(csrf_protect)])
+def revoke_token(token_id: int, user: ApiUser, session: SessionDep) -> TokenRead:
+    """Revoke one of the caller's tokens: it is refused (401) from now on."""
+    row = tokens.get(session=session, user_id=user.id, token_id=token_id)
+    if row is None:
+        raise NotFound("no such token of yours")
+    tokens.revoke(session=session, row=row, by_user_id=user.id)
+    session.commit()
+    return TokenRead.model_validate(row)

@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.auth import service, sessions
+from app.auth import service, sessions, tokens
 from app.config import get_settings
-from app.deps import SessionDep
-from app.errors import TooManyRequests
+from app.deps import PageUser, SessionDep
+from app.errors import DomainError, NotFound, TooManyRequests
 from app.security import client_address, csrf_protect, session_id, set_session_id
 from app.templating import render
 
@@ -49,3 +49,35 @@ def logout(request: Request, session: SessionDep) -> Response:
         session.commit()
     set_session_id(request, sessions.new_token(), max_age=None)
     return RedirectResponse("/login", status_code=303)
+
+
+def _account(request: Request, session: SessionDep, user: PageUser, status_code: int = 200,
+             **extra: object) -> Response:
+    rows = tokens.of_user(session=session, user_id=user.id)
+    return render(request, "auth/account.html", {"user": user, "tokens": rows, **extra}, status_code=status_code)
+
+
+@router.get("/account")
+def account_page(request: Request, session: SessionDep, user: PageUser) -> Response:
+    return _account(request, session, user)
+
+
+@router.post("/account/tokens", dependencies=[Depends(csrf_protect)])
+def create_token(request: Request, session: SessionDep, user: PageUser, name: Annotated[str, Form()] = "") -> Response:
+    """The new token is on this answer's page only (not after a reload: only its hash is kept)."""
+    try:
+        row, token = tokens.create(session=session, user=user, name=name)
+    except DomainError as exc:
+        return _account(request, session, user, status_code=422, error=str(exc), name=name)
+    session.commit()
+    return _account(request, session, user, status_code=201, created=row, new_token=token)
+
+
+@router.post("/account/tokens/{token_id}/revoke", dependencies=[Depends(csrf_protect)])
+def revoke_token(token_id: int, session: SessionDep, user: PageUser) -> Response:
+    row = tokens.get(session=session, user_id=user.id, token_id=token_id)
+    if row is None:
+        raise NotFound("no such token of yours")
+    tokens.revoke(session=session, row=row, by_user_id=user.id)
+    session.commit()
+    return RedirectResponse("/account", status_code=303)

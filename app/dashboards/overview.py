@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.alerts import service as alert_service
+from app.dashboards.jobs import jobs_panel_context
 from app.deps import PageProject, PageUser, SessionDep
 from app.items import service as item_service
 from app.modeling import promotion
@@ -38,4 +39,5 @@ def project_page(request: Request, project: PageProject, user: PageUser, session
         "policy": policy_service.current(session=session, project=project),
         "live_version": live.version if live is not None else None,
         "drift": alert_service.latest_drift(session=session, project_id=project.id),
+        **jobs_panel_context(session, project, user),
     })

@@ -15,20 +15,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import imaging
 from app.annotations import service as annotation_service
 from app.auth.models import User
+from app.config import get_settings
 from app.errors import DomainError
 from app.flows import uploads
 from app.flows.export import classes_of
 from app.formats import Bundle, FormatError, ImportEntry, read_folder, read_zip, reader
+from app.items import service as item_service
 from app.items.models import Item, Split
 from app.projects.models import Project
 from app.queue import service as queue_service
 
-Progress = Callable[[int, int], None]
+Progress = Callable[..., None]  # (done, total) and, optionally, what it is doing
 
 
 @dataclass
@@ -36,6 +39,7 @@ class ImportResult:
     kind: str
     items: list[Item] = field(default_factory=list)
     annotations: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file name, why), with skip_duplicates
 
 
 def bundle_from_path(path: Path) -> Bundle:
@@ -52,24 +56,28 @@ def bundle_from_path(path: Path) -> Bundle:
 
 def import_bundle(*, session: Session, project: Project, bundle: Bundle, split: Split, user: User | None,
                   annotations: tuple[str, bytes] | None = None, progress: Progress | None = None,
-                  expect: str | None = None) -> ImportResult:
+                  expect: str | None = None, skip_duplicates: bool = False) -> ImportResult:
     """Parse, then store everything in one transaction (committed by upload_items). `expect`: "coco" or
-    "labelstudio" refuses a bundle of another kind."""
+    "labelstudio" refuses a bundle of another kind. `skip_duplicates`: an image the project has, or that
+    came earlier in the batch, is left out and listed in `skipped` instead of refusing the batch."""
     parsed = reader.parse(bundle, classes_of(project), annotations)
     if expect is not None and parsed.kind != expect:
         raise FormatError(f"expected a {expect} import, got {parsed.kind}")
     entries = parsed.entries
+    skipped: list[tuple[str, str]] = []
+    if skip_duplicates:
+        entries, skipped = _without_duplicates(session, project, entries, progress)
     author_id = user.id if user else project.created_by_id
     author = session.get(User, author_id) if author_id is not None else None
     if author is None and any(e.mask is not None or e.mask_png is not None for e in entries):
         raise DomainError("the import has masks but no author: give a user (the project has no creator)")
-    result = ImportResult(kind=parsed.kind)
+    result = ImportResult(kind=parsed.kind, skipped=skipped)
 
     def files():  # type: ignore[no-untyped-def]
         for n, entry in enumerate(entries, start=1):
             yield entry.name, entry.data
             if progress:
-                progress(n, len(entries))
+                progress(n, len(entries), "importing")
 
     def add_annotations(n: int, item: Item) -> None:
         mask = _mask_for(entries[n], item, len(project.classes))
@@ -85,6 +93,39 @@ def import_bundle(*, session: Session, project: Project, bundle: Bundle, split: 
     result.items = uploads.upload_items(session=session, project=project, uploads=files(), split=split,
                                         user=user, after_each=add_annotations)
     return result
+
+
+def _without_duplicates(session: Session, project: Project, entries: list[ImportEntry],
+                        progress: Progress | None) -> tuple[list[ImportEntry], list[tuple[str, str]]]:
+    """The entries whose pixels are new to the project and to the batch, and why each other one is left
+    out. Checksums as items have them (decoded, EXIF orientation applied); a file that does not decode is
+    kept, for the import to refuse with its own message."""
+    max_pixels = get_settings().max_image_pixels
+    sums: list[str | None] = []
+    for n, entry in enumerate(entries, start=1):
+        try:
+            sums.append(item_service.pixel_checksum(imaging.decode_image(entry.data, max_pixels=max_pixels)))
+        except imaging.InvalidImage:
+            sums.append(None)
+        if progress:
+            progress(n, len(entries), "checking for duplicates")
+    known = {c: (i, name) for c, i, name in session.execute(
+        select(Item.checksum, Item.id, Item.original_name).where(
+            Item.project_id == project.id, Item.checksum.in_([s for s in sums if s])))} if any(sums) else {}
+    kept: list[ImportEntry] = []
+    skipped: list[tuple[str, str]] = []
+    first_of: dict[str, str] = {}
+    for entry, checksum in zip(entries, sums, strict=True):
+        if checksum is not None and checksum in known:
+            item_id, name = known[checksum]
+            skipped.append((entry.name, f"the same image as item {item_id} ({name!r}), already in the project"))
+        elif checksum is not None and checksum in first_of:
+            skipped.append((entry.name, f"the same image as {first_of[checksum]!r}, earlier in this import"))
+        else:
+            if checksum is not None:
+                first_of[checksum] = entry.name
+            kept.append(entry)
+    return kept, skipped
 
 
 def _mask_for(entry: ImportEntry, item: Item, num_classes: int) -> np.ndarray | None:

@@ -63,13 +63,12 @@ def submit_label(
 
 @router.post("/models/train", status_code=202, tags=["models"])
 def request_training(project: ApiProject, user: ApiUser, session: SessionDep) -> ModelVersionRead:
+    """Queue a new model version, trained by a tracked job (see /jobs: progress, cancel)."""
     require_role(user, Role.lead)
-    mv = training.request_training(session=session, project=project, reason="requested", user=user)
-    if mv is None:
+    started = training.start_training_job(session=session, project=project, user=user)
+    if started is None:
         raise Conflict("a model version is already queued or training")
-    session.commit()
-    training.enqueue_training(mv)
-    return ModelVersionRead.model_validate(mv)
+    return ModelVersionRead.model_validate(started[0])
 
 
 @router.post("/items", status_code=201, tags=["items"], openapi_extra=limits.UPLOAD)

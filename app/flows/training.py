@@ -11,7 +11,8 @@ from app.auth.models import User
 from app.config import get_settings
 from app.db import lock_row, session_scope
 from app.items.models import Split
-from app.jobs import BrokerUnavailable, enqueue, job
+from app.jobs import BrokerUnavailable, enqueue, job, progress
+from app.jobs.models import JobRun, JobStatus
 from app.modeling import promotion, training
 from app.modeling import service as model_service
 from app.modeling.models import ModelVersion
@@ -66,6 +67,25 @@ def enqueue_training(mv: ModelVersion | None) -> None:
         raise
 
 
+def start_training_job(*, session: Session, project: Project, user: User) -> tuple[ModelVersion, JobRun] | None:
+    """A training a person asked for, as a tracked job (progress per epoch, cancellable: app/jobs/progress.py).
+    None when a version is queued or training already. Commits, then sends the job."""
+    mv = request_training(session=session, project=project, reason="requested", user=user)
+    if mv is None:
+        return None
+    run = progress.track(session=session, name="labelwise.train", args=[mv.id], project_id=project.id,
+                         user_id=user.id, message=f"training model v{mv.version}")
+    session.commit()
+    try:
+        enqueue("labelwise.train", mv.id, job_id=run.job_id)
+    except BrokerUnavailable as exc:
+        with session_scope() as s:
+            training.mark_failed(session=s, model_version_id=mv.id, error=str(exc))
+            progress.settle(session=s, job_id=run.job_id, status=JobStatus.dead, message=str(exc))
+        raise
+    return mv, run
+
+
 @job("labelwise.train", queue="training")
 def run_training(model_version_id: int) -> dict:
     """Train the queued version from the project's labels, then start scoring with it. Idempotent:
@@ -85,8 +105,12 @@ def run_training(model_version_id: int) -> dict:
         if not train.images:
             raise TrainingError("no labeled pool images")
         result = training.fit(train.images, train.masks, val.images, val.masks, num_classes=num_classes,
-                              seed=version)
+                              seed=version, progress=progress.report)
         weights = training.save_weights(result, project_id=project_id, version=version)
+    except progress.Cancelled:  # a person stopped it (a tracked job): the version ends failed, saying so
+        with session_scope() as session:
+            training.mark_failed(session=session, model_version_id=model_version_id, error="cancelled")
+        raise
     except Exception as exc:  # noqa: BLE001 - any failure is recorded on the version, not lost
         log.exception("training model version %s failed", model_version_id)
         with session_scope() as session:

@@ -7,7 +7,8 @@ from app import storage
 from app.deps import ApiProject, SessionDep
 from app.errors import NotFound
 from app.items import service
-from app.items.schemas import ItemRead
+from app.items.schemas import ItemPage, ItemRead
+from app.pagination import PageQuery, page
 from app.security import csrf_protect
 
 # Uploading items crosses domains (items, queue): its route is in app/flows.
@@ -18,8 +19,10 @@ PNG_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, m
 
 
 @router.get("")
-def list_items(project: ApiProject, session: SessionDep) -> list[ItemRead]:
-    return [ItemRead.model_validate(i) for i in service.list_items(session=session, project_id=project.id)]
+def list_items(project: ApiProject, session: SessionDep, paging: PageQuery, response: Response) -> ItemPage:
+    offset, limit = paging.fetch()
+    rows = service.list_items(session=session, project_id=project.id, offset=offset, limit=limit)
+    return page(ItemPage, rows, paging, response, ItemRead.model_validate)
 
 
 @router.get("/{item_id}/image")

@@ -91,5 +91,6 @@ def count(*, session: Session, project_id: int) -> dict[str, int]:
     return {split.value: n for split, n in rows}
 
 
-def list_items(*, session: Session, project_id: int) -> list[Item]:
-    return list(session.scalars(select(Item).where(Item.project_id == project_id).order_by(Item.id)))
+def list_items(*, session: Session, project_id: int, offset: int = 0, limit: int | None = None) -> list[Item]:
+    return list(session.scalars(select(Item).where(Item.project_id == project_id).order_by(Item.id)
+                                .offset(offset).limit(limit)))

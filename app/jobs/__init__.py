@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 # Modules whose @job functions the in-process worker may be asked to run.
 JOB_MODULES = ("app.flows.training", "app.flows.scoring", "app.flows.housekeeping", "app.flows.policy",
-               "app.flows.alerts")
+               "app.flows.alerts", "app.flows.import_jobs")
 
 
 class BrokerUnavailable(Unavailable):
@@ -64,22 +64,36 @@ def execute(name: str, args: tuple[Any, ...], *, job_id: str) -> Any:
     recorded and raised again, for the caller's retry with backoff.
     """
     from app.db import session_scope
-    from app.jobs import service
+    from app.jobs import progress, service
+    from app.jobs.models import JobStatus
 
     target = registry()[name]
     if not target.record:
         return target.run(*args)
     with session_scope() as session:
         if service.begin_attempt(session=session, job_id=job_id, name=name, args=list(args)) is None:
+            progress.settle(session=session, job_id=job_id)
+            return None
+        if progress.cancel_was_requested(job_id):  # asked to stop while it waited for a worker
+            progress.settle(session=session, job_id=job_id, status=JobStatus.cancelled,
+                            message="cancelled before it started")
             return None
     try:
-        result = target.run(*args)
+        with progress.running_as(job_id):
+            result = target.run(*args)
+    except progress.Cancelled as exc:  # asked to stop: its work was rolled back; not a failure to retry
+        with session_scope() as session:
+            progress.settle(session=session, job_id=job_id, status=JobStatus.cancelled, message=str(exc))
+        return None
     except Exception as exc:
         with session_scope() as session:
-            service.fail(session=session, job_id=job_id, error=f"{type(exc).__name__}: {exc}")
+            status = service.fail(session=session, job_id=job_id, error=f"{type(exc).__name__}: {exc}")
+            if status == JobStatus.dead:
+                progress.settle(session=session, job_id=job_id, message=f"failed: {exc}")
         raise
     with session_scope() as session:
         service.finish(session=session, job_id=job_id)
+        progress.settle(session=session, job_id=job_id)
     return result
 
 
@@ -95,7 +109,7 @@ def registry() -> dict[str, Job]:
 
 
 class Enqueuer(Protocol):
-    def enqueue(self, name: str, *args: Any) -> None: ...
+    def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> None: ...
 
 
 class InProcessWorker:
@@ -108,19 +122,18 @@ class InProcessWorker:
         self.failures: list[str] = []
         self.backoff_scale = 0.25  # retries here hold up the one thread: back off briefly
 
-    def enqueue(self, name: str, *args: Any) -> None:
-        self.submit(name, args)
+    def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> None:
+        self.submit(name, args, job_id=job_id)
 
-    def submit(self, name: str, args: tuple[Any, ...]) -> Future[Any]:
+    def submit(self, name: str, args: tuple[Any, ...], job_id: str | None = None) -> Future[Any]:
         target = registry()[name]  # an unknown name fails here, in the caller, not later in the thread
         with self._idle:
             self._pending += 1
-        return self._executor.submit(self._run, target, args)
+        return self._executor.submit(self._run, target, args, job_id or f"inproc-{uuid.uuid4().hex}")
 
-    def _run(self, target: Job, args: tuple[Any, ...]) -> Any:
+    def _run(self, target: Job, args: tuple[Any, ...], job_id: str) -> Any:
         from app.jobs.service import MAX_ATTEMPTS
 
-        job_id = f"inproc-{uuid.uuid4().hex}"
         try:
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 try:
@@ -156,10 +169,10 @@ class CeleryEnqueuer:
                                  task_publish_retry_policy={"max_retries": 2, "interval_start": 0,
                                                             "interval_step": 0.5, "interval_max": 1})
 
-    def enqueue(self, name: str, *args: Any) -> None:
+    def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> None:
         queue = registry()[name].queue
         try:
-            self._celery.send_task(name, args=list(args), queue=queue)
+            self._celery.send_task(name, args=list(args), queue=queue, task_id=job_id)
         except Exception as exc:  # kombu's OperationalError and the socket errors under it
             log.warning("could not send job %s%s to the broker: %s", name, args, exc)
             raise BrokerUnavailable(f"the job queue (broker) cannot be reached just now, so the {name} job was not "
@@ -197,6 +210,7 @@ def enqueuer() -> Enqueuer:
         return _sender
 
 
-def enqueue(name: str, *args: Any) -> None:
-    """Call only after the transaction that created the work has committed."""
-    enqueuer().enqueue(name, *args)
+def enqueue(name: str, *args: Any, job_id: str | None = None) -> None:
+    """Call only after the transaction that created the work has committed. `job_id`: a tracked job's
+    (app/jobs/progress.py), so the attempt is counted on the row made for it."""
+    enqueuer().enqueue(name, *args, job_id=job_id)

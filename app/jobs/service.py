@@ -20,7 +20,7 @@ def begin_attempt(*, session: Session, job_id: str, name: str, args: list[Any]) 
     if run is None:
         run = JobRun(job_id=job_id, name=name, args=args, status=JobStatus.running, attempts=0)
         session.add(run)
-    if run.status in (JobStatus.done, JobStatus.dead):
+    if run.status in (JobStatus.done, JobStatus.dead, JobStatus.cancelled):
         return None
     if run.attempts >= MAX_ATTEMPTS:  # redelivered after the worker died on its last attempt
         run.status, run.updated_at = JobStatus.dead, utcnow()
@@ -32,8 +32,9 @@ def begin_attempt(*, session: Session, job_id: str, name: str, args: list[Any]) 
 
 
 def finish(*, session: Session, job_id: str) -> None:
+    """Done, unless the job itself ended its row otherwise (a tracked job that refused its input)."""
     run = session.scalar(select(JobRun).where(JobRun.job_id == job_id))
-    if run is not None:
+    if run is not None and run.status == JobStatus.running:
         run.status, run.updated_at = JobStatus.done, utcnow()
 
 

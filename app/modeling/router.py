@@ -7,18 +7,24 @@ from fastapi.responses import Response
 from app.deps import ApiProject, SessionDep
 from app.errors import NotFound
 from app.modeling import export, promotion, service
-from app.modeling.models import ModelStatus
-from app.modeling.schemas import ModelVersionRead
+from app.modeling.models import ModelStatus, ModelVersion
+from app.modeling.schemas import ModelVersionPage, ModelVersionRead
+from app.pagination import PageQuery, page
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}/models", tags=["models"])
 
 
 @router.get("")
-def list_models(project: ApiProject, session: SessionDep) -> list[ModelVersionRead]:
+def list_models(project: ApiProject, session: SessionDep, paging: PageQuery, response: Response) -> ModelVersionPage:
+    offset, limit = paging.fetch()
+    rows = service.list_versions(session=session, project_id=project.id, offset=offset, limit=limit)
     live = promotion.live_version(session=session, project_id=project.id)
     live_id = live.id if live is not None else None
-    return [ModelVersionRead.model_validate(mv).model_copy(update={"state": promotion.state(mv, live_id)})
-            for mv in service.list_versions(session=session, project_id=project.id)]
+
+    def read(mv: ModelVersion) -> ModelVersionRead:
+        return ModelVersionRead.model_validate(mv).model_copy(update={"state": promotion.state(mv, live_id)})
+
+    return page(ModelVersionPage, rows, paging, response, read)
 
 
 @router.get("/{model_version_id}/torchscript", response_class=Response,

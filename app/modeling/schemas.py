@@ -5,6 +5,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.modeling.models import ModelStatus
+from app.pagination import Page
 from app.schemas import ReadModel, Timestamp
 
 
@@ -26,3 +27,7 @@ class ModelVersionRead(ReadModel):
 
 class MakeLiveIn(BaseModel):
     reason: str = Field(default="", max_length=500)
+
+
+class ModelVersionPage(Page[ModelVersionRead]):
+    """A page of a project's model versions, newest first (app/pagination.py)."""

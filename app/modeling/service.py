@@ -42,10 +42,12 @@ def newest_unfailed(*, session: Session, project_id: int) -> ModelVersion | None
     )
 
 
-def list_versions(*, session: Session, project_id: int) -> list[ModelVersion]:
+def list_versions(*, session: Session, project_id: int, offset: int = 0,
+                  limit: int | None = None) -> list[ModelVersion]:
     """Newest first."""
     return list(session.scalars(
         select(ModelVersion).where(ModelVersion.project_id == project_id).order_by(ModelVersion.version.desc())
+        .offset(offset).limit(limit)
     ))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,8 +44,10 @@ def begin_attempt(*, session: Session, model_version_id: int) -> ModelVersion | 
 
 
 def fit(train_images: list[np.ndarray], train_masks: list[np.ndarray], val_images: list[np.ndarray],
-        val_masks: list[np.ndarray], *, num_classes: int, seed: int) -> FitResult:
-    """Train with the settings' schedule, then measure and calibrate on the labeled validation split."""
+        val_masks: list[np.ndarray], *, num_classes: int, seed: int,
+        progress: Callable[..., None] | None = None) -> FitResult:
+    """Train with the settings' schedule, then measure and calibrate on the labeled validation split.
+    `progress(epoch, epochs, what)` after each epoch (what it raises stops the training)."""
     from app.learning.calibration import calibration_report, flatten_pixels
     from app.learning.decision import fit_decision_bias
     from app.learning.evaluation import split_confusion
@@ -62,8 +65,9 @@ def fit(train_images: list[np.ndarray], train_masks: list[np.ndarray], val_image
         batch_size=settings.train_batch_size, lr=settings.train_lr, seed=seed, device=settings.device,
         max_seconds=settings.train_max_seconds, crop_size=settings.train_crop or None,
     )
-    model, history = train_segmenter(train_images, train_masks, num_classes, config=config,
-                                     model_config=model_config)
+    model, history = train_segmenter(
+        train_images, train_masks, num_classes, config=config, model_config=model_config,
+        progress=None if progress is None else lambda epoch, _loss: progress(epoch, config.epochs, "training"))
     metrics: dict[str, Any] = {"evaluated_on": 0}
     temperature = 1.0
     if val_images:  # per-class figures and temperature scaling, on the labeled validation split

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from app.auth import service as auth_service
 from app.auth.models import Role, User
 from app.deps import ApiProject, ApiUser, SessionDep, require_project_role, require_role
 from app.errors import DomainError, NotFound
+from app.pagination import PageQuery, page
 from app.projects import service
 from app.projects.models import Membership, Project
 from app.projects.schemas import (
@@ -14,6 +15,7 @@ from app.projects.schemas import (
     MemberRead,
     MemberRoleIn,
     ProjectIn,
+    ProjectPage,
     ProjectRead,
     ProjectUpdate,
 )
@@ -28,12 +30,13 @@ def member_read(project: Project, member: Membership, user: User) -> MemberRead:
 
 
 @router.get("")
-def list_projects(user: ApiUser, session: SessionDep, archived: bool = False) -> list[ProjectRead]:
+def list_projects(user: ApiUser, session: SessionDep, paging: PageQuery, response: Response,
+                  archived: bool = False) -> ProjectPage:
     """The caller's projects; `archived=true` lists the archived ones instead (leads and admins)."""
-    if archived and not user.at_least(Role.lead):
-        return []
-    return [ProjectRead.model_validate(p)
-            for p in service.list_for_member(session=session, user=user, archived=archived)]
+    offset, limit = paging.fetch()
+    rows = [] if archived and not user.at_least(Role.lead) else service.list_for_member(
+        session=session, user=user, archived=archived, offset=offset, limit=limit)
+    return page(ProjectPage, rows, paging, response, ProjectRead.model_validate)
 
 
 @router.post("", status_code=201)

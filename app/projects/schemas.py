@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from app.pagination import Page
 from app.projects.models import ProjectRole
 from app.schemas import ReadModel, Timestamp
 
@@ -101,3 +102,7 @@ class PolicyRead(ReadModel):
     reason: str
     author_id: int | None
     created_at: Timestamp | None
+
+
+class ProjectPage(Page[ProjectRead]):
+    """A page of the caller's projects, by name (app/pagination.py)."""

@@ -97,13 +97,14 @@ def get_for_member(*, session: Session, project_id: int, user: User) -> Project 
     return project
 
 
-def list_for_member(*, session: Session, user: User, archived: bool = False) -> list[Project]:
+def list_for_member(*, session: Session, user: User, archived: bool = False, offset: int = 0,
+                    limit: int | None = None) -> list[Project]:
     """The user's projects; archived ones only when asked for (`archived=True` lists only those)."""
     stmt = (
         select(Project).join(Membership, Membership.project_id == Project.id)
         .where(Membership.user_id == user.id,
                Project.archived_at.is_not(None) if archived else Project.archived_at.is_(None))
-        .order_by(Project.name)
+        .order_by(Project.name, Project.id).offset(offset).limit(limit)
     )
     return list(session.scalars(stmt))
 

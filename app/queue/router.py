@@ -14,6 +14,7 @@ from app.items.models import Item
 from app.items.superpixels import superpixels_png
 from app.modeling import service as model_service
 from app.modeling import suggestions
+from app.pagination import PageQuery, page
 from app.queue import drafts, service
 from app.queue.deps import TaskDep, read_task_mask
 from app.queue.models import Task
@@ -65,13 +66,13 @@ def task_read(session: Session, task: Task, user: User) -> TaskRead:
 
 
 @router.get("/queue")
-def queue(project: ApiProject, session: SessionDep, limit: int = 50) -> QueueRead:
-    entries = service.list_queue(session=session, project=project, limit=max(1, min(limit, 500)))
-    return QueueRead(
-        model_version_id=model_service.ranked_model_version_id(session=session, project_id=project.id),
-        tasks=[QueueEntryRead(task_id=e.task.id, item_id=e.task.item_id, leased=e.leased_to is not None,
-                              why=ScoreRead.model_validate(e.score) if e.score else None) for e in entries],
-    )
+def queue(project: ApiProject, session: SessionDep, paging: PageQuery, response: Response) -> QueueRead:
+    offset, limit = paging.fetch()
+    entries = service.list_queue(session=session, project=project, limit=limit, offset=offset)
+    return page(QueueRead, entries, paging, response, lambda e: QueueEntryRead(
+        task_id=e.task.id, item_id=e.task.item_id, leased=e.leased_to is not None,
+        why=ScoreRead.model_validate(e.score) if e.score else None),
+        model_version_id=model_service.ranked_model_version_id(session=session, project_id=project.id))
 
 
 # POST /tasks/next is in app/flows/router.py: the lease is held to the budget's caps (app.flows.leasing).

@@ -4,6 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from app.pagination import Page
 from app.schemas import ReadModel
 
 
@@ -75,9 +76,10 @@ class QueueEntryRead(BaseModel):
     why: ScoreRead | None
 
 
-class QueueRead(BaseModel):
+class QueueRead(Page[QueueEntryRead]):
+    """A page of the queue, best-ranked first (app/pagination.py), and the version it is ranked by."""
+
     model_version_id: int | None
-    tasks: list[QueueEntryRead]
 
 
 class DraftSaved(BaseModel):

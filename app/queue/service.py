@@ -28,6 +28,11 @@ from app.queue.models import Flag, Lease, Skip, Task, TaskStatus
 EMPTY_QUEUE = "The queue is empty: every task is labeled, leased, flagged for review or skipped by you."
 
 
+def _active_lease_clause(now):  # type: ignore[no-untyped-def]
+    """SQL: the task has a live lease (validation tasks; pool tasks ask app.queue.overlap.room_for)."""
+    return and_(Lease.task_id == Task.id, Lease.released_at.is_(None), Lease.expires_at > now)
+
+
 def active_lease(*, session: Session, task_id: int, user_id: int | None = None) -> Lease | None:
     """The task's live lease; `user_id`'s own first when given (an overlap task has several at once)."""
     stmt = select(Lease).where(Lease.task_id == task_id, Lease.released_at.is_(None), Lease.expires_at > utcnow())
@@ -317,12 +322,14 @@ class QueueEntry:
     leased_to: int | None
 
 
-def list_queue(*, session: Session, project: Project, limit: int = 50) -> list[QueueEntry]:
+def list_queue(*, session: Session, project: Project, limit: int = 50, offset: int = 0) -> list[QueueEntry]:
     mv_id = ranked_model_version_id(session=session, project_id=project.id)
+    # Each order's statement reads only as far as the page reaches (offset + limit rows in all).
     tasks: list[Task] = []
     for order in _queue_order(project.id, mv_id):
-        if len(tasks) < limit:
-            tasks += session.scalars(order.limit(limit - len(tasks)))
+        if len(tasks) < offset + limit:
+            tasks += session.scalars(order.limit(offset + limit - len(tasks)))
+    tasks = tasks[offset:]
     scores = scores_for(session=session, model_version_id=mv_id, task_ids=[t.id for t in tasks]) if mv_id else {}
     now = utcnow()
     leases = {

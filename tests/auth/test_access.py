@@ -24,7 +24,7 @@ def test_state_change_without_csrf_token_is_refused_and_writes_nothing(client):
     assert r.status_code == 403 and "CSRF" in r.json()["detail"]
     r = client.post("/api/v1/projects", json=body, headers={"X-CSRF-Token": "wrong"})
     assert r.status_code == 403
-    assert client.get("/api/v1/projects").json() == []
+    assert client.get("/api/v1/projects").json()["items"] == []
 
 
 def test_non_member_gets_404_everywhere(client):

@@ -34,7 +34,7 @@ def _import_zip(client, pid, token, data: bytes):
 
 
 def _items(client, pid) -> int:
-    return len(client.get(f"/api/v1/projects/{pid}/items").json())
+    return len(client.get(f"/api/v1/projects/{pid}/items").json()["items"])
 
 
 def _charts(n: int = 2) -> tuple[dict[str, bytes], list[np.ndarray]]:

@@ -45,7 +45,7 @@ def submit(client, pid, tid, png, token, **data):
 
 
 def versions(client, pid, tid):
-    return client.get(f"/api/v1/projects/{pid}/tasks/{tid}/annotations").json()
+    return client.get(f"/api/v1/projects/{pid}/tasks/{tid}/annotations").json()["items"]
 
 
 def mask_files(env):

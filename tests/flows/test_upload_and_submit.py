@@ -23,7 +23,7 @@ def upload(client, pid, files, token, split="pool"):
 
 
 def count_items(client, pid):
-    return len(client.get(f"/api/v1/projects/{pid}/items").json())
+    return len(client.get(f"/api/v1/projects/{pid}/items").json()["items"])
 
 
 def stored_files(env_dir):
@@ -42,7 +42,7 @@ def test_upload_reencodes_and_creates_tasks(client, project, env):
     # stored under a checksum name, never under the uploaded name
     assert all("evil" not in name for name in stored_files(env))
     q = client.get(f"/api/v1/projects/{project}/queue").json()
-    assert [t["item_id"] for t in q["tasks"]] == [item["id"]]
+    assert [t["item_id"] for t in q["items"]] == [item["id"]]
 
 
 @pytest.mark.parametrize("name,data,message", [
@@ -110,7 +110,7 @@ def test_mask_validation_and_versions(client, project, env):
     r = submit(client, project, tid, png_bytes(np.full((64, 64), 255, np.uint8)), token)
     assert r.status_code == 422 and "no pixel" in r.json()["detail"]
     assert stored_files(env) == files_before
-    assert client.get(f"/api/v1/projects/{project}/tasks/{tid}/annotations").json() == []
+    assert client.get(f"/api/v1/projects/{project}/tasks/{tid}/annotations").json()["items"] == []
 
     # another annotator cannot submit for a task leased to someone else
     _, token2 = leased_task(client, project, "ann2")
@@ -133,7 +133,7 @@ def test_mask_validation_and_versions(client, project, env):
     relabel[:, :10] = 0
     r = submit(client, project, tid, png_bytes(relabel), lead_token)
     assert r.status_code == 201 and r.json()["version"] == 2
-    versions = client.get(f"/api/v1/projects/{project}/tasks/{tid}/annotations").json()
+    versions = client.get(f"/api/v1/projects/{project}/tasks/{tid}/annotations").json()["items"]
     assert [(v["version"], v["status"]) for v in versions] == [(1, "superseded"), (2, "submitted")]
     stored = client.get(f"/api/v1/projects/{project}/tasks/{tid}/annotations/{first['id']}/mask")
     from app.imaging import decode_png_array
@@ -152,7 +152,7 @@ def test_tiled_project_makes_region_tasks_and_labels_stay_inside_them(client, en
     (png, _), = chart_pngs(1, size=80)
     assert upload(client, pid, [("c.png", png)], token).status_code == 201
     tasks = [client.get(f"/api/v1/projects/{pid}/tasks/{t['task_id']}").json()
-             for t in client.get(f"/api/v1/projects/{pid}/queue").json()["tasks"]]
+             for t in client.get(f"/api/v1/projects/{pid}/queue").json()["items"]]
     regions = sorted((t["region"]["x"], t["region"]["y"], t["region"]["width"], t["region"]["height"]) for t in tasks)
     assert len(regions) == 9 and (64, 64, 16, 16) in regions  # 3x3 tiles, edges cut to 80 px
     task = next(t for t in tasks if t["region"]["x"] == 32 and t["region"]["y"] == 0)

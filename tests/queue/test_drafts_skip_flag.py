@@ -102,7 +102,7 @@ def test_flag_moves_the_task_to_the_escalation_queue_and_back(client, setup):
     r = client.post(f"/api/v1/projects/{pid}/tasks/{task['id']}/flag", json={"note": "curves <b>overlap</b>"},
                     headers={"X-CSRF-Token": token})
     assert r.status_code == 200
-    queue = client.get(f"/api/v1/projects/{pid}/queue").json()["tasks"]
+    queue = client.get(f"/api/v1/projects/{pid}/queue").json()["items"]
     assert task["id"] not in [t["task_id"] for t in queue]
     assert client.get(f"/projects/{pid}/escalations").status_code == 403  # annotators do not adjudicate
     lead_token = login(client, "lead")
@@ -112,7 +112,7 @@ def test_flag_moves_the_task_to_the_escalation_queue_and_back(client, setup):
     r = client.post(f"/projects/{pid}/escalations/{flag_id}/resolve", data={"resolution": "label curve-1 on top"},
                     headers={"X-CSRF-Token": lead_token, "HX-Request": "true"})
     assert r.status_code == 200 and "back in the queue" in r.text
-    queue = client.get(f"/api/v1/projects/{pid}/queue").json()["tasks"]
+    queue = client.get(f"/api/v1/projects/{pid}/queue").json()["items"]
     assert task["id"] in [t["task_id"] for t in queue]
 
 
@@ -143,7 +143,7 @@ def test_header_strip_counts_read_as_words(client, setup):
     def strip() -> str:
         return re.sub(r"<[^>]+>", "", client.get(f"/projects/{pid}/label/stats").text)
 
-    queue = len(client.get(f"/api/v1/projects/{pid}/queue").json()["tasks"])
+    queue = len(client.get(f"/api/v1/projects/{pid}/queue").json()["items"])
     assert queue == 3 and "3 tasks open" in strip()
     assert "0 labels today" in strip() and "0 labels in the project" in strip()
     token = login(client, "ann")

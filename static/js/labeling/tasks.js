@@ -88,7 +88,7 @@ async function prefetchNext(current) {
   let r;
   try { r = await api("/queue?limit=5"); } catch { return; }
   if (!r.ok || !r.body || state.task !== current) return;
-  const t = r.body.tasks.find((e) => !e.leased && e.task_id !== current.id && !state.skipped.has(e.task_id));
+  const t = r.body.items.find((e) => !e.leased && e.task_id !== current.id && !state.skipped.has(e.task_id));
   if (!t) return;
   const base = `/api/v1/projects/${projectId}`;
   const image = `${base}/items/${t.item_id}/image`;
