@@ -8,7 +8,7 @@ import sys
 import time
 from typing import Any
 
-from app.simulation.config import SimConfig, SimulationInputError
+from app.simulation.config import ReferenceTooWeakError, SimConfig, SimulationInputError
 
 __all__ = ["add_arguments", "main"]
 
@@ -49,6 +49,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a("--epochs", type=float, default=None, help="instead of --steps: passes over the labeled pixels per run, so "
                                                  "compute grows with the labels (then --min-steps applies)")
     a("--min-steps", type=int, default=_D.min_steps, help="fewest steps of a run with --epochs (default %(default)s)")
+    a("--eval-every", type=int, default=_D.eval_every, help="score the validation split every N steps, keep the "
+                                                            "best weights and stop when it stops improving "
+                                                            "(--steps is then the most a run takes; default "
+                                                            "%(default)s, 0 = fixed steps)")
+    a("--patience", type=int, default=_D.patience, help="validation scores without gain before a run stops "
+                                                         "(default %(default)s)")
+    a("--max-seconds", type=float, default=_D.max_seconds, help="wall-time cap of each training run (default: none)")
     a("--train-batch", type=int, default=_D.train_batch, help="training batch size (default %(default)s)")
     a("--base-channels", type=int, default=_D.base_channels, help="U-Net width (default %(default)s: the "
                                                                    "product's model is 16, ~2x the cost)")
@@ -66,6 +73,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                                        "tiles' own pooled features, not their images'")
     a("--target", type=float, default=_D.target, help="share of full-data foreground mIoU to reach "
                                                       "(default %(default)s)")
+    a("--min-reference", type=float, default=_D.min_reference, help="refuse (exit 3) when the full-data "
+                                                                     "reference's fg mIoU is under this "
+                                                                     "(default %(default)s)")
     a("--device", default=_D.device, help="cpu or cuda (default %(default)s)")
     a("--seed", type=int, default=_D.data_seed, help="data / split seed (default %(default)s)")
     a("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice; 1 can be faster on a "
@@ -82,10 +92,12 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         unit=args.unit, tile=args.tile, budget=args.budget, rounds=args.rounds, seeds=args.seeds,
         initial=args.initial, batch=args.batch, growth=args.growth, size=args.size, pool=args.pool,
         test=args.test, val=args.val, steps=None if args.epochs else args.steps, epochs=args.epochs,
-        min_steps=args.min_steps, train_batch=args.train_batch, lr=args.lr, base_channels=args.base_channels,
+        min_steps=args.min_steps, eval_every=args.eval_every, patience=args.patience, max_seconds=args.max_seconds,
+        train_batch=args.train_batch, lr=args.lr, base_channels=args.base_channels,
         crop=args.crop or None, score_subset=args.score_subset, mc_samples=args.mc_samples,
         steered_share=args.steered_share, decision_bias=args.decision_bias,
-        region_embeddings=args.region_embeddings, target=args.target, device=args.device, data_seed=args.seed)
+        region_embeddings=args.region_embeddings, target=args.target, min_reference=args.min_reference,
+        device=args.device, data_seed=args.seed)
 
 
 def run_with_progress(cfg: SimConfig, out: str, *, force: bool = False, cache_dir: str | None = None,
@@ -128,7 +140,8 @@ def run_with_progress(cfg: SimConfig, out: str, *, force: bool = False, cache_di
 
 
 def main(args: argparse.Namespace) -> int:
-    """The `labelwise simulate` command: exit 2 with one line on stderr for bad input."""
+    """The `labelwise simulate` command: exit 2 with one line on stderr for bad input, 3 when the
+    full-data reference is too weak to measure against (one line saying why)."""
     from rich.console import Console
 
     # OpenMP threads that spin at barriers stall badly when other work shares the cores (measured
@@ -146,6 +159,9 @@ def main(args: argparse.Namespace) -> int:
     except SimulationInputError as exc:
         print(f"labelwise: {exc}", file=sys.stderr)
         return 2
+    except ReferenceTooWeakError as exc:
+        print(f"labelwise: refused: {exc}", file=sys.stderr)
+        return 3
     print_summary(results, args.out, console)
     return 0
 
