@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from app import error_handlers, observability, webpages
 from app.annotations.router import router as annotations_router
 from app.auth.router import router as auth_router
+from app.autolabel.router import router as autolabel_router
 from app.config import get_settings
 from app.edge import EdgeGuard
 from app.flows.housekeeping import sweep_orphan_files
@@ -71,7 +72,7 @@ def create_app() -> FastAPI:
 
     error_handlers.install(app)
     for router in (auth_router, projects_router, items_router, queue_router, annotations_router, models_router,
-                   flows_router, views_router, webpages.router, observability.router):
+                   flows_router, autolabel_router, views_router, webpages.router, observability.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     return app

@@ -3,6 +3,7 @@
 from app.annotations.models import Annotation, AnnotationStatus
 from app.audit.models import AuditLog
 from app.auth.models import LoginFailure, Role, User, UserSession
+from app.autolabel.models import AutoAcceptPolicy, MachineAudit
 from app.db import Base
 from app.items.models import Item, Split
 from app.jobs.models import JobRun, JobStatus
@@ -11,6 +12,7 @@ from app.projects.models import Guideline, Membership, Project, ProjectClass
 from app.queue.models import Draft, Flag, Lease, Skip, Task, TaskStatus
 
 __all__ = [
+    "AutoAcceptPolicy", "MachineAudit",
     "Annotation", "AnnotationStatus", "AuditLog", "Base", "Draft", "Flag", "Guideline", "Item", "JobRun", "JobStatus",
     "Lease", "LoginFailure", "Membership", "ModelStatus", "ModelVersion", "Project", "ProjectClass", "Role", "Score",
     "ScoringRun", "ScoringRunStatus", "Skip", "Split", "Task", "TaskStatus", "User", "UserSession",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from app.autolabel import service as autolabel_service
 from app.deps import PageProject, PageUser, SessionDep
 from app.items import service as item_service
 from app.modeling import service as model_service
@@ -25,4 +26,5 @@ def project_page(request: Request, project: PageProject, user: PageUser, session
         # People read versions as "v3", never as database ids.
         "ranked_by": next((m.version for m in models if m.id == ranked_by), None),
         "stop": model_service.stop_advice(models),
+        "summary": autolabel_service.summary(session=session, project_id=project.id),  # machine labels' audit
     })

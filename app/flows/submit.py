@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.annotations import service as annotation_service
 from app.annotations.models import Annotation
 from app.auth.models import User
+from app.autolabel import service as autolabel_service
 from app.errors import DomainError
 from app.flows import training
 from app.jobs import BrokerUnavailable
@@ -42,6 +43,9 @@ def submit_label(
         session=session, project=project, task=task, user=user, mask=mask, seconds_spent=seconds_spent,
         client_token=client_token, model_version_id=model_version_id, suggestion_fraction=suggestion_fraction,
     )
+    if created:  # an audit of a machine label is answered: measure the machine against the human
+        autolabel_service.record_audit_answer(session=session, task=task, annotation=annotation,
+                                              num_classes=len(project.classes))
     retrain = training.maybe_retrain(session=session, project=project) if created and trigger_retrain else None
     session.commit()
     try:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from app.learning.calibration import fit_temperature, flatten_pixels
+from app.learning.confidence import expected_iou
 from app.learning.inference import logits_for, softmax
 from app.learning.metrics import confusion_matrix, segmentation_metrics
 from app.simulation.acquire import AcquireConfig, acquire
@@ -51,21 +52,6 @@ class CompletionConfig:
     score_subset: int = 64
     mc_samples: int = 4
     device: str = "cpu"
-
-
-def expected_iou(probs: np.ndarray) -> float:
-    """probs [C,H,W] (calibrated) -> expected fg IoU of its argmax; 1.0 when no foreground is expected."""
-    pred = probs.argmax(0)
-    ious = []
-    for c in range(1, probs.shape[0]):
-        p = probs[c]
-        hit = pred == c
-        mass = float(p.sum())
-        if not hit.any() and mass < 1.0:  # no object of this class expected
-            continue
-        inter = float(p[hit].sum())
-        ious.append(inter / max(float(hit.sum()) + mass - inter, 1e-9))
-    return float(np.mean(ious)) if ious else 1.0
 
 
 def hand_effort(masks: list[np.ndarray]) -> float:
