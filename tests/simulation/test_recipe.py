@@ -70,3 +70,26 @@ def test_validation_stopping_keeps_the_best_weights_and_stops_after_patience() -
     best = seen[1]
     assert all(torch.equal(v, best[k]) for k, v in model.state_dict().items())
     assert not all(torch.equal(v, seen[-1][k]) for k, v in model.state_dict().items())  # not the last weights
+
+
+def test_a_folder_gets_the_validation_driven_recipe_and_the_charts_keep_theirs(clutter_folder: Path) -> None:
+    import argparse
+
+    from app.simulation.cli import add_arguments, config_from_args
+    from app.simulation.config import FOLDER_RECIPE, SimConfig
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    folder = config_from_args(parser.parse_args(["--data", str(clutter_folder), "--out", "x"]))
+    assert (folder.steps, folder.lr, folder.eval_every, folder.patience, folder.crop) == (
+        FOLDER_RECIPE["steps"], FOLDER_RECIPE["lr"], FOLDER_RECIPE["eval_every"], FOLDER_RECIPE["patience"],
+        FOLDER_RECIPE["crop"])
+    chart = config_from_args(parser.parse_args(["--out", "x"]))
+    d = SimConfig()
+    assert (chart.steps, chart.lr, chart.eval_every, chart.patience, chart.crop) == (
+        d.steps, d.lr, d.eval_every, d.patience, d.crop)
+    # what the user sets wins on either
+    mine = config_from_args(parser.parse_args(["--data", str(clutter_folder), "--out", "x", "--steps", "40",
+                                               "--eval-every", "0", "--crop", "0", "--lr", "0.01"]))
+    assert (mine.steps, mine.eval_every, mine.crop, mine.lr, mine.patience) == (40, 0, None, 0.01,
+                                                                                FOLDER_RECIPE["patience"])
