@@ -31,6 +31,10 @@ Method (the measurements behind these choices: bench/README.md):
   [min, max] of the same figure per seed (max null when some seed never got there).
 - A strategy is called better than random only when its whole per-seed range lies below
   random's (the gap exceeds the seed-to-seed spread).
+- A full-data reference under `min_reference` fg mIoU is refused (ReferenceTooWeakError, exit 3):
+  95% of almost nothing is reached by any seed set, so no ratio is reported against it.
+- Each round records the annotator's `effort` (app.simulation.effort): the tasks it labeled, each
+  costed as the correction of the previous round's model's suggestion (round 0: by hand).
 """
 
 from __future__ import annotations
