@@ -117,7 +117,7 @@ def pick_audits(task_ids: list[int], share: float, seed: int) -> set[int]:
 
 def apply(*, session: Session, project: Project, user: User, mv: ModelVersion) -> Applied:
     """Machine labels for the open tasks above the bar under `mv`, except the audit share, which stays in
-    the queue for humans and is recorded as an audit."""
+    the queue for humans, at its head (rank 0 under `mv` until the next ranking), and is recorded as an audit."""
     policy = get_policy(session=session, project_id=project.id)
     if policy is None:
         raise DomainError("set the auto-accept bar and audit share first")
@@ -130,6 +130,9 @@ def apply(*, session: Session, project: Project, user: User, mv: ModelVersion) -
         else:
             add_machine_label(session=session, project=project, task=task, mv=mv, user=user, confidence=conf)
             made += 1
+    if audits:  # audits go first: ranked by confidence they would sit at the back of the queue, unanswered
+        session.execute(update(Score).where(Score.model_version_id == mv.id, Score.task_id.in_(audits))
+                        .values(rank=0))
     session.flush()
     audit.record(session=session, action="autolabel.apply", entity="project", entity_id=project.id, user_id=user.id,
                  project_id=project.id, detail={"model_version_id": mv.id, "bar": policy.bar,

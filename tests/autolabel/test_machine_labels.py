@@ -56,6 +56,7 @@ def test_tasks_above_the_bar_get_machine_labels_and_the_audit_share_goes_to_huma
     from app.flows import autolabel as autolabel_flow
     from app.items.models import Split
     from app.projects.models import Project
+    from app.queue import service as queue_service
     from app.queue.models import Task, TaskStatus
 
     confidences = [0.99] * 10 + [0.5] * 3
@@ -80,6 +81,9 @@ def test_tasks_above_the_bar_get_machine_labels_and_the_audit_share_goes_to_huma
         assert all(by_id[a.task_id].status == TaskStatus.done for a in machine)
         assert all(by_id[a.task_id].status == TaskStatus.open for a in audits)  # humans label these
         assert [t.status for t in tasks[10:]] == [TaskStatus.open] * 3  # below the bar: untouched
+        project = session.get(Project, pid)
+        head = [e.task.id for e in queue_service.list_queue(session=session, project=project, limit=5)]
+        assert set(head[:2]) == {a.task_id for a in audits}  # the audits come first, then the ranked rest
         mask = annotation_service.load_mask(machine[0])
         assert int((mask == 1).sum()) == 4  # the suggestion, stored as the label
         # machine labels are not human labels: not counted, not trained on
