@@ -185,6 +185,11 @@ def print_summary(results: dict[str, Any], out: str, console: Any) -> None:
     console.print(summary_table(results))
     console.print("A strategy counts as better than random only where its whole seed range reaches the target "
                   "below random's; otherwise the gap is within seed-to-seed noise.")
+    for name, strategy in results["strategies"].items():
+        last = strategy["rounds"][-1].get("effort")
+        if last:  # the annotator's time: corrections of the suggestions against the same tasks by hand
+            console.print(f"effort {name}: {last['seconds'] / 60:.1f} annotator-minutes for {last['tasks']:.0f} "
+                          f"tasks ({last['by_hand_seconds'] / 60:.1f} by hand)", highlight=False)
     for warning in results.get("warnings", []):
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     tm = results["timing"]

@@ -228,3 +228,19 @@ def test_region_reference_is_what_every_tile_gives_the_region_way(tmp_path: Path
     assert last["miou_fg"] == results["full_data"]["miou_fg"]
     assert [s[-1]["miou_fg"] for s in results["strategies"]["random"]["seeds"]] == \
         results["full_data"]["miou_fg_per_seed"]
+
+
+def test_the_summary_prints_each_strategys_effort(image_run: tuple[Path, dict[str, Any]]) -> None:
+    import io
+
+    from rich.console import Console
+
+    from app.simulation.cli import print_summary
+
+    out, results = image_run
+    buf = io.StringIO()
+    print_summary(results, str(out), Console(file=buf, width=200))
+    text = buf.getvalue()
+    last = results["strategies"]["entropy"]["rounds"][-1]["effort"]
+    assert f"effort entropy: {last['seconds'] / 60:.1f} annotator-minutes for {last['tasks']:.0f} tasks" in text
+    assert "effort random:" in text
