@@ -16,6 +16,7 @@ from app.agreement.router import router as agreement_router
 from app.alerts.router import router as alerts_router
 from app.annotations.router import router as annotations_router
 from app.auth.router import router as auth_router
+from app.autolabel.router import router as autolabel_router
 from app.budgets.router import router as budget_router
 from app.config import get_settings
 from app.dashboards.desk_api import router as dashboard_api_router
@@ -88,8 +89,8 @@ def create_app() -> FastAPI:
     error_handlers.install(app)
     for router in (auth_router, projects_router, items_router, queue_router, annotations_router, models_router,
                    flows_router, agreement_router, review_router, people_router, budget_router, validation_router,
-                   policy_router, guidelines_router, alerts_router, dashboard_api_router, jobs_router, views_router,
-                   webpages.router, observability.router):
+                   policy_router, guidelines_router, alerts_router, dashboard_api_router, jobs_router,
+                   autolabel_router, views_router, webpages.router, observability.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     return app

@@ -5,6 +5,7 @@ from app.alerts.models import AlertSettings, DeliveryStatus, DriftCheck, SlaBrea
 from app.annotations.models import Annotation, AnnotationStatus
 from app.audit.models import AuditLog
 from app.auth.models import ApiToken, LoginFailure, Role, User, UserSession
+from app.autolabel.models import AutoAcceptPolicy, MachineAudit
 from app.budgets.models import Budget
 from app.db import Base
 from app.items.models import Item, Split
@@ -26,11 +27,12 @@ from app.queue.overlap_models import OverlapPolicy, OverlapTask, TaskCopy
 from app.review.models import ErrorType, Review, ReviewStatus
 
 __all__ = [
-    "Adjudication", "AlertSettings", "Annotation", "AnnotationStatus", "ApiToken", "AuditLog", "Base", "Budget",
-    "DeliveryStatus", "Draft", "DriftCheck", "ErrorType", "Flag", "GoldAnswer", "GoldTask", "Guideline",
-    "GuidelineConfirmation", "GuidelineExample", "Item", "JobRun", "JobStatus", "Lease", "LoginFailure",
-    "Membership", "ModelStatus", "ModelVersion", "OverlapPolicy", "OverlapTask", "PairAgreement", "Project",
-    "ProjectClass", "ProjectRole", "QualityScore", "Review", "ReviewStatus", "Role", "SamplingPolicy", "Score",
-    "ScoringRun", "ScoringRunStatus", "Skip", "SlaBreach", "Split", "Task", "TaskAgreement", "TaskCopy",
-    "TaskReturn", "TaskStatus", "User", "UserSession", "WebhookAttempt", "WebhookDelivery",
+    "Adjudication", "AlertSettings", "Annotation", "AnnotationStatus", "ApiToken", "AuditLog", "AutoAcceptPolicy",
+    "Base", "Budget", "DeliveryStatus", "Draft", "DriftCheck", "ErrorType", "Flag", "GoldAnswer", "GoldTask",
+    "Guideline", "GuidelineConfirmation", "GuidelineExample", "Item", "JobRun", "JobStatus", "Lease",
+    "LoginFailure", "MachineAudit", "Membership", "ModelStatus", "ModelVersion", "OverlapPolicy", "OverlapTask",
+    "PairAgreement", "Project", "ProjectClass", "ProjectRole", "QualityScore", "Review", "ReviewStatus", "Role",
+    "SamplingPolicy", "Score", "ScoringRun", "ScoringRunStatus", "Skip", "SlaBreach", "Split", "Task",
+    "TaskAgreement", "TaskCopy", "TaskReturn", "TaskStatus", "User", "UserSession", "WebhookAttempt",
+    "WebhookDelivery",
 ]

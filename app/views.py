@@ -8,6 +8,7 @@ from app.budgets.views import router as budget_views
 from app.dashboards.desk import router as desk_views
 from app.dashboards.jobs import router as jobs_views
 from app.dashboards.labeling import router as labeling_views
+from app.dashboards.machine_labels import router as machine_label_views
 from app.dashboards.models import router as model_views
 from app.dashboards.overview import router as overview_views
 from app.dashboards.policy import router as policy_views
@@ -22,5 +23,5 @@ from app.review.views import router as review_views
 router = APIRouter()
 for _r in (auth_views, project_views, overview_views, queue_views, labeling_views, agreement_views, review_views,
            people_views, audit_views, budget_views, validation_views, policy_views, model_views, guideline_views,
-           desk_views, jobs_views):
+           desk_views, jobs_views, machine_label_views):
     router.include_router(_r)

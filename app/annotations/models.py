@@ -12,6 +12,9 @@ from app.db import Base, utcnow
 class AnnotationStatus(enum.StrEnum):
     submitted = "submitted"
     superseded = "superseded"  # a later version of the same task replaced it; the row stays
+    # A machine label: the model's suggestion accepted above the lead's bar (app/autolabel). Never a
+    # human label: not trained on, not counted among labels, not exported as one.
+    machine = "machine"
 
 
 class Annotation(Base):

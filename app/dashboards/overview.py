@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.alerts import service as alert_service
+from app.autolabel import service as autolabel_service
 from app.dashboards.jobs import jobs_panel_context
 from app.deps import PageProject, PageUser, SessionDep
 from app.items import service as item_service
@@ -40,4 +41,5 @@ def project_page(request: Request, project: PageProject, user: PageUser, session
         "live_version": live.version if live is not None else None,
         "drift": alert_service.latest_drift(session=session, project_id=project.id),
         **jobs_panel_context(session, project, user),
+        "summary": autolabel_service.summary(session=session, project_id=project.id),  # machine labels' audit
     })

@@ -12,10 +12,11 @@ from fastapi.responses import JSONResponse, Response
 from app import imaging, limits
 from app.annotations.schemas import AnnotationRead, SubmitRead
 from app.auth.models import Role
+from app.autolabel.schemas import AppliedRead
 from app.config import get_settings
 from app.deps import ApiProject, ApiUser, SessionDep, require_role
 from app.errors import Conflict, NotFound
-from app.flows import export, imports, leasing, submit, training, uploads
+from app.flows import autolabel, export, imports, leasing, submit, training, uploads
 from app.formats import check_path, read_zip
 from app.items.models import Split
 from app.items.schemas import ImportRead, ItemRead, UploadRead
@@ -153,3 +154,12 @@ def import_labelstudio(project: ApiProject, user: ApiUser, session: SessionDep,
     require_role(user, Role.lead)
     bundle = _images(files)
     return _import(session, project, user, bundle, split, _annotation_file(annotations), "labelstudio")
+
+
+@router.post("/autolabel/apply", tags=["machine labels"])
+def apply_machine_labels(project: ApiProject, user: ApiUser, session: SessionDep) -> AppliedRead:
+    """Machine labels for the open tasks above the lead's bar, under the version the queue is ranked by."""
+    require_role(user, Role.lead)
+    applied = autolabel.apply_machine_labels(session=session, project=project, user=user)
+    return AppliedRead(machine_labels=applied.machine_labels, audits=applied.audits,
+                       model_version_id=applied.model_version_id)

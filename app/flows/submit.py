@@ -12,6 +12,7 @@ from app.agreement import service as agreement_service
 from app.annotations import service as annotation_service
 from app.annotations.models import Annotation
 from app.auth.models import User
+from app.autolabel import service as autolabel_service
 from app.errors import DomainError
 from app.flows import training
 from app.jobs import BrokerUnavailable
@@ -48,6 +49,9 @@ def submit_label(
         agreement_service.compute(session=session, project=project, task=task)
         # then review sampling, gold scoring and quality scores (app/review/hooks.py)
         review_hooks.after_submit(session=session, project=project, task=task, annotation=annotation)
+        # and an audit of a machine label answered: measure the machine against the human
+        autolabel_service.record_audit_answer(session=session, task=task, annotation=annotation,
+                                              num_classes=len(project.classes))
     retrain = training.maybe_retrain(session=session, project=project) if created and trigger_retrain else None
     session.commit()
     try:

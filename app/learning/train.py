@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -32,6 +33,11 @@ class TrainConfig:
     max_seconds: float | None = None
     crop_size: int | None = None
     dice_weight: float = 1.0
+    # Validation-driven stopping (train_segmenter's `validate`): score every `eval_every` steps, keep
+    # the best weights, stop after `patience` scores without a gain of `min_delta`. 0 = off.
+    eval_every: int = 0
+    patience: int = 4
+    min_delta: float = 0.002
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -74,7 +80,8 @@ def make_batch(images: Sequence[np.ndarray],
 def train_segmenter(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], num_classes: int, *,
                     config: TrainConfig, model_config: ModelConfig | None = None,
                     progress: Callable[[int, float], None] | None = None,
-                    initial_model: UNet | None = None) -> tuple[UNet, dict[str, Any]]:
+                    initial_model: UNet | None = None,
+                    validate: Callable[[UNet], float | None] | None = None) -> tuple[UNet, dict[str, Any]]:
     """Train from scratch (or from a copy of `initial_model`) -> (model in eval mode, history).
 
     images: uint8 [H,W,3]; masks: uint8 [H,W] with class ids and 255 = unlabeled. Sizes may
@@ -86,8 +93,16 @@ def train_segmenter(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], n
     cosine schedule follows elapsed time (so the LR still reaches ~0 by the deadline) and the
     result depends on machine speed. The caller's global torch RNG state is left untouched.
 
+    With `validate` (model in eval mode -> score, higher is better, e.g. fg mIoU on the labeled
+    validation split) and config.eval_every > 0, the model is scored every eval_every steps; the
+    best-scoring weights are returned, and training stops once `patience` scores in a row have not
+    beaten the best by `min_delta` ("plateau"), or at the step / time budget. This is the recipe that
+    carries across data: how many steps a data set needs is read off its own validation split.
+
     history: {"loss": [per-epoch mean], "lr": [LR at each epoch end], "seconds", "steps",
-    "epochs", "stopped_early", "class_weights", "num_images", "labeled_pixels"}.
+    "epochs", "stopped_early", "class_weights", "num_images", "labeled_pixels"}; with validation
+    also "val_scores" [[step, score]], "best_step", "best_score" and "stopped_by" ("plateau",
+    "time" or "steps").
     """
     if len(images) != len(masks):
         raise ValueError("images and masks differ in length")
@@ -112,6 +127,10 @@ def train_segmenter(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], n
     history: dict[str, Any] = {"loss": [], "lr": [], "steps": 0, "epochs": 0, "stopped_early": False,
                                "class_weights": [float(w) for w in weights_np], "num_images": len(images),
                                "labeled_pixels": int(sum(int((m != IGNORE_INDEX).sum()) for m in masks))}
+    watch = validate is not None and config.eval_every > 0
+    best_score, best_state, bad = float("-inf"), None, 0
+    if watch:
+        history.update(val_scores=[], best_step=0, best_score=None, stopped_by="steps")
     start = time.perf_counter()
 
     with torch.random.fork_rng(devices=[]):  # seed locally; don't disturb the caller's RNG
@@ -147,8 +166,26 @@ def train_segmenter(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], n
                     lr = 0.5 * config.lr * (1.0 + math.cos(math.pi * min(frac, 1.0)))
                     for group in opt.param_groups:
                         group["lr"] = lr
+                if watch and history["steps"] % config.eval_every == 0:
+                    assert validate is not None
+                    model.eval()
+                    score = validate(model)
+                    model.train()
+                    value = float("-inf") if score is None else float(score)
+                    history["val_scores"].append([history["steps"], score])
+                    if value > best_score + config.min_delta or best_state is None:
+                        best_score, bad = max(value, best_score), 0
+                        best_state = copy.deepcopy(model.state_dict())
+                        history["best_step"], history["best_score"] = history["steps"], score
+                    else:
+                        bad += 1
+                        if bad >= config.patience:
+                            history["stopped_early"], history["stopped_by"] = True, "plateau"
+                            break
                 if config.max_seconds is not None and elapsed >= config.max_seconds:
                     history["stopped_early"] = True
+                    if watch:
+                        history["stopped_by"] = "time"
                     break
             mean_loss = float(np.mean(losses)) if losses else float("nan")
             history["loss"].append(mean_loss if losses else None)  # None stays JSON-safe
@@ -159,6 +196,8 @@ def train_segmenter(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], n
             if history["stopped_early"]:
                 break
 
+    if best_state is not None:
+        model.load_state_dict(best_state)
     model.eval()
     history["seconds"] = time.perf_counter() - start
     return model, history

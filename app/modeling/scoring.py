@@ -52,6 +52,7 @@ def score_tasks(*, session: Session, run: ScoringRun, tasks: Sequence[TaskRef]) 
     rescores nor recounts. The caller commits scores and the chunk count together.
     """
     from app.learning.acquisition import Candidate, score_candidates
+    from app.learning.confidence import expected_iou
 
     mv = session.get(ModelVersion, run.model_version_id)
     assert mv is not None and mv.status == ModelStatus.ready and mv.weights_path
@@ -70,6 +71,8 @@ def score_tasks(*, session: Session, run: ScoringRun, tasks: Sequence[TaskRef]) 
             suggestions.store(mv, item.id, maps[task.item_id].probs, maps[task.item_id].entropy)
         u = maps[task.item_id]
         components = score_candidates([Candidate(0, task.region)], [u], class_weights=class_weights)[0]
+        x, y, w, h = task.region  # how sure the version is of the whole task: what auto-accept reads
+        components["expected_iou"] = expected_iou(u.probs[:, y:y + h, x:x + w])
         session.add(Score(task_id=task.task_id, model_version_id=mv.id, value=components["entropy_weighted"],
                           components={k: round(v, 6) for k, v in components.items()},
                           embedding=[round(float(v), 5) for v in u.embedding], strategy="unranked"))

@@ -8,7 +8,13 @@ import sys
 import time
 from typing import Any
 
-from app.simulation.config import SimConfig, SimulationInputError
+from app.simulation.config import (
+    FOLDER_RECIPE,
+    ReferenceTooWeakError,
+    SimConfig,
+    SimulationInputError,
+    recipe_defaults,
+)
 
 __all__ = ["add_arguments", "main"]
 
@@ -43,17 +49,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a("--pool", type=int, default=None, help="pool images (default: 100 charts, or a folder's rest)")
     a("--test", type=int, default=None, help="held-out test images (default: 40 charts, or 25%% of a folder)")
     a("--val", type=int, default=None, help="calibration images (default: 20 charts, or 10%% of a folder)")
-    a("--steps", type=int, default=_D.steps, help="optimisation steps of every training run, from scratch on "
-                                                  "one cosine schedule: equal compute for every round and strategy "
-                                                  "(default %(default)s)")
+    a("--steps", type=int, default=None, help="optimisation steps of every training run, from scratch on "
+                                                 "one cosine schedule: equal compute for every round and strategy "
+                                                 f"(default {_D.steps}; on a folder {FOLDER_RECIPE['steps']}, the most "
+                                                 "a run may take, see --eval-every)")
     a("--epochs", type=float, default=None, help="instead of --steps: passes over the labeled pixels per run, so "
                                                  "compute grows with the labels (then --min-steps applies)")
     a("--min-steps", type=int, default=_D.min_steps, help="fewest steps of a run with --epochs (default %(default)s)")
+    a("--eval-every", type=int, default=None, help="score the validation split every N steps, keep the "
+                                                   "best weights and stop when it stops improving "
+                                                   "(--steps is then the most a run takes; 0 = fixed steps; default "
+                                                   f"{_D.eval_every}, on a folder {FOLDER_RECIPE['eval_every']})")
+    a("--patience", type=int, default=None, help="validation scores without gain before a run stops "
+                                                 f"(default {_D.patience}, on a folder {FOLDER_RECIPE['patience']})")
+    a("--max-seconds", type=float, default=_D.max_seconds, help="wall-time cap of each training run (default: none)")
     a("--train-batch", type=int, default=_D.train_batch, help="training batch size (default %(default)s)")
     a("--base-channels", type=int, default=_D.base_channels, help="U-Net width (default %(default)s: the "
                                                                    "product's model is 16, ~2x the cost)")
-    a("--lr", type=float, default=_D.lr, help="peak learning rate, cosine to 0 (default %(default)s)")
-    a("--crop", type=int, default=_D.crop, help="training crop side in px, 0 = none (default %(default)s)")
+    a("--lr", type=float, default=None, help="peak learning rate, cosine to 0 (default "
+                                             f"{_D.lr}, on a folder {FOLDER_RECIPE['lr']})")
+    a("--crop", type=int, default=None, help="training crop side in px, 0 = none (default "
+                                             f"{_D.crop}, on a folder {FOLDER_RECIPE['crop']})")
     a("--score-subset", type=int, default=_D.score_subset, help="unlabeled images scored per round, 0 = all "
                                                                 "(default %(default)s)")
     a("--mc-samples", type=int, default=_D.mc_samples, help="MC-dropout samples (default %(default)s)")
@@ -66,6 +82,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                                        "tiles' own pooled features, not their images'")
     a("--target", type=float, default=_D.target, help="share of full-data foreground mIoU to reach "
                                                       "(default %(default)s)")
+    a("--min-reference", type=float, default=_D.min_reference, help="refuse (exit 3) when the full-data "
+                                                                     "reference's fg mIoU is under this "
+                                                                     "(default %(default)s)")
     a("--device", default=_D.device, help="cpu or cuda (default %(default)s)")
     a("--seed", type=int, default=_D.data_seed, help="data / split seed (default %(default)s)")
     a("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice; 1 can be faster on a "
@@ -77,15 +96,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> SimConfig:
+    """Options not given take the recipe of the data: the charts' or a folder's (config.recipe_defaults)."""
+    recipe = recipe_defaults(args.data)
+    given = {k: getattr(args, k) for k in recipe if getattr(args, k) is not None}
+    r = {**recipe, **given}
     return SimConfig(
         data=args.data, strategies=tuple(s.strip() for s in args.strategies.split(",") if s.strip()),
         unit=args.unit, tile=args.tile, budget=args.budget, rounds=args.rounds, seeds=args.seeds,
         initial=args.initial, batch=args.batch, growth=args.growth, size=args.size, pool=args.pool,
-        test=args.test, val=args.val, steps=None if args.epochs else args.steps, epochs=args.epochs,
-        min_steps=args.min_steps, train_batch=args.train_batch, lr=args.lr, base_channels=args.base_channels,
-        crop=args.crop or None, score_subset=args.score_subset, mc_samples=args.mc_samples,
+        test=args.test, val=args.val, steps=None if args.epochs else r["steps"], epochs=args.epochs,
+        min_steps=args.min_steps, eval_every=r["eval_every"], patience=r["patience"], max_seconds=args.max_seconds,
+        train_batch=args.train_batch, lr=r["lr"], base_channels=args.base_channels,
+        crop=r["crop"] or None, score_subset=args.score_subset, mc_samples=args.mc_samples,
         steered_share=args.steered_share, decision_bias=args.decision_bias,
-        region_embeddings=args.region_embeddings, target=args.target, device=args.device, data_seed=args.seed)
+        region_embeddings=args.region_embeddings, target=args.target, min_reference=args.min_reference,
+        device=args.device, data_seed=args.seed)
 
 
 def run_with_progress(cfg: SimConfig, out: str, *, force: bool = False, cache_dir: str | None = None,
@@ -128,7 +153,8 @@ def run_with_progress(cfg: SimConfig, out: str, *, force: bool = False, cache_di
 
 
 def main(args: argparse.Namespace) -> int:
-    """The `labelwise simulate` command: exit 2 with one line on stderr for bad input."""
+    """The `labelwise simulate` command: exit 2 with one line on stderr for bad input, 3 when the
+    full-data reference is too weak to measure against (one line saying why)."""
     from rich.console import Console
 
     # OpenMP threads that spin at barriers stall badly when other work shares the cores (measured
@@ -146,6 +172,9 @@ def main(args: argparse.Namespace) -> int:
     except SimulationInputError as exc:
         print(f"labelwise: {exc}", file=sys.stderr)
         return 2
+    except ReferenceTooWeakError as exc:
+        print(f"labelwise: refused: {exc}", file=sys.stderr)
+        return 3
     print_summary(results, args.out, console)
     return 0
 
@@ -156,6 +185,11 @@ def print_summary(results: dict[str, Any], out: str, console: Any) -> None:
     console.print(summary_table(results))
     console.print("A strategy counts as better than random only where its whole seed range reaches the target "
                   "below random's; otherwise the gap is within seed-to-seed noise.")
+    for name, strategy in results["strategies"].items():
+        last = strategy["rounds"][-1].get("effort")
+        if last:  # the annotator's time: corrections of the suggestions against the same tasks by hand
+            console.print(f"effort {name}: {last['seconds'] / 60:.1f} annotator-minutes for {last['tasks']:.0f} "
+                          f"tasks ({last['by_hand_seconds'] / 60:.1f} by hand)", highlight=False)
     for warning in results.get("warnings", []):
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     tm = results["timing"]

@@ -59,6 +59,8 @@ def mean_rounds(seed_rounds: list[list[dict[str, Any]]]) -> list[dict[str, Any]]
             **({"ece_calibrated": mean_or_none([x.get("ece_calibrated") for x in recs]),
                 "temperature": mean_or_none([x.get("temperature") for x in recs])}
                if any("ece_calibrated" in x for x in recs) else {}),
+            **({"effort": {k: float(np.mean([x["effort"][k] for x in recs])) for k in recs[0]["effort"]}}
+               if all("effort" in x for x in recs) else {}),
             **({"miou_fg_raw": mean_or_none([x.get("miou_fg_raw") for x in recs]),
                 "decision_bias": [mean_or_none(list(b)) for b in zip(*[x["decision_bias"] for x in recs], strict=True)]}
                if all("decision_bias" in x for x in recs) else {}),

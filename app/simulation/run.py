@@ -31,6 +31,10 @@ Method (the measurements behind these choices: bench/README.md):
   [min, max] of the same figure per seed (max null when some seed never got there).
 - A strategy is called better than random only when its whole per-seed range lies below
   random's (the gap exceeds the seed-to-seed spread).
+- A full-data reference under `min_reference` fg mIoU is refused (ReferenceTooWeakError, exit 3):
+  95% of almost nothing is reached by any seed set, so no ratio is reported against it.
+- Each round records the annotator's `effort` (app.simulation.effort): the tasks it labeled, each
+  costed as the correction of the previous round's model's suggestion (round 0: by hand).
 """
 
 from __future__ import annotations
@@ -50,12 +54,21 @@ import numpy as np
 
 from app.learning.metrics import mean_or_none
 from app.simulation.acquire import STRATEGIES, AcquireConfig, acquire
-from app.simulation.config import SimConfig, SimulationInputError, check_config, check_out, schedule
+from app.simulation.config import (
+    ReferenceTooWeakError,
+    SimConfig,
+    SimulationInputError,
+    check_config,
+    check_out,
+    schedule,
+)
 from app.simulation.data import SimData, load_data
+from app.simulation.effort import accumulate, tasks_effort
 from app.simulation.results import assemble, summarize_round
 from app.simulation.tasks import LabelState, all_candidates, evaluate, planned_steps, train_round
 
-__all__ = ["SimConfig", "SimulationInputError", "run_simulation", "check_config"]
+__all__ = ["SimConfig", "SimulationInputError", "ReferenceTooWeakError", "run_simulation", "check_config",
+           "check_reference"]
 
 # progress(message, total training runs, None when a step starts | the run's metrics when it ends)
 ProgressFn = Callable[[str, int, dict[str, Any] | None], None]
@@ -83,7 +96,9 @@ class _Run:
         steps = planned_steps(masks, steps=cfg.steps, epochs=cfg.epochs, min_steps=cfg.min_steps,
                               batch_size=cfg.train_batch, crop=cfg.crop)
         model, hist = train_round(images, masks, d.num_classes, steps=steps, batch_size=cfg.train_batch, lr=cfg.lr,
-                                  crop=cfg.crop, seed=seed, device=cfg.device, base_channels=cfg.base_channels)
+                                  crop=cfg.crop, seed=seed, device=cfg.device, base_channels=cfg.base_channels,
+                                  val_images=d.val_images, val_masks=d.val_masks, eval_every=cfg.eval_every,
+                                  patience=cfg.patience, max_seconds=cfg.max_seconds)
         self.timing["train_seconds"] += hist["seconds"]
         self.timing["train_steps"] += hist["steps"]
         self.timing["train_runs"] += 1
@@ -94,6 +109,8 @@ class _Run:
         self.timing["eval_images"] += len(d.test_images)
         metrics.update(steps=hist["steps"], train_seconds=round(hist["seconds"], 3))
         metrics["class_weights"] = hist["class_weights"]  # from the labeled pixels only
+        if "stopped_by" in hist:
+            metrics.update(stopped_by=hist["stopped_by"], best_step=hist["best_step"])
         self.report(metrics)
         return model, metrics
 
@@ -155,6 +172,20 @@ def _reference(run: _Run, cached: dict[str, Any] | None, cache_dir: Path | None,
     return ref, models
 
 
+def check_reference(reference: dict[str, Any], floor: float) -> None:
+    """Refuse (ReferenceTooWeakError) when the full-data model itself is near zero: its 95% is reached
+    by any seed set, so every strategy would be reported "at the target" and the ratios mean nothing."""
+    miou = reference.get("miou_fg")
+    if miou is not None and miou >= floor:
+        return
+    seeds = ", ".join("-" if v is None else f"{v:.3f}" for v in reference.get("miou_fg_per_seed") or [])
+    shown = "none" if miou is None else f"{miou:.3f}"
+    raise ReferenceTooWeakError(
+        f"the full-data reference reached foreground mIoU {shown} (per seed: {seeds or '-'}), under "
+        f"--min-reference {floor:g}: the model learned almost nothing even from every label, so no ratio is "
+        "reported; train longer (--steps, --epochs), try another --lr, or check the masks")
+
+
 def _plan(cfg: SimConfig, data: SimData) -> tuple[list[Any], int, list[int]]:
     """-> (pool tasks, first batch, cumulative labeled tasks per round)."""
     tasks = all_candidates([m.shape for m in data.pool_masks], cfg.unit, cfg.tile)
@@ -182,7 +213,9 @@ def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int
         run.on_step(f"round 0 (seed set)  seed {seed + 1}/{cfg.seeds}  {state.fraction:.1%} labeled")
         xs, ys = state.training_samples(d.pool_images, cfg.unit, margin)
         model, metrics = run.train_eval(xs, ys, seed=10_000 * seed)
-        record = {"labeled_fraction": state.fraction, "labeled_tasks": len(state.labeled), **metrics}
+        hand = tasks_effort(tasks, state.order, d.pool_images, d.pool_masks, None)  # no model yet: by hand
+        record = {"labeled_fraction": state.fraction, "labeled_tasks": len(state.labeled), **metrics,
+                  "effort": accumulate(None, hand)}
         for s in cfg.strategies:
             per_seed[s].append([dict(record)])
             states[(s, seed)] = (state.copy(), model)
@@ -204,6 +237,9 @@ def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int
                 run.timing["score_seconds"] += time.perf_counter() - t0 if scored else 0.0
                 run.timing["score_images"] += scored
                 run.timing["score_calls"] += 1 if scored else 0
+                # the annotator corrects the previous round's model on exactly these tasks
+                effort = accumulate(prev.get("effort"), tasks_effort(tasks, picked, d.pool_images, d.pool_masks,
+                                                                     model, device=cfg.device))
                 state.label(picked)
                 run.on_step(f"round {r}/{len(counts) - 1}  {s}  seed {seed + 1}/{cfg.seeds}  "
                             f"{state.fraction:.1%} labeled")
@@ -217,7 +253,7 @@ def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int
                     same_labels[key] = (model, metrics)
                 states[(s, seed)] = (state, model)
                 per_seed[s][seed].append({"labeled_fraction": state.fraction, "labeled_tasks": len(state.labeled),
-                                          "scored_images": scored, **metrics})
+                                          "scored_images": scored, **metrics, "effort": effort})
         rounds_done = r
         # without --rounds, stop once every mean curve (random's too) is at the target: the ratios are
         # measured; with --rounds the caller asked for those rounds (the pool and budget permitting)
@@ -248,6 +284,8 @@ def run_simulation(cfg: SimConfig, out: str | Path, *, force: bool = False, cach
     key_src = {k: v for k, v in cfg.to_dict().items()
                if k in ("size", "pool", "steps", "epochs", "min_steps", "train_batch", "lr", "crop", "device",
                         "data_seed", "base_channels", "seeds")}
+    if cfg.eval_every:  # only when set, so references cached before the option stay valid
+        key_src.update(eval_every=cfg.eval_every, patience=cfg.patience, max_seconds=cfg.max_seconds)
     key_src["final_round"] = len(counts) - 1  # the reference's training seeds depend on it
     if cfg.decision_bias:  # only when set, so references cached before the option stay valid
         key_src["decision_bias"] = True
@@ -258,6 +296,7 @@ def run_simulation(cfg: SimConfig, out: str | Path, *, force: bool = False, cach
     cached = _cached_reference(([cache / f"reference-{key}.json"] if cache else []) + [out / "reference.json"], key)
     run.total_runs = cfg.seeds * ((0 if cached else 1) + 1 + (len(counts) - 1) * len(cfg.strategies))
     reference, full_models = _reference(run, cached, cache, key, tasks, final_round=len(counts) - 1)
+    check_reference(reference, cfg.min_reference)
     sim = _simulate(run, reference, tasks, batch, counts, full_models)
     results = assemble(cfg.to_dict(), data.classes, reference, sim, cfg.target, cfg.strategies)
     results["timing"] = {**{k: round(v, 3) if isinstance(v, float) else v for k, v in run.timing.items()},

@@ -8,7 +8,7 @@ everything else stays IGNORE_INDEX (255) in the training masks.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ from app.learning.model import ModelConfig, UNet
 from app.learning.train import TrainConfig, train_segmenter
 from app.learning.uncertainty import tile_grid
 
-__all__ = ["LabelState", "all_candidates", "planned_steps", "train_round", "evaluate"]
+__all__ = ["LabelState", "all_candidates", "planned_steps", "train_round", "evaluate", "val_scorer"]
 
 FIT_PIXELS = 60_000
 
@@ -113,22 +113,39 @@ def planned_steps(masks: Sequence[np.ndarray], *, steps: int | None, epochs: flo
     return max(min_steps, math.ceil((epochs or 1.0) * labeled / (batch_size * per_sample)))
 
 
+def val_scorer(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], num_classes: int, *,
+               device: str) -> Callable[[UNet], float | None]:
+    """model -> its foreground mIoU on a labeled validation split (train_segmenter's `validate`)."""
+    def score(model: UNet) -> float | None:
+        logits = logits_for(model, images, device=device, batch_size=16)
+        return segmentation_metrics(split_confusion(logits, masks, num_classes))["miou_fg"]
+    return score
+
+
 def train_round(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], num_classes: int, *,
                 steps: int, batch_size: int, lr: float, crop: int | None, seed: int,
-                device: str, base_channels: int = 16) -> tuple[UNet, dict[str, Any]]:
+                device: str, base_channels: int = 16, val_images: Sequence[np.ndarray] = (),
+                val_masks: Sequence[np.ndarray] = (), eval_every: int = 0, patience: int = 4,
+                max_seconds: float | None = None) -> tuple[UNet, dict[str, Any]]:
     """Train from scratch for `steps` optimisation steps on one cosine schedule.
 
     The sample list is whole shuffled passes over the samples, cut at steps * batch_size (so
     the step count is exact and class weights see every sample about equally often); never
-    shorter than one pass.
+    shorter than one pass. With a validation split and eval_every > 0, `steps` is the most the run
+    may take: it keeps the weights best on that split and stops when the split stops improving
+    (patience scores) or after max_seconds (train_segmenter).
     """
     n = len(images)
     rng = np.random.default_rng([seed, 7])
     want = max(steps * batch_size, n)
     order = np.concatenate([rng.permutation(n) for _ in range(math.ceil(want / n))])[:want]
-    cfg = TrainConfig(epochs=1, batch_size=batch_size, lr=lr, cosine=True, crop_size=crop, seed=seed, device=device)
+    watch = eval_every > 0 and len(val_images) > 0
+    cfg = TrainConfig(epochs=1, batch_size=batch_size, lr=lr, cosine=True, crop_size=crop, seed=seed, device=device,
+                      eval_every=eval_every if watch else 0, patience=patience, max_seconds=max_seconds)
+    validate = val_scorer(val_images, val_masks, num_classes, device=device) if watch else None
     return train_segmenter([images[int(i)] for i in order], [masks[int(i)] for i in order], num_classes, config=cfg,
-                           model_config=ModelConfig(num_classes=num_classes, base_channels=base_channels))
+                           model_config=ModelConfig(num_classes=num_classes, base_channels=base_channels),
+                           validate=validate)
 
 
 def evaluate(model: UNet, images: Sequence[np.ndarray], masks: Sequence[np.ndarray], classes: Sequence[str], *,

@@ -15,10 +15,12 @@ from app.simulation.results import COMPUTE_BOUND_FRACTION, compute_warnings, lab
 from app.simulation.run import SimConfig, run_simulation
 from app.simulation.tasks import LabelState, all_candidates, planned_steps
 
+# min_reference=0: these runs check the document, not learning (a few steps learn nothing)
 TINY = SimConfig(strategies=("random", "entropy"), size=32, pool=10, test=4, val=2, rounds=2, seeds=2, steps=4,
-                 train_batch=4, batch=2, crop=None, score_subset=6, mc_samples=2)
+                 train_batch=4, batch=2, crop=None, score_subset=6, mc_samples=2, min_reference=0.0)
 TINY_REGION = SimConfig(strategies=("random", "entropy"), unit="region", tile=16, size=32, pool=6, test=4, val=2,
-                        rounds=2, seeds=2, steps=4, train_batch=4, batch=3, crop=None, score_subset=4, mc_samples=2)
+                        rounds=2, seeds=2, steps=4, train_batch=4, batch=3, crop=None, score_subset=4, mc_samples=2,
+                        min_reference=0.0)
 ROUND_FIELDS = {"labeled_fraction", "labeled_tasks", "miou_fg", "per_class_iou", "ece"}
 
 
@@ -53,6 +55,13 @@ def _check_document(doc: dict[str, Any], strategies: tuple[str, ...], rounds: in
             assert 0.0 <= r["ece"] <= 1.0
         fractions = [r["labeled_fraction"] for r in rounds_]
         tasks = [r["labeled_tasks"] for r in rounds_]
+        efforts = [r["effort"] for r in rounds_]  # the annotator's seconds, cumulative per round
+        assert set(efforts[0]) == {"seconds", "by_hand_seconds", "pixels_changed", "strokes", "tasks", "round_seconds"}
+        assert efforts[0]["seconds"] == efforts[0]["by_hand_seconds"] == efforts[0]["round_seconds"] > 0  # seed set
+        assert [e["tasks"] for e in efforts] == tasks
+        for before, after in zip(efforts, efforts[1:], strict=False):
+            assert after["seconds"] == pytest.approx(before["seconds"] + after["round_seconds"])
+            assert after["by_hand_seconds"] > before["by_hand_seconds"]
         assert fractions == sorted(fractions) and len(set(fractions)) == len(fractions)
         assert tasks == sorted(tasks) and len(set(tasks)) == len(tasks)
         ltt = doc["labels_to_target"][name]
@@ -105,7 +114,7 @@ def test_same_json_twice_under_seed(tmp_path: Path, image_run: tuple[Path, dict[
 
 def test_reference_is_reused_from_the_cache(tmp_path: Path) -> None:
     cfg = SimConfig(strategies=("random",), size=32, pool=6, test=3, val=0, rounds=1, seeds=1, steps=3, batch=2,
-                    train_batch=4, crop=None)
+                    train_batch=4, crop=None, min_reference=0.0)
     first = run_simulation(cfg, tmp_path / "a", cache_dir=tmp_path / "cache", plot=False)
     second = run_simulation(cfg, tmp_path / "b", cache_dir=tmp_path / "cache", plot=False)
     assert not (tmp_path / "b" / "curves.png").exists()
@@ -118,7 +127,7 @@ def test_every_strategy_picks_unlabeled_tiles(tmp_path: Path) -> None:
 
     cfg = SimConfig(strategies=tuple(STRATEGIES), unit="region", tile=16, size=32, pool=5, test=2, val=0, rounds=1,
                     seeds=1, steps=2, train_batch=4, batch=4, crop=None, score_subset=3, mc_samples=2,
-                    steered_share=0.25)
+                    steered_share=0.25, min_reference=0.0)
     results = run_simulation(cfg, tmp_path / "all", plot=False)
     for name in STRATEGIES:
         assert [r["labeled_tasks"] for r in results["strategies"][name]["rounds"]] == [4, 8]
@@ -188,7 +197,7 @@ def test_planned_steps_follow_the_labeled_pixels() -> None:
 
 def test_identical_labeled_sets_train_once(tmp_path: Path) -> None:
     cfg = SimConfig(strategies=("random", "entropy"), size=32, pool=4, test=2, val=0, seeds=1, steps=2, batch=2,
-                    train_batch=4, crop=None, target=1.0)
+                    train_batch=4, crop=None, target=1.0, min_reference=0.0)
     results = run_simulation(cfg, tmp_path / "whole", plot=False)
     assert results["schedule"]["labeled_tasks_per_round"] == [2, 4]  # the whole pool in round 1
     assert results["timing"]["train_runs"] == 2  # reference (= the whole-pool round 1 model) and round 0
@@ -198,7 +207,7 @@ def test_identical_labeled_sets_train_once(tmp_path: Path) -> None:
 
 def test_decision_bias_scores_the_tuned_argmax_and_keeps_the_plain_one(tmp_path: Path) -> None:
     cfg = SimConfig(strategies=("random",), size=32, pool=6, test=3, val=2, rounds=1, seeds=1, steps=3, batch=2,
-                    train_batch=4, crop=None)
+                    train_batch=4, crop=None, min_reference=0.0)
     plain = run_simulation(cfg, tmp_path / "plain", cache_dir=tmp_path / "cache", plot=False)
     tuned = run_simulation(replace(cfg, decision_bias=True), tmp_path / "tuned", cache_dir=tmp_path / "cache",
                            plot=False)
@@ -212,10 +221,26 @@ def test_decision_bias_scores_the_tuned_argmax_and_keeps_the_plain_one(tmp_path:
 def test_region_reference_is_what_every_tile_gives_the_region_way(tmp_path: Path) -> None:
     """The last round labels the whole pool: it must land on the reference, not short of it."""
     cfg = SimConfig(strategies=("random",), unit="region", tile=16, size=32, pool=3, test=2, val=0, rounds=5,
-                    seeds=2, steps=20, train_batch=4, batch=4, growth=2.0, crop=None)
+                    seeds=2, steps=20, train_batch=4, batch=4, growth=2.0, crop=None, min_reference=0.0)
     results = run_simulation(cfg, tmp_path / "reg", plot=False)
     last = results["strategies"]["random"]["rounds"][-1]
     assert last["labeled_fraction"] == 1.0
     assert last["miou_fg"] == results["full_data"]["miou_fg"]
     assert [s[-1]["miou_fg"] for s in results["strategies"]["random"]["seeds"]] == \
         results["full_data"]["miou_fg_per_seed"]
+
+
+def test_the_summary_prints_each_strategys_effort(image_run: tuple[Path, dict[str, Any]]) -> None:
+    import io
+
+    from rich.console import Console
+
+    from app.simulation.cli import print_summary
+
+    out, results = image_run
+    buf = io.StringIO()
+    print_summary(results, str(out), Console(file=buf, width=200))
+    text = buf.getvalue()
+    last = results["strategies"]["entropy"]["rounds"][-1]["effort"]
+    assert f"effort entropy: {last['seconds'] / 60:.1f} annotator-minutes for {last['tasks']:.0f} tasks" in text
+    assert "effort random:" in text

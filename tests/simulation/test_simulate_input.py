@@ -32,7 +32,7 @@ def _folder(root: Path, n: int = 14, classes: object = None) -> Path:
 
 def _sim(data: Path) -> SimConfig:
     return SimConfig(data=str(data), strategies=("random", "entropy"), test=4, val=2, rounds=1, seeds=1, steps=3,
-                     train_batch=4, batch=2, crop=None, score_subset=4, mc_samples=2)
+                     train_batch=4, batch=2, crop=None, score_subset=4, mc_samples=2, min_reference=0.0)
 
 
 @pytest.mark.parametrize("classes", [CLASSES, {"classes": CLASSES}])
