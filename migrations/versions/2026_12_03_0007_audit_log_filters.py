@@ -1,7 +1,7 @@
 """audit_log: indexes for the audit log page's filters (by user, by action)
 
 Revision ID: 0007
-Revises: 0009 (re-chained after merging review; was 0006)
+Revises: 0006
 Create Date: 2026-12-03 06:40:00
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0007'
-down_revision: str | None = '0009'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """review, error taxonomy, gold tasks, returned tasks, quality scores; project review_share, gold_rate
 
 Revision ID: 0009
-Revises: 0008 (0006 on its own branch; merged with overlap's 0008)
+Revises: 0008
 Create Date: 2026-12-03 07:00:00
 """
 

@@ -2,7 +2,7 @@
 ranking used, and each model version's promotion state and representation version
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0010
 Create Date: 2026-12-03 06:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0011'
-down_revision: str | None = '0006'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

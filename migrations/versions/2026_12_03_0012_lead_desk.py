@@ -2,7 +2,7 @@
 guideline confirmations and example images
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0011
 Create Date: 2026-12-03 06:19:31.801286
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0012'
-down_revision: str | None = '0006'
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """API tokens; job progress, cancellation and project
 
 Revision ID: 0013
-Revises: 0006
+Revises: 0012
 Create Date: 2026-12-03 06:40:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0013'
-down_revision: str | None = '0006'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

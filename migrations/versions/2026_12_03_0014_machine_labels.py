@@ -2,7 +2,7 @@
 (annotation status 'machine' needs no DDL: the status column is a plain string)
 
 Revision ID: 0014
-Revises: 0006
+Revises: 0013
 Create Date: 2026-12-03 07:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0014'
-down_revision: str | None = '0006'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

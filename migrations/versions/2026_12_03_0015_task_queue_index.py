@@ -2,7 +2,7 @@
 (model_version_id, rank), the ranking in the order it is handed out
 
 Revision ID: 0015
-Revises: 0006
+Revises: 0014
 Create Date: 2026-12-03 06:40:00
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0015'
-down_revision: str | None = '0006'
+down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
