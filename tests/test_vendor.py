@@ -14,8 +14,9 @@ VENDOR = ROOT / "static" / "vendor"
 VENDORED = {
     "htmx": ["htmx.min.js", "LICENSE"],
     "swagger-ui": ["swagger-ui-bundle.js", "swagger-ui.css", "LICENSE", "NOTICE"],
+    "uplot": ["uPlot.iife.min.js", "uPlot.min.css", "LICENSE"],
 }
-PACKAGES = {"htmx": "htmx.org@2.0.11", "swagger-ui": "swagger-ui-dist@5.35.0"}
+PACKAGES = {"htmx": "htmx.org@2.0.11", "swagger-ui": "swagger-ui-dist@5.35.0", "uplot": "uplot@1.6.32"}
 
 # src= / href= (also xlink:href, JS `el.src = "..."`) whose value starts with http://, https:// or //
 _ATTR_URL = re.compile(r"""\b(?:src|href|srcset)\s*=\s*(?:["'`]\s*)?((?:https?:)?//[^\s"'`>]*)""", re.I)
@@ -62,6 +63,7 @@ def test_vendored_file_present_and_nonempty(folder: str, name: str) -> None:
 def test_licences_are_real_licence_texts() -> None:
     assert "Zero-Clause BSD" in (VENDOR / "htmx" / "LICENSE").read_text()
     assert "Apache License" in (VENDOR / "swagger-ui" / "LICENSE").read_text()
+    assert "MIT License" in (VENDOR / "uplot" / "LICENSE").read_text()
 
 
 def test_versions_match_readme() -> None:
@@ -72,7 +74,7 @@ def test_versions_match_readme() -> None:
 
 
 def test_nothing_unlisted_is_vendored() -> None:
-    """A library no page loads any more is deleted, not kept (uPlot went this way)."""
+    """A library no page loads any more is deleted, not kept."""
     on_disk = {p.relative_to(VENDOR).as_posix() for p in VENDOR.rglob("*") if p.is_file()}
     assert on_disk == {"README.md"} | {f"{f}/{n}" for f, names in VENDORED.items() for n in names}
 
