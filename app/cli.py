@@ -423,30 +423,26 @@ def _user(session: Session, username: str):  # type: ignore[no-untyped-def]
 @users.command("set-role")
 def users_set_role(username: Annotated[str, typer.Argument(help="login name")],
                    role: Annotated[RoleName, typer.Argument(help="annotator, lead or admin")]) -> int:
-    """Change a user's role."""
-    from app.audit import service as audit
+    """Change a user's role (the last active admin cannot be demoted: exit 2)."""
     from app.auth.models import Role
+    from app.people import service as people
 
     with _session() as session:
         user = _user(session, username)
         before = user.role.value
-        user.role = Role(role.value)
-        audit.record(session=session, action="user.set_role", entity="user", entity_id=user.id, user_id=None,
-                     project_id=None, detail={"from": before, "to": role.value, "by": "cli"})
+        people.set_role(session=session, admin=None, user=user, role=Role(role.value))
     print(f"{username!r} is now {role.value} (was {before})")
     return 0
 
 
 @users.command("deactivate")
 def users_deactivate(username: Annotated[str, typer.Argument(help="login name")]) -> int:
-    """Deactivate a user: they can no longer log in; their labels stay."""
-    from app.audit import service as audit
+    """Deactivate a user: they can no longer log in and their sessions end; their labels stay (the last
+    active admin cannot be deactivated: exit 2)."""
+    from app.people import service as people
 
     with _session() as session:
-        user = _user(session, username)
-        user.is_active = False
-        audit.record(session=session, action="user.deactivate", entity="user", entity_id=user.id, user_id=None,
-                     project_id=None, detail={"by": "cli"})
+        people.deactivate(session=session, admin=None, user=_user(session, username))
     print(f"{username!r} is deactivated")
     return 0
 

@@ -94,6 +94,11 @@ def create_user(*, session: Session, admin: User, username: str, role: Role,
     return user, generated
 
 
+def _by(admin: User | None) -> dict[str, str]:
+    """No admin: the change came from the command line (`labelwise users ...`), which the log says."""
+    return {} if admin is not None else {"by": "cli"}
+
+
 def _refuse_if_last_admin(session: Session, user: User, doing: str) -> None:
     """Deactivating or demoting the only active admin would lock everyone out of this desk. The active
     admins are locked (Postgres) so that two admins demoting each other at once cannot both pass."""
@@ -106,7 +111,7 @@ def _refuse_if_last_admin(session: Session, user: User, doing: str) -> None:
                         "Make another user admin first.")
 
 
-def deactivate(*, session: Session, admin: User, user: User) -> int:
+def deactivate(*, session: Session, admin: User | None, user: User) -> int:
     """The user can no longer log in and every session of theirs ends now; the tasks they hold go back
     to the queue; their labels stay. Returns how many sessions were live."""
     if not user.is_active:
@@ -115,8 +120,9 @@ def deactivate(*, session: Session, admin: User, user: User) -> int:
     user.is_active = False
     revoked = sessions.revoke_all(session=session, user_id=user.id)
     released = queue_service.release_held(session=session, user_id=user.id)
-    audit.record(session=session, action="user.deactivate", entity="user", entity_id=user.id, user_id=admin.id,
-                 detail={"username": user.username, "sessions_revoked": revoked, "leases_released": released})
+    audit.record(session=session, action="user.deactivate", entity="user", entity_id=user.id,
+                 user_id=admin.id if admin else None, detail={"username": user.username, "sessions_revoked": revoked,
+                                                              "leases_released": released, **_by(admin)})
     return revoked
 
 
@@ -128,15 +134,16 @@ def reactivate(*, session: Session, admin: User, user: User) -> None:
                  detail={"username": user.username})
 
 
-def set_role(*, session: Session, admin: User, user: User, role: Role) -> None:
+def set_role(*, session: Session, admin: User | None, user: User, role: Role) -> None:
     if role == user.role:
         return
     if role != Role.admin:
         _refuse_if_last_admin(session, user, f"making them {role.value}")
     before = user.role
     user.role = role
-    audit.record(session=session, action="user.set_role", entity="user", entity_id=user.id, user_id=admin.id,
-                 detail={"username": user.username, "from": before.value, "to": role.value})
+    audit.record(session=session, action="user.set_role", entity="user", entity_id=user.id,
+                 user_id=admin.id if admin else None,
+                 detail={"username": user.username, "from": before.value, "to": role.value, **_by(admin)})
 
 
 def reset_password(*, session: Session, admin: User, user: User, password: str | None) -> str | None:
