@@ -35,10 +35,13 @@ def projects_page(request: Request, user: PageUser, session: SessionDep) -> Resp
     return render(request, "projects/list.html", {"user": user, "projects": projects, "archived": archived})
 
 
-async def _classes_from_form(request: Request) -> list[tuple[str, str]]:
-    form = await request.form()
-    names, colors = form.getlist("class_name"), form.getlist("class_color")
-    return [(str(n), str(c)) for n, c in zip(names, colors, strict=False) if str(n).strip()]
+ClassNames = Annotated[list[str] | None, Form()]
+ClassColors = Annotated[list[str] | None, Form()]
+
+
+def _class_rows(names: list[str] | None, colors: list[str] | None) -> list[tuple[str, str]]:
+    """The form's class rows (name, colour) in order; rows left without a name are ignored."""
+    return [(n, c) for n, c in zip(names or [], colors or [], strict=False) if n.strip()]
 
 
 def _number(value: str, field: str, kind: type = float) -> Any:
@@ -68,13 +71,14 @@ def new_project_page(request: Request, user: PageUser) -> Response:
 
 
 @router.post("/projects/new", dependencies=CSRF)
-async def create_project(request: Request, user: PageUser, session: SessionDep,
+def create_project(request: Request, user: PageUser, session: SessionDep,
+                   class_name: ClassNames = None, class_color: ClassColors = None,
                          name: Annotated[str, Form()] = "", description: Annotated[str, Form()] = "",
                          strategy: Annotated[str, Form()] = "hybrid", steered_share: Annotated[str, Form()] = "0.1",
                          retrain_every: Annotated[str, Form()] = "10", task_tile: Annotated[str, Form()] = "",
                          validation_share: Annotated[str, Form()] = "0.1") -> Response:
     require_role(user, Role.lead)
-    classes = await _classes_from_form(request)
+    classes = _class_rows(class_name, class_color)
     values = {"name": name, "description": description, "strategy": strategy, "steered_share": steered_share,
               "retrain_every": retrain_every, "task_tile": task_tile, "validation_share": validation_share,
               "classes": classes}
@@ -169,9 +173,10 @@ def classes_page(request: Request, project: PageProject, user: PageUser, session
 
 
 @router.post("/projects/{project_id}/settings/classes", dependencies=CSRF)
-async def save_classes(request: Request, project: PageProject, user: PageUser, session: SessionDep) -> Response:
+def save_classes(request: Request, project: PageProject, user: PageUser, session: SessionDep,
+                 class_name: ClassNames = None, class_color: ClassColors = None) -> Response:
     require_project_role(session, project, user)
-    rows = await _classes_from_form(request)
+    rows = _class_rows(class_name, class_color)
     try:
         service.set_classes(session=session, project=project, classes=rows, by=user)
     except DomainError as exc:

@@ -38,6 +38,10 @@ def test_a_lead_creates_a_project_and_fixes_a_refused_form(live_server, page):
     page.wait_for_selector("[data-testid=created]")
     assert page.get_attribute("[data-testid=import-link]", "href").endswith("/import")
     assert page.locator(".tabs a.active").text_content().strip() == "General"
+    screenshot(page, "lead-settings-general")
+    page.click(".tabs a:has-text('Classes')")
+    assert page.locator("input[name=class_name]").nth(2).input_value() == "car"
+    screenshot(page, "lead-settings-classes")
 
     # Members: add the annotator as a reviewer.
     page.click(".tabs a:has-text('Members')")

@@ -29,6 +29,10 @@ def test_archive_hides_the_project_from_annotators_and_stops_leases(client):
     r = client.post(f"/api/v1/projects/{pid}/tasks/next", headers=csrf(token))
     assert r.status_code == 409 and r.json()["code"] == "project_archived"
     token = login(client, "lead")
+    r = client.post(f"/api/v1/projects/{pid}/validation/next", headers=csrf(token))
+    assert r.status_code == 409 and r.json()["code"] == "project_archived"
+    assert client.get(f"/api/v1/projects/{pid}/items").status_code == 200  # nothing deleted
+    assert len(client.get(f"/api/v1/projects/{pid}/items").json()) == 2
     assert client.post(f"/api/v1/projects/{pid}/unarchive", headers=csrf(token)).json()["archived_at"] is None
     token = login(client, "ann")
     assert [p["id"] for p in client.get("/api/v1/projects").json()] == [pid]
