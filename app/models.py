@@ -4,6 +4,7 @@ from app.alerts.models import AlertSettings, DeliveryStatus, DriftCheck, SlaBrea
 from app.annotations.models import Annotation, AnnotationStatus
 from app.audit.models import AuditLog
 from app.auth.models import LoginFailure, Role, User, UserSession
+from app.dashboards.models import LabelPick
 from app.db import Base
 from app.items.models import Item, Split
 from app.jobs.models import JobRun, JobStatus
@@ -23,6 +24,7 @@ __all__ = [
     "Lease", "LoginFailure", "Membership", "ModelStatus", "ModelVersion", "Project", "ProjectClass", "Role", "Score",
     "ScoringRun", "ScoringRunStatus", "Skip", "Split", "Task", "TaskStatus", "User", "UserSession",
     # the lead's desk
-    "AlertSettings", "DeliveryStatus", "DriftCheck", "GuidelineConfirmation", "GuidelineExample", "SlaBreach",
+    "AlertSettings", "DeliveryStatus", "DriftCheck", "GuidelineConfirmation", "GuidelineExample", "LabelPick",
+    "SlaBreach",
     "WebhookAttempt", "WebhookDelivery",
 ]
