@@ -107,7 +107,9 @@ def _pick_kind(project_id: int):  # type: ignore[no-untyped-def]
     )
 
 
-RECHECK = timedelta(minutes=15)  # a label committed late, after a newer one was classified, is still found
+# Ids below the newest classified one that are looked at again: a label whose transaction committed after
+# a newer one's was classified is still found (a range scan of the key; conflicts are skipped).
+RECHECK_IDS = 1000
 
 
 def refresh_label_picks(session: Session, project_id: int) -> None:
@@ -115,7 +117,7 @@ def refresh_label_picks(session: Session, project_id: int) -> None:
     last = session.scalar(select(func.max(LabelPick.annotation_id)).where(LabelPick.project_id == project_id))
     new = _pick_kind(project_id)
     if last is not None:
-        new = new.where((Annotation.id > last) | (Annotation.created_at > utcnow() - RECHECK))
+        new = new.where(Annotation.id > last - RECHECK_IDS)
     columns = ["annotation_id", "created_at", "kind", "strategy", "fg_fraction"]
     rows = new.add_columns(literal_column(str(int(project_id))).label("project_id")).subquery()
     insert = (postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(LabelPick)
@@ -130,16 +132,21 @@ def _pick_counts(session: Session, project_id: int,
 
     A label's bucket is the first version created after it (the one that could train on it), 0 after
     the newest. Grouped on a subquery's columns: Postgres groups by columns, not by expressions that
-    hold parameters."""
+    hold parameters. Kept for the rest of the request (its session): both charts ask."""
+    key = ("desk_pick_counts", project_id, tuple((v.version, v.created_at) for v in versions))
+    if key in session.info:
+        return session.info[key]  # type: ignore[no-any-return]
     refresh_label_picks(session, project_id)
     bucket = case(*[(LabelPick.created_at < v.created_at, literal_column(str(int(v.version)))) for v in versions],
                   else_=literal_column("0")) if versions else literal_column("0")
     bucketed = (select(bucket.label("bucket"), LabelPick.kind, LabelPick.strategy, LabelPick.fg_fraction)
                 .where(LabelPick.project_id == project_id).subquery())
-    return [(int(b), str(k), str(st), int(n), float(fs or 0.0), int(fn)) for b, k, st, n, fs, fn in session.execute(
+    rows = [(int(b), str(k), str(st), int(n), float(fs or 0.0), int(fn)) for b, k, st, n, fs, fn in session.execute(
         select(bucketed.c.bucket, bucketed.c.kind, bucketed.c.strategy, func.count(), func.sum(bucketed.c.fg_fraction),
                func.count(bucketed.c.fg_fraction))
         .group_by(bucketed.c.bucket, bucketed.c.kind, bucketed.c.strategy))]
+    session.info[key] = rows
+    return rows
 
 
 def gains_per_label(steps: list[tuple[float, int, int]]) -> dict[str, float | None]:
