@@ -40,7 +40,7 @@ def _configure(pid: int, **changes) -> None:  # type: ignore[no-untyped-def]
         service.update_settings(session=session, project_id=pid, user_id=1, **changes)
 
 
-def test_an_old_open_task_is_a_breach_and_its_webhook_is_retried_with_backoff(loopback_allowed):
+def test_an_old_open_task_is_a_breach_and_its_webhook_is_retried_with_backoff(loopback_allowed, backend):
     make_user("lead", "lead")
     make_user("ann")
     pid = make_project(owner="lead", members=("ann",))
@@ -115,7 +115,7 @@ def test_a_delivery_that_keeps_failing_ends_dead_after_the_last_attempt(loopback
         assert delivery.status == DeliveryStatus.dead and delivery.attempts == 2
 
 
-def test_flag_and_throughput_rules_name_the_people(loopback_allowed):
+def test_flag_and_throughput_rules_name_the_people(loopback_allowed, backend):
     make_user("lead", "lead")
     make_user("ann")
     make_user("slow")

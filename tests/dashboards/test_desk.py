@@ -22,7 +22,7 @@ def _csv(client, pid: int, name: str) -> list[dict[str, str]]:  # type: ignore[n
     return list(csv.DictReader(io.StringIO(r.text)))
 
 
-def test_chart_csvs_match_a_hand_computed_project(client):
+def test_chart_csvs_match_a_hand_computed_project(client, backend):
     pid = seed_desk()
     login(client, "lead")
     eff = _csv(client, pid, "efficiency")
