@@ -208,3 +208,13 @@ def test_settings_through_the_api_for_leads_only(client):
     headers = {"X-CSRF-Token": login(client, "ann")}
     assert client.put(f"/api/v1/projects/{pid}/alerts/settings", json={"max_open_age_seconds": 5},
                       headers=headers).status_code == 403
+
+
+def test_celery_beat_runs_the_desk_check_on_the_same_period():
+    from app.config import get_settings
+    from workers.celery_app import celery_app
+    from workers.schedule import BEAT_SCHEDULE
+
+    assert "labelwise.desk_check" in celery_app.tasks
+    entry = next(e for e in BEAT_SCHEDULE.values() if e["task"] == "labelwise.desk_check")
+    assert entry["schedule"] == get_settings().periodic_seconds
