@@ -9,7 +9,7 @@ from app.dashboards.desk import router as desk_views
 from app.dashboards.jobs import router as jobs_views
 from app.dashboards.labeling import router as labeling_views
 from app.dashboards.machine_labels import router as machine_label_views
-from app.dashboards.models import router as model_views
+from app.dashboards.model_versions import router as model_views
 from app.dashboards.overview import router as overview_views
 from app.dashboards.policy import router as policy_views
 from app.dashboards.validation_split import router as validation_views

@@ -47,7 +47,9 @@ def _page(request: Request, project: Project, user: User, session: Session, *, e
 @router.get("/projects/{project_id}/dashboard")
 def dashboard(request: Request, project: PageProject, user: PageUser, session: SessionDep) -> Response:
     require_role(user, Role.lead)
-    return _page(request, project, user, session)
+    page = _page(request, project, user, session)
+    session.commit()  # the labels classified on the way (label_pick) are kept
+    return page
 
 
 @router.get("/projects/{project_id}/dashboard/charts/{name}")
@@ -55,7 +57,9 @@ def chart_fragment(request: Request, name: str, project: PageProject, user: Page
                    session: SessionDep) -> Response:
     """One chart's card, as HTMX refreshes it."""
     require_role(user, Role.lead)
-    return render(request, "dashboards/_chart.html", {"chart": chart_context(session, project, name)})
+    fragment = render(request, "dashboards/_chart.html", {"chart": chart_context(session, project, name)})
+    session.commit()
+    return fragment
 
 
 @router.get("/projects/{project_id}/dashboard/{name}.csv")
@@ -64,6 +68,7 @@ def chart_csv(name: str, project: PageProject, user: PageUser, session: SessionD
     table = desk_data.chart(session, project, name)
     if table is None:
         raise NotFound(f"no chart named {name!r}")
+    session.commit()
     return Response(to_csv(table), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="project-{project.id}-{name}.csv"'})
 

@@ -37,5 +37,6 @@ def chart(name: str, project: ApiProject, user: ApiUser, session: SessionDep) ->
     table = desk_data.chart(session, project, name)
     if table is None:
         raise NotFound(f"no chart named {name!r}; see GET /api/v1/projects/{project.id}/dashboard")
+    session.commit()  # the labels classified on the way (label_pick) are kept
     return ChartRead(name=table.name, title=table.title, columns=table.columns, rows=table.rows,
                      summary=table.summary)

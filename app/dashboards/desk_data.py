@@ -12,12 +12,15 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import case, exists, func, literal_column, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.alerts import service as alert_service
 from app.alerts.sla import RULES
 from app.annotations.models import Annotation
 from app.auth import service as auth_service
+from app.dashboards.models import LabelPick
 from app.db import utcnow
 from app.items.models import Item, Split
 from app.modeling.models import ModelStatus, ModelVersion, Score
@@ -88,16 +91,15 @@ def calibration(session: Session, project: Project) -> Table:
 # --- sampling: random control against ranked picks ----------------------------------------------------
 
 def _pick_kind(project_id: int):  # type: ignore[no-untyped-def]
-    """(annotation created_at, pick kind) of every first label of a pool task: 'random' when the ranking
-    the annotator was served put it in the steered random share, 'ranked' when the strategy chose it,
-    'unranked' before any ranking (the queue then runs in upload order)."""
+    """(annotation id, created_at, pick kind, strategy, fg fraction) of every first label of a pool task:
+    'random' when the ranking the annotator was served put it in the steered random share, 'ranked' when
+    the strategy chose it, 'unranked' before any ranking (the queue then runs in upload order)."""
     steered = Score.components["steered_random"].as_float()
     kind = case((Annotation.model_version_id.is_(None), literal_column("'unranked'")),
                 (func.coalesce(steered, 0.0) > 0, literal_column("'random'")), else_=literal_column("'ranked'"))
     return (
-        select(Annotation.created_at.label("at"), kind.label("kind"),
-               func.coalesce(Score.strategy, literal_column("''")).label("strategy"),
-               Score.components["fg_fraction"].as_float().label("fg"))
+        select(Annotation.id, Annotation.created_at, kind,
+               func.coalesce(Score.strategy, literal_column("''")), Score.components["fg_fraction"].as_float())
         .join(Task, Task.id == Annotation.task_id)
         .outerjoin(Score, (Score.task_id == Annotation.task_id)
                    & (Score.model_version_id == Annotation.model_version_id))
@@ -105,24 +107,43 @@ def _pick_kind(project_id: int):  # type: ignore[no-untyped-def]
     )
 
 
+# Ids below the newest classified one that are looked at again: a label whose transaction committed after
+# a newer one's was classified is still found (a range scan of the key; conflicts are skipped).
+RECHECK_IDS = 1000
+
+
+def refresh_label_picks(session: Session, project_id: int) -> None:
+    """Classify the labels not yet in label_pick (the newest few after the first time); the caller commits."""
+    last = session.scalar(select(func.max(LabelPick.annotation_id)).where(LabelPick.project_id == project_id))
+    new = _pick_kind(project_id)
+    if last is not None:
+        new = new.where(Annotation.id > last - RECHECK_IDS)
+    columns = ["annotation_id", "created_at", "kind", "strategy", "fg_fraction"]
+    rows = new.add_columns(literal_column(str(int(project_id))).label("project_id")).subquery()
+    insert = (postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(LabelPick)
+    session.execute(insert.from_select([*columns, "project_id"], select(*rows.c).where(literal_column("1") == 1))
+                    .on_conflict_do_nothing(index_elements=["annotation_id"]))
+
+
 def _pick_counts(session: Session, project_id: int,
                  versions: list[ModelVersion]) -> list[tuple[int, str, str, int, float, int]]:
-    """(version bucket, pick kind, strategy, labels, sum and count of fg_fraction): one scan of the labels
-    that both the efficiency and the mix chart read, kept for the rest of the request (its session).
+    """(version bucket, pick kind, strategy, labels, sum and count of fg_fraction), from label_pick: what
+    both the efficiency and the mix chart read.
 
     A label's bucket is the first version created after it (the one that could train on it), 0 after
     the newest. Grouped on a subquery's columns: Postgres groups by columns, not by expressions that
-    hold parameters."""
+    hold parameters. Kept for the rest of the request (its session): both charts ask."""
     key = ("desk_pick_counts", project_id, tuple((v.version, v.created_at) for v in versions))
     if key in session.info:
         return session.info[key]  # type: ignore[no-any-return]
-    picks = _pick_kind(project_id).subquery()
-    bucket = case(*[(picks.c.at < v.created_at, literal_column(str(int(v.version)))) for v in versions],
+    refresh_label_picks(session, project_id)
+    bucket = case(*[(LabelPick.created_at < v.created_at, literal_column(str(int(v.version)))) for v in versions],
                   else_=literal_column("0")) if versions else literal_column("0")
-    bucketed = select(bucket.label("bucket"), picks.c.kind, picks.c.strategy, picks.c.fg).subquery()
+    bucketed = (select(bucket.label("bucket"), LabelPick.kind, LabelPick.strategy, LabelPick.fg_fraction)
+                .where(LabelPick.project_id == project_id).subquery())
     rows = [(int(b), str(k), str(st), int(n), float(fs or 0.0), int(fn)) for b, k, st, n, fs, fn in session.execute(
-        select(bucketed.c.bucket, bucketed.c.kind, bucketed.c.strategy, func.count(), func.sum(bucketed.c.fg),
-               func.count(bucketed.c.fg))
+        select(bucketed.c.bucket, bucketed.c.kind, bucketed.c.strategy, func.count(), func.sum(bucketed.c.fg_fraction),
+               func.count(bucketed.c.fg_fraction))
         .group_by(bucketed.c.bucket, bucketed.c.kind, bucketed.c.strategy))]
     session.info[key] = rows
     return rows

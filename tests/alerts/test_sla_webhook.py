@@ -40,7 +40,7 @@ def _configure(pid: int, **changes) -> None:  # type: ignore[no-untyped-def]
         service.update_settings(session=session, project_id=pid, user_id=1, **changes)
 
 
-def test_an_old_open_task_is_a_breach_and_its_webhook_is_retried_with_backoff(loopback_allowed):
+def test_an_old_open_task_is_a_breach_and_its_webhook_is_retried_with_backoff(loopback_allowed, backend):
     make_user("lead", "lead")
     make_user("ann")
     pid = make_project(owner="lead", members=("ann",))
@@ -115,7 +115,7 @@ def test_a_delivery_that_keeps_failing_ends_dead_after_the_last_attempt(loopback
         assert delivery.status == DeliveryStatus.dead and delivery.attempts == 2
 
 
-def test_flag_and_throughput_rules_name_the_people(loopback_allowed):
+def test_flag_and_throughput_rules_name_the_people(loopback_allowed, backend):
     make_user("lead", "lead")
     make_user("ann")
     make_user("slow")
@@ -208,3 +208,13 @@ def test_settings_through_the_api_for_leads_only(client):
     headers = {"X-CSRF-Token": login(client, "ann")}
     assert client.put(f"/api/v1/projects/{pid}/alerts/settings", json={"max_open_age_seconds": 5},
                       headers=headers).status_code == 403
+
+
+def test_celery_beat_runs_the_desk_check_on_the_same_period():
+    from app.config import get_settings
+    from workers.celery_app import celery_app
+    from workers.schedule import BEAT_SCHEDULE
+
+    assert "labelwise.desk_check" in celery_app.tasks
+    entry = next(e for e in BEAT_SCHEDULE.values() if e["task"] == "labelwise.desk_check")
+    assert entry["schedule"] == get_settings().periodic_seconds

@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.db import session_scope, utcnow
 from app.queue.models import Task
@@ -22,7 +22,7 @@ def _csv(client, pid: int, name: str) -> list[dict[str, str]]:  # type: ignore[n
     return list(csv.DictReader(io.StringIO(r.text)))
 
 
-def test_chart_csvs_match_a_hand_computed_project(client):
+def test_chart_csvs_match_a_hand_computed_project(client, backend):
     pid = seed_desk()
     login(client, "lead")
     eff = _csv(client, pid, "efficiency")
@@ -38,6 +38,24 @@ def test_chart_csvs_match_a_hand_computed_project(client):
     assert api["summary"]["gain_per_label_ranked"] == 0.007143
     assert api["summary"]["labels_random"] == 7 and api["summary"]["labels_ranked"] == 13
 
+    # A label arriving later (served by v2's random share) is classified on the next look: v3 gains it.
+    with session_scope() as session:
+        from app.annotations.models import Annotation, AnnotationStatus
+        from app.dashboards.models import LabelPick
+        from app.modeling.models import ModelVersion, Score
+        from app.queue.models import TaskStatus
+
+        assert session.scalar(select(func.count()).select_from(LabelPick)) == 23  # classified once, kept
+        v2 = session.scalars(select(ModelVersion).where(ModelVersion.version == 2)).one()
+        task = session.scalars(select(Task).where(Task.project_id == pid, Task.status == TaskStatus.open)).first()
+        assert task is not None
+        session.add(Score(task_id=task.id, model_version_id=v2.id, value=0.1, strategy="hybrid",
+                          components={"steered_random": 1.0}))
+        session.add(Annotation(task_id=task.id, item_id=task.item_id, version=1, author_id=2, mask_path="y.png",
+                               status=AnnotationStatus.submitted, model_version_id=v2.id,
+                               created_at=v2.created_at + timedelta(days=1)))
+    assert [r["new_random"] for r in _csv(client, pid, "efficiency")] == ["0", "2", "2"]
+
     iou = _csv(client, pid, "iou")
     assert [(r["version"], r["iou_background"], r["iou_curve-1"], r["iou_curve-2"]) for r in iou] == [
         ("1", "0.9", "0.3", "0.2"), ("2", "0.9", "0.4", "0.3"), ("3", "0.9", "0.5", "0.4")]
@@ -47,7 +65,7 @@ def test_chart_csvs_match_a_hand_computed_project(client):
         ("0.0", "40", "0.3", "0.36"), ("0.5", "60", "0.8", "0.84")]
 
     mix = {(r["pick"], r["strategy"]): (r["labels"], r["mean_fg_fraction"]) for r in _csv(client, pid, "mix")}
-    assert mix == {("random", "hybrid"): ("3", ""), ("ranked", "hybrid"): ("13", "0.2"), ("unranked", "–"): ("7", "")}
+    assert mix == {("random", "hybrid"): ("4", ""), ("ranked", "hybrid"): ("13", "0.2"), ("unranked", "–"): ("7", "")}
 
     thr = _csv(client, pid, "throughput")
     today, yesterday = utcnow().date().isoformat(), (utcnow() - timedelta(days=1)).date().isoformat()

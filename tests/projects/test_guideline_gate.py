@@ -17,7 +17,7 @@ def _write(pid: int, text: str, author: str = "lead") -> int:
         return guidelines.save(session=session, project_id=pid, text=text, author_id=lead.id).version
 
 
-def test_a_new_version_gates_the_next_task_until_confirmed(client):
+def test_a_new_version_gates_the_next_task_until_confirmed(client, backend):
     make_user("lead", "lead")
     make_user("ann")
     pid = make_project(owner="lead", members=("ann",))
