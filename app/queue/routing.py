@@ -17,7 +17,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, exists, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
@@ -148,8 +148,3 @@ def tier_of(*, session: Session, project_id: int, user_id: int) -> Tier:
     return Tier(tiered=bool(top) and settings.tier_reserve > 0, top=user_id in top,
                 score=mine.score if mine else None, evidence=mine.evidence if mine else 0,
                 reserve=settings.tier_reserve, min_evidence=settings.quality_min_evidence)
-
-
-def held_back_first(reserve: int):  # type: ignore[no-untyped-def]
-    """An ORDER BY key putting the `reserve` top-ranked tasks last (Score must be joined)."""
-    return case((and_(Score.rank.is_not(None), Score.rank <= reserve), 1), else_=0)

@@ -1,7 +1,7 @@
 """review, error taxonomy, gold tasks, returned tasks, quality scores; project review_share, gold_rate
 
 Revision ID: 0009
-Revises: 0008 (0006 on its own branch; merged with overlap's 0008)
+Revises: 0008, 0015 (0006 on its own; here it also joins overlap's 0008 and main's 0015)
 Create Date: 2026-12-03 07:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0009'
-down_revision: str | None = '0008'
+down_revision: str | tuple[str, ...] | None = ('0008', '0015')
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
