@@ -132,7 +132,7 @@ def lease_sql(project_id: int, user_id: int) -> str:
     from app.queue.models import Skip, Task
 
     skipped = exists().where(Skip.task_id == Task.id, Skip.user_id == user_id)
-    stmt = (queue_service._queue_order(project_id, None)
+    stmt = (queue_service._queue_order(project_id, None)[0]
             .where(~exists().where(queue_service._active_lease_clause(func.now())), ~skipped)
             .limit(1).with_for_update(skip_locked=True, of=Task))
     return str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))

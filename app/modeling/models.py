@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -47,7 +47,11 @@ class Score(Base):
     """A task's informativeness under one model version, with the parts it is made of."""
 
     __tablename__ = "score"
-    __table_args__ = (UniqueConstraint("task_id", "model_version_id", name="uq_score_task_id_model_version_id"),)
+    __table_args__ = (
+        UniqueConstraint("task_id", "model_version_id", name="uq_score_task_id_model_version_id"),
+        # The queue walks a version's ranking in rank order (queue.service._queue_order).
+        Index("ix_score_model_version_id_rank", "model_version_id", "rank"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Enum, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -21,6 +21,8 @@ class Task(Base):
     """The unit of the queue: an item, or a rectangular region of it."""
 
     __tablename__ = "task"
+    # Where the queue starts: this project's first open task (queue.service._queue_order).
+    __table_args__ = (Index("ix_task_project_id_status_id", "project_id", "status", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)

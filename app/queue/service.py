@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from app.audit import service as audit
 from app.auth.models import User
@@ -44,16 +44,30 @@ def _held_task(*, session: Session, project_id: int, user: User) -> Task | None:
     )
 
 
-def _queue_order(project_id: int, model_version_id: int | None):  # type: ignore[no-untyped-def]
-    """Open pool tasks, best-ranked first; before any ranking, oldest first."""
-    stmt = (
+def _queue_order(project_id: int, model_version_id: int | None) -> list[Select[Task]]:
+    """Open pool tasks in the order the queue hands them out, as statements read in turn: the tasks the
+    ranking placed, by rank; then the rest (new since the ranking, or no ranking yet), oldest first.
+
+    Two statements rather than one ORDER BY over an outer join, so that each can walk an index in its
+    own order and stop at the first free row: the ranked part walks (model_version_id, rank) on score,
+    the rest walks task ids from a lower bound read off the (project_id, status, id) index. The planner
+    cannot know that other projects' rows and this project's labeled ones come first in the primary key
+    (101k rows walked at 1M tasks before the bound; one after it).
+    """
+    pool = (
         select(Task).join(Item, Item.id == Task.item_id)
         .where(Task.project_id == project_id, Task.status == TaskStatus.open, Item.split == Split.pool)
     )
+    first_open = aliased(Task)
+    start = (select(func.min(first_open.id))
+             .where(first_open.project_id == project_id, first_open.status == TaskStatus.open)
+             .scalar_subquery())
+    rest = pool.where(Task.id >= start).order_by(Task.id)
     if model_version_id is None:
-        return stmt.order_by(Task.id)
-    stmt = stmt.outerjoin(Score, and_(Score.task_id == Task.id, Score.model_version_id == model_version_id))
-    return stmt.order_by(Score.rank.is_(None), Score.rank, Task.id)
+        return [rest]
+    placed = and_(Score.task_id == Task.id, Score.model_version_id == model_version_id, Score.rank.is_not(None))
+    ranked = pool.join(Score, placed).order_by(Score.rank)
+    return [ranked, rest.where(~exists().where(placed))]
 
 
 def lease_next(*, session: Session, project: Project, user: User) -> Task | None:
@@ -107,7 +121,22 @@ def _claim(*, session: Session, project: Project, user: User) -> Task | None:
     mv_id = ranked_model_version_id(session=session, project_id=project.id)
     skipped = exists().where(Skip.task_id == Task.id, Skip.user_id == user.id)
     # A free task: unleased, or an overlap task with a copy left that this user neither holds nor submitted.
-    free = _queue_order(project.id, mv_id).where(overlap.room_for(now, user.id), ~skipped)
+    for order in _queue_order(project.id, mv_id):
+        task = _first_free(session, order.where(overlap.room_for(now, user.id), ~skipped), user)
+        if task is not None:
+            break
+    else:
+        return None
+    expires = now + timedelta(seconds=get_settings().lease_seconds)
+    session.add(Lease(task_id=task.id, user_id=user.id, expires_at=expires))
+    overlap.on_lease(session=session, project_id=project.id, task=task)
+    audit.record(session=session, action="task.lease", entity="task", entity_id=task.id, user_id=user.id,
+                 project_id=project.id, detail={"model_version_id": mv_id})
+    session.flush()
+    return task
+
+
+def _first_free(session: Session, free: Select[Task], user: User) -> Task | None:
     passed_over: list[int] = []
     while True:
         stmt = free.where(Task.id.not_in(passed_over)) if passed_over else free
@@ -118,15 +147,8 @@ def _claim(*, session: Session, project: Project, user: User) -> Task | None:
         # committed just before we locked it is invisible to it. Now the row lock is ours, a fresh
         # statement sees every committed lease, so look again before handing the task out.
         if overlap.has_room(session=session, task=task, user=user):
-            break
+            return task
         passed_over.append(task.id)
-    expires = now + timedelta(seconds=get_settings().lease_seconds)
-    session.add(Lease(task_id=task.id, user_id=user.id, expires_at=expires))
-    overlap.on_lease(session=session, project_id=project.id, task=task)
-    audit.record(session=session, action="task.lease", entity="task", entity_id=task.id, user_id=user.id,
-                 project_id=project.id, detail={"model_version_id": mv_id})
-    session.flush()
-    return task
 
 
 def release(*, session: Session, task: Task, user: User) -> None:
@@ -251,7 +273,10 @@ class QueueEntry:
 
 def list_queue(*, session: Session, project: Project, limit: int = 50) -> list[QueueEntry]:
     mv_id = ranked_model_version_id(session=session, project_id=project.id)
-    tasks = list(session.scalars(_queue_order(project.id, mv_id).limit(limit)))
+    tasks: list[Task] = []
+    for order in _queue_order(project.id, mv_id):
+        if len(tasks) < limit:
+            tasks += session.scalars(order.limit(limit - len(tasks)))
     scores = scores_for(session=session, model_version_id=mv_id, task_ids=[t.id for t in tasks]) if mv_id else {}
     now = utcnow()
     leases = {

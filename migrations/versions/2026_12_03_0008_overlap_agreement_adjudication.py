@@ -2,7 +2,7 @@
 per-pair per-class agreement, adjudications, and the annotation's `adjudicated` mark
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0015
 Create Date: 2026-12-03 06:20:03.932308
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0008'
-down_revision: str | None = '0006'
+down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
