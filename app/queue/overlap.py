@@ -186,3 +186,12 @@ def routing_note(*, session: Session, task: Task) -> str | None:
            else "it is in the share of tasks the project has labeled more than once")
     return (f"Labeled independently by {drawn.copies} annotators, because {why}. Label it as you see it: the copies "
             "are compared, and where they disagree an adjudicator decides.")
+
+
+def close_if_complete(*, session: Session, task: Task) -> None:
+    """An overlap task back in the queue (its flag answered) whose k copies arrived while it was
+    escalated is done: nobody can take another copy of it."""
+    drawn = get_overlap(session=session, task_id=task.id)
+    if drawn is not None and task.status == TaskStatus.open and \
+            len(copies_of(session=session, task_id=task.id)) >= drawn.copies:
+        task.status = TaskStatus.done
