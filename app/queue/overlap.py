@@ -103,6 +103,8 @@ def copies_wanted(*, session: Session, project_id: int, task: Task) -> tuple[int
 
 def on_lease(*, session: Session, project_id: int, task: Task) -> None:
     """Called under the task's row lock as it is leased: the first lease decides overlap for good."""
+    if get_policy(session=session, project_id=project_id) is None:  # overlap never turned on: one query
+        return
     if session.get(OverlapTask, task.id) is not None:
         return
     copies, reason = copies_wanted(session=session, project_id=project_id, task=task)
