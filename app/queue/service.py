@@ -270,6 +270,7 @@ def resolve_flag(*, session: Session, flag_row: Flag, user: User, resolution: st
     assert task is not None
     if task.status == TaskStatus.escalated:
         task.status = TaskStatus.open
+        overlap.close_if_complete(session=session, task=task)  # its copies may all have come in meanwhile
     audit.record(session=session, action="flag.resolve", entity="task", entity_id=task.id, user_id=user.id,
                  project_id=task.project_id, detail={"resolution": flag_row.resolution})
 
