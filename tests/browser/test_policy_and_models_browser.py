@@ -85,7 +85,7 @@ def test_model_versions_page(live_server, browser):
         # the overview shows the switch: the queue re-ranked by v2 (the worker ran the re-rank)
         page.goto(f"{live_server}/projects/{pid}")
         page.wait_for_selector("h1")
-        assert "(live)" in page.text_content("section.card")
+        assert "(live)" in page.text_content("[data-testid=overview-models]")
     finally:
         context.close()
     assert errors == []
