@@ -84,7 +84,8 @@ def finish_now(preds: list[np.ndarray], conf: np.ndarray, labeled: set[int], tru
         machine = set(accepted) - set(audit)
         effort = spent + sum(cost[i] for i in rest if i not in machine)
         final = [preds[i] if i in machine else truth[i] for i in range(len(truth))]
-        chosen = {"bar": bar if machine else None, "machine_labels": len(machine), "audited": len(audit), "audit_miou_fg": audit_q,
+        chosen = {"bar": bar if machine else None, "machine_labels": len(machine), "audited": len(audit),
+                  "audit_miou_fg": audit_q,
                   "effort": effort, "true_quality": _pool_quality(final, truth, num_classes)}
         break
     if chosen is None:  # no bar passes its audit: humans label everything that is left
