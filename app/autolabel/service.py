@@ -87,8 +87,7 @@ def _suggested_mask(mv: ModelVersion, task: Task) -> np.ndarray:
     return annotation_service.clip_to_region(imaging.decode_png_array(data), task)
 
 
-def add_machine_label(*, session: Session, project: Project, task: Task, mv: ModelVersion, user: User,
-                      confidence: float) -> Annotation:
+def add_machine_label(*, session: Session, project: Project, task: Task, mv: ModelVersion, user: User) -> Annotation:
     """The version's stored suggestion becomes the task's label, with status `machine`: never trained on,
     never counted or exported as a human label; `author_id` is the lead who applied the policy."""
     mask = _suggested_mask(mv, task)
@@ -128,7 +127,7 @@ def apply(*, session: Session, project: Project, user: User, mv: ModelVersion) -
         if task.id in audits:
             session.add(MachineAudit(project_id=project.id, task_id=task.id, model_version_id=mv.id, confidence=conf))
         else:
-            add_machine_label(session=session, project=project, task=task, mv=mv, user=user, confidence=conf)
+            add_machine_label(session=session, project=project, task=task, mv=mv, user=user)
             made += 1
     if audits:  # audits go first: ranked by confidence they would sit at the back of the queue, unanswered
         session.execute(update(Score).where(Score.model_version_id == mv.id, Score.task_id.in_(audits))

@@ -28,7 +28,7 @@ from app.learning.inference import logits_for, softmax
 from app.learning.metrics import confusion_matrix, segmentation_metrics
 from app.simulation.acquire import AcquireConfig, acquire
 from app.simulation.data import SimData
-from app.simulation.effort import by_hand_effort, correction_effort
+from app.simulation.effort import by_hand_effort, task_effort
 from app.simulation.tasks import LabelState, all_candidates, train_round
 
 __all__ = ["CompletionConfig", "expected_iou", "hand_effort", "complete_pool", "finish_now", "BARS"]
@@ -69,7 +69,7 @@ def finish_now(preds: list[np.ndarray], conf: np.ndarray, labeled: set[int], tru
             spent: float, cfg: CompletionConfig, num_classes: int, rng: np.random.Generator) -> dict[str, Any]:
     """What finishing now costs and gives, with the bar read off the audit."""
     rest = [i for i in range(len(truth)) if i not in labeled]
-    cost = {i: correction_effort(preds[i], truth[i]).seconds for i in rest}
+    cost = {i: task_effort(preds[i], truth[i]).seconds for i in rest}
     order = rng.permutation(len(rest))  # one audit draw per round, the same for every bar
     chosen: dict[str, Any] | None = None
     for bar in BARS:
@@ -84,7 +84,8 @@ def finish_now(preds: list[np.ndarray], conf: np.ndarray, labeled: set[int], tru
         machine = set(accepted) - set(audit)
         effort = spent + sum(cost[i] for i in rest if i not in machine)
         final = [preds[i] if i in machine else truth[i] for i in range(len(truth))]
-        chosen = {"bar": bar, "machine_labels": len(machine), "audited": len(audit), "audit_miou_fg": audit_q,
+        chosen = {"bar": bar if machine else None, "machine_labels": len(machine), "audited": len(audit),
+                  "audit_miou_fg": audit_q,
                   "effort": effort, "true_quality": _pool_quality(final, truth, num_classes)}
         break
     if chosen is None:  # no bar passes its audit: humans label everything that is left
@@ -125,7 +126,7 @@ def complete_pool(data: SimData, order: str, cfg: CompletionConfig, seed: int) -
         picked, _ = acquire(order, tasks, unlabeled, sorted(state.labeled), model, images, n,
                             np.random.default_rng([seed, r, 7]), acfg,
                             class_weights=np.asarray(hist["class_weights"], np.float32))
-        spent += sum(correction_effort(preds[t], truth[t]).seconds for t in picked)
+        spent += sum(task_effort(preds[t], truth[t]).seconds for t in picked)
         state.label(picked)
         batch *= cfg.growth
     best = min(rounds, key=lambda x: x["finish_effort"])

@@ -8,7 +8,10 @@ A labeled fraction is not annotator time (Cai et al., CVPR 2021, count clicks). 
                                          or fill action repaints one such region);
 + SECONDS_PER_KILOPIXEL x pixels / 1000  the area painted, for strokes that must cover much.
 Labeling by hand is the same task with an empty suggestion (all background): every foreground
-object is a stroke and every foreground pixel is painted.
+object is a stroke and every foreground pixel is painted. A suggestion worse than none is cleared
+(DISCARD_SECONDS, one action) and the task drawn by hand: the annotator pays the cheaper of the two
+(`task_effort`). Measured why: a weak early model's suggestions cost 2.5x labeling by hand when every
+false object had to be erased (bench/effort.py, pool 24, 150 steps).
 
 The constants are assumptions, not measurements of Labelwise's annotators: a few seconds per task
 and per stroke is what published click-cost studies and the labeling page's brush suggest. The
@@ -29,11 +32,12 @@ from app.learning.acquisition import Candidate
 from app.learning.constants import IGNORE_INDEX
 
 __all__ = ["OVERHEAD_SECONDS", "SECONDS_PER_STROKE", "SECONDS_PER_KILOPIXEL", "TaskEffort", "correction_effort",
-           "by_hand_effort", "constants", "tasks_effort", "accumulate"]
+           "by_hand_effort", "task_effort", "constants", "tasks_effort", "accumulate", "DISCARD_SECONDS"]
 
 OVERHEAD_SECONDS = 4.0
 SECONDS_PER_STROKE = 2.0
 SECONDS_PER_KILOPIXEL = 1.0
+DISCARD_SECONDS = 1.0
 _EIGHT = np.ones((3, 3), bool)
 
 
@@ -49,7 +53,7 @@ class TaskEffort:
 
 def constants() -> dict[str, float]:
     return {"overhead_seconds": OVERHEAD_SECONDS, "seconds_per_stroke": SECONDS_PER_STROKE,
-            "seconds_per_kilopixel": SECONDS_PER_KILOPIXEL}
+            "seconds_per_kilopixel": SECONDS_PER_KILOPIXEL, "discard_seconds": DISCARD_SECONDS}
 
 
 def correction_effort(suggestion: np.ndarray, truth: np.ndarray) -> TaskEffort:
@@ -75,6 +79,15 @@ def by_hand_effort(truth: np.ndarray) -> TaskEffort:
     return correction_effort(np.zeros_like(truth), truth)
 
 
+def task_effort(suggestion: np.ndarray, truth: np.ndarray) -> TaskEffort:
+    """What the annotator pays with this suggestion: correcting it, or clearing it (DISCARD_SECONDS) and
+    drawing by hand, whichever is cheaper."""
+    fix = correction_effort(suggestion, truth)
+    hand = by_hand_effort(truth)
+    redo = TaskEffort(hand.pixels_changed, hand.strokes, hand.seconds + DISCARD_SECONDS)
+    return fix if fix.seconds <= redo.seconds else redo
+
+
 def tasks_effort(tasks: Sequence[Candidate], picked: Sequence[int], images: Sequence[np.ndarray],
                  masks: Sequence[np.ndarray], model: Any | None, *, device: str = "cpu") -> dict[str, float]:
     """Annotator effort of labeling `picked` (indices into tasks) with `model`'s plain argmax as the
@@ -95,7 +108,7 @@ def tasks_effort(tasks: Sequence[Candidate], picked: Sequence[int], images: Sequ
             x, y, w, h = c.region
             truth = masks[i][y:y + h, x:x + w]
             hand = by_hand_effort(truth)
-            done = correction_effort(preds[i][y:y + h, x:x + w], truth) if i in preds else hand
+            done = task_effort(preds[i][y:y + h, x:x + w], truth) if i in preds else hand
             out["seconds"] += done.seconds
             out["by_hand_seconds"] += hand.seconds
             out["pixels_changed"] += done.pixels_changed

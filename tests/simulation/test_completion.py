@@ -8,7 +8,7 @@ import pytest
 
 from app.simulation.completion import CompletionConfig, complete_pool, expected_iou, finish_now, hand_effort
 from app.simulation.data import load_data
-from app.simulation.effort import OVERHEAD_SECONDS, by_hand_effort, correction_effort
+from app.simulation.effort import OVERHEAD_SECONDS, by_hand_effort, task_effort
 
 
 def _probs(mask: np.ndarray, confidence: float, classes: int = 3) -> np.ndarray:
@@ -39,7 +39,7 @@ def test_finish_now_reads_the_bar_off_the_audit() -> None:
     # the bad image (conf 0.3) goes to humans with its empty suggestion
     assert out["bar"] == 0.5 and out["audited"] == 3 and out["machine_labels"] == 6
     assert out["audit_miou_fg"] == 1.0 and out["true_quality"] == 1.0
-    bad = correction_effort(preds[11], truth[11]).seconds
+    bad = task_effort(preds[11], truth[11]).seconds
     assert bad == by_hand_effort(truth[11]).seconds
     assert out["effort"] == pytest.approx(100.0 + 3 * OVERHEAD_SECONDS + bad)
 

@@ -74,3 +74,18 @@ def test_tasks_effort_by_hand_and_tiles() -> None:
     total = accumulate(accumulate(None, one), one)
     assert total["seconds"] == pytest.approx(2 * _cost(1, 1)) and total["round_seconds"] == pytest.approx(_cost(1, 1))
     assert total["tasks"] == 2
+
+
+def test_a_suggestion_worse_than_none_is_cleared_and_drawn_by_hand() -> None:
+    from app.simulation.effort import DISCARD_SECONDS, task_effort
+
+    truth = np.zeros((9, 9), np.uint8)
+    truth[0, 0] = 1  # one object: by hand 1 stroke
+    noisy = np.zeros((9, 9), np.uint8)
+    noisy[2::3, 2::3] = 2  # nine false objects, and the true one missed: 10 strokes to correct
+    assert correction_effort(noisy, truth).strokes == 10
+    effort = task_effort(noisy, truth)
+    assert (effort.strokes, effort.pixels_changed) == (1, 1)
+    assert effort.seconds == pytest.approx(_cost(1, 1) + DISCARD_SECONDS)
+    good = truth.copy()
+    assert task_effort(good, truth).seconds == OVERHEAD_SECONDS  # a right suggestion is kept
