@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urlsplit
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import ARTIFACTS, screenshot
 from tests.dashboards.desk_scene import seed_desk
 from tests.factories import make_user
 
@@ -146,6 +146,13 @@ def _seed() -> tuple[int, int]:
     return pid, 2
 
 
+def _write_log(role: str, result: Crawl) -> None:
+    """What the crawl saw, for a reader of test-artifacts: each page with its status."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    lines = [f"{status} {path}" for path, status in result.visited.items()]
+    (ARTIFACTS / f"crawl-{role}.txt").write_text("\n".join(lines + result.problems) + "\n")
+
+
 def _reached(result: Crawl) -> set[str]:
     return {urlsplit(p).path for p, status in result.visited.items() if status == 200}
 
@@ -161,6 +168,7 @@ def test_an_admin_reaches_every_desk_page_by_links(live_server, browser):
     pid, ann = _seed()
     context, page = _log_in(browser, live_server, "root")
     result = crawl(page, live_server)
+    _write_log("admin", result)
     assert result.problems == [], "\n".join(result.problems)
     needed = set(desk_pages(pid, ann).values()) | set(ADMIN_ONLY)
     assert needed - _reached(result) == set(), f"not reached by links: {sorted(needed - _reached(result))}"
@@ -172,6 +180,7 @@ def test_a_lead_reaches_every_desk_page_by_links(live_server, browser):
     pid, ann = _seed()
     context, page = _log_in(browser, live_server, "lead")
     result = crawl(page, live_server)
+    _write_log("lead", result)
     assert result.problems == [], "\n".join(result.problems)
     needed = set(desk_pages(pid, ann).values())
     assert needed - _reached(result) == set(), f"not reached by links: {sorted(needed - _reached(result))}"
@@ -184,6 +193,7 @@ def test_an_annotator_reaches_no_desk_page_and_is_refused_by_typed_urls(live_ser
     pid, ann = _seed()
     context, page = _log_in(browser, live_server, "ann")
     result = crawl(page, live_server)
+    _write_log("annotator", result)
     assert result.problems == [], "\n".join(result.problems)
     reached = _reached(result)
     assert f"/projects/{pid}/label" in reached and f"/projects/{pid}/guidelines" in reached
