@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.auth import sessions, tokens
@@ -48,7 +49,12 @@ def _user_from_token(token: str, session: Session) -> User | None:
     return user
 
 
-def api_user(request: Request, session: SessionDep) -> User:
+# Declares the bearer scheme in the OpenAPI schema (the Authorize button of /docs); the header is read below.
+BEARER = HTTPBearer(auto_error=False, description="an API token from your account page or `labelwise users token`")
+
+
+def api_user(request: Request, session: SessionDep,
+             _declared: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None) -> User:
     """The JSON API's user: from the bearer token when one is sent (only from it), else the session."""
     bearer = bearer_token(request)
     if bearer is not None:

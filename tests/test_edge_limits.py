@@ -184,6 +184,8 @@ def test_every_route_that_takes_files_declares_its_body_kind(client):
     file_operations = [(path, method, op) for path, ops in client.app.openapi()["paths"].items()
                        for method, op in ops.items()
                        if "multipart/form-data" in op.get("requestBody", {}).get("content", {})]
-    assert len(file_operations) == 6  # uploads, submit, draft, and the three imports
+    # uploads, submit, draft, the three imports, the import job, a gold task's known mask (review), a redrawn
+    # adjudication (overlap)
+    assert len(file_operations) == 9
     for path, method, op in file_operations:
         assert op.get(BODY_KIND_KEY) in ("upload", "mask"), (method, path)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 
+from app import limits
 from app.agreement import adjudication, reads
 from app.agreement.models import Adjudication
 from app.agreement.schemas import (
@@ -76,7 +77,7 @@ def adjudicate(body: AdjudicationIn, task: TaskDep, project: ApiProject, user: A
     return _adjudication_read(session, row)
 
 
-@router.post("/tasks/{task_id}/adjudication/redraw", status_code=201)
+@router.post("/tasks/{task_id}/adjudication/redraw", status_code=201, openapi_extra=limits.MASK)
 def adjudicate_redrawn(task: TaskDep, project: ApiProject, user: ApiUser, session: SessionDep,
                        mask: Annotated[UploadFile, File(description="PNG of class ids, 255 = unlabeled")],
                        rationale: Annotated[str, Form()]) -> AdjudicationRead:

@@ -12,7 +12,7 @@ from app.annotations.models import Annotation
 from app.config import get_settings
 from app.db import session_scope
 from app.items.models import Item
-from app.jobs import job
+from app.jobs import job, progress
 from app.queue import service as queue_service
 from app.queue.models import Draft
 
@@ -36,10 +36,11 @@ def sweep_orphan_files(*, grace_seconds: float | None = None) -> list[str]:
     grace = get_settings().orphan_grace_seconds if grace_seconds is None else grace_seconds
     root = storage.data_dir()
     projects = root / "projects"
-    if not projects.is_dir():
-        return []
     cutoff = time.time() - grace
-    deleted: list[str] = []
+    with session_scope() as session:  # what ended tracked jobs (imports) left in staging/ and jobs/
+        deleted: list[str] = progress.sweep_leftovers(session=session, older_than=cutoff)
+    if not projects.is_dir():
+        return deleted
     with session_scope() as session:
         for folder, column in SWEPT.items():
             known = set(session.scalars(select(column)))

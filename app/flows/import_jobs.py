@@ -50,7 +50,11 @@ def bundle_of(*, images: Iterable[tuple[str, bytes]], zips: Iterable[tuple[str, 
         put(f"masks/{_base(name)}", data, "masks")
     for name, data in zips:
         stem = posixpath.splitext(_base(name))[0] or "archive"
-        for inner, inner_data in read_zip(data).items():
+        try:
+            files = read_zip(data)
+        except FormatError as exc:  # say which of the uploaded zips
+            raise FormatError(f"{_base(name)}: {exc}") from None
+        for inner, inner_data in files.items():
             put(f"{stem}/{inner}", inner_data, "files")
     if annotations is not None:
         if annotations[1].lstrip()[:1] not in (b"{", b"["):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextvars
 import json
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -171,3 +172,26 @@ def of_project(*, session: Session, project_id: int, offset: int = 0, limit: int
 def get(*, session: Session, project_id: int, run_id: int) -> JobRun | None:
     run = session.get(JobRun, run_id)
     return run if run is not None and run.project_id == project_id else None
+
+
+def sweep_leftovers(*, session: Session, older_than: float) -> list[str]:
+    """Staged files and progress files of tracked jobs that have ended (or whose row never committed),
+    last modified before `older_than` (a time.time()). A job cleans up after itself when it succeeds, is
+    refused or is cancelled; one that died on its last attempt leaves its files for a person to look at
+    until this sweep (on server start) removes them. Returns the relative paths removed."""
+    removed: list[str] = []
+    for folder, stem_of in (("staging", lambda p: p.name), ("jobs", lambda p: p.name.split(".", 1)[0])):
+        root = storage.absolute(folder)
+        if not root.is_dir():
+            continue
+        for path in root.iterdir():
+            if path.stat().st_mtime >= older_than:
+                continue
+            run = session.scalar(select(JobRun).where(JobRun.job_id == stem_of(path)))
+            if run is None or run.status not in ACTIVE:
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+                removed.append(f"{folder}/{path.name}")
+    return removed

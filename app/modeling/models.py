@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -45,7 +45,7 @@ class ModelVersion(Base):
     # validation split than the live one beyond the margin; then it is held back until a lead promotes
     # it. The live version is the one that went live last (a rollback makes an older one live again).
     live_since: Mapped[datetime | None]
-    held_back: Mapped[bool] = mapped_column(default=False, server_default=false())
+    held_back: Mapped[bool] = mapped_column(default=False)  # the migration gives old rows false
     # The shared image representation (the learning desk's pretrained trunk) it was built on; None = none.
     representation_version: Mapped[str | None] = mapped_column(String(64))
 
@@ -89,7 +89,7 @@ class ScoringRun(Base):
     chunks_total: Mapped[int]
     chunks_done: Mapped[int] = mapped_column(default=0)
     tasks_total: Mapped[int]
-    # The sampling policy version the ranking used (set when ranked); a plain id: modeling reads policies.
+    # The sampling policy version (its number in the project) the ranking used; set when ranked.
     policy_version: Mapped[int | None]
     status: Mapped[ScoringRunStatus] = mapped_column(
         Enum(ScoringRunStatus, name="scoring_run_status", native_enum=False, length=16)

@@ -71,9 +71,11 @@ def routed_task(*, session: Session, project: Project, user: User, model_version
 def _returned(*, session: Session, project: Project, user: User) -> Task | None:
     now = utcnow()
     leased = exists().where(Lease.task_id == Task.id, Lease.released_at.is_(None), Lease.expires_at > now)
+    # Driven from the user's returns (few), not from the project's open tasks (many).
     return session.scalar(
-        select(Task).where(Task.project_id == project.id, Task.status == TaskStatus.open, ~leased,
-                           exists().where(_open_return(now), TaskReturn.user_id == user.id))
+        select(Task).join(TaskReturn, _open_return(now))
+        .where(TaskReturn.user_id == user.id, Task.project_id == project.id, Task.status == TaskStatus.open,
+               ~leased)
         .order_by(Task.id).limit(1).with_for_update(skip_locked=True, of=Task))
 
 

@@ -55,7 +55,7 @@ def _held_task(*, session: Session, project_id: int, user: User, split: Split = 
 def _queue_order(project_id: int, model_version_id: int | None, held_back: int = 0) -> list[Select[Task]]:
     """Open pool tasks in the order the queue hands them out, as statements read in turn: the tasks the
     ranking placed, by rank; then the rest (new since the ranking, or no ranking yet), oldest first.
-    `held_back`: this many top-ranked tasks come last (tiered routing, app/queue/routing.py).
+    `held_back`: the first this-many ranks come last (tiered routing, app/queue/routing.py).
 
     Statements rather than one ORDER BY over an outer join, so that each can walk an index in its own
     order and stop at the first free row: the ranked part walks (model_version_id, rank) on score, the
@@ -77,10 +77,10 @@ def _queue_order(project_id: int, model_version_id: int | None, held_back: int =
         return [rest]
     placed = and_(Score.task_id == Task.id, Score.model_version_id == model_version_id, Score.rank.is_not(None))
     ranked = pool.join(Score, placed).order_by(Score.rank)
-    unplaced = rest.where(~exists().where(placed))
-    if not held_back:
-        return [ranked, unplaced]
-    return [ranked.where(Score.rank > held_back), unplaced, ranked.where(Score.rank <= held_back)]
+    rest = rest.where(~exists().where(placed))
+    if held_back:
+        return [ranked.where(Score.rank > held_back), rest, ranked.where(Score.rank <= held_back)]
+    return [ranked, rest]
 
 
 class ProjectArchived(Conflict):
@@ -166,15 +166,15 @@ def _claim_ranked(session: Session, project: Project, user: User, mv_id: int | N
     held_back = routing.tier_of(session=session, project_id=project.id, user_id=user.id).held_back if mv_id else 0
     skipped = exists().where(Skip.task_id == Task.id, Skip.user_id == user.id)
     # A free task: unleased, or an overlap task with a copy left that this user neither holds nor submitted.
-    room = and_(overlap.room_for(now, user.id), ~skipped, routing.not_returned_to_other(user.id, now))
     for order in _queue_order(project.id, mv_id, held_back):
-        task = _first_free(session, order.where(room), user)
+        task = _first_free(session, user, order.where(
+            overlap.room_for(now, user.id), ~skipped, routing.not_returned_to_other(user.id, now)))
         if task is not None:
             return task
     return None
 
 
-def _first_free(session: Session, free: Select[Task], user: User) -> Task | None:
+def _first_free(session: Session, user: User, free: Select[Task]) -> Task | None:
     passed_over: list[int] = []
     while True:
         stmt = free.where(Task.id.not_in(passed_over)) if passed_over else free
@@ -270,6 +270,7 @@ def resolve_flag(*, session: Session, flag_row: Flag, user: User, resolution: st
     assert task is not None
     if task.status == TaskStatus.escalated:
         task.status = TaskStatus.open
+        overlap.close_if_complete(session=session, task=task)  # its copies may all have come in meanwhile
     audit.record(session=session, action="flag.resolve", entity="task", entity_id=task.id, user_id=user.id,
                  project_id=task.project_id, detail={"resolution": flag_row.resolution})
 

@@ -228,3 +228,53 @@ def test_changing_the_overlap_rule_is_audited(project):
     with session_scope() as session:
         rows = session.scalars(select(AuditLog).where(AuditLog.action == "overlap.update").order_by(AuditLog.id)).all()
     assert len(rows) == 2 and rows[-1].detail["before"]["k"] == 2 and rows[-1].detail["after"]["k"] == 3
+
+
+def test_copies_that_arrive_while_the_task_is_flagged_complete_it_when_the_flag_is_answered(project):
+    from app.auth import service as auth_service
+    from app.db import session_scope
+    from app.queue import service as queue_service
+    from app.queue.models import Task, TaskStatus
+
+    task_id = lease(project, "a")
+    assert lease(project, "b") == task_id
+    with session_scope() as session:
+        user = auth_service.get_by_username(session=session, username="a")
+        flag = queue_service.flag(session=session, task=session.get(Task, task_id), user=user, note="unclear")
+        session.flush()
+        flag_id = flag.id
+    # a's lease went with the flag; b still holds a copy and submits it, then c takes the other copy
+    _submit(project, task_id, "b", _masks()[1])
+    with session_scope() as session:
+        assert session.get(Task, task_id).status == TaskStatus.escalated
+        lead = auth_service.get_by_username(session=session, username="lead")
+        row = queue_service.get_flag(session=session, project_id=project, flag_id=flag_id)
+        queue_service.resolve_flag(session=session, flag_row=row, user=lead, resolution="label the trace")
+    with session_scope() as session:
+        assert session.get(Task, task_id).status == TaskStatus.open  # one copy of two: back in the queue
+    assert lease(project, "c") == task_id
+    assert lease(project, "b") != task_id  # b's copy is in
+
+
+def test_an_overlap_task_whose_copies_all_came_in_while_flagged_is_done_when_the_flag_is_answered(project):
+    from app.auth import service as auth_service
+    from app.db import session_scope
+    from app.queue import service as queue_service
+    from app.queue.models import Task, TaskStatus
+
+    task_id = lease(project, "a")
+    assert lease(project, "b") == task_id
+    with session_scope() as session:
+        user = auth_service.get_by_username(session=session, username="a")
+        flag = queue_service.flag(session=session, task=session.get(Task, task_id), user=user, note="unclear")
+        session.flush()
+        flag_id = flag.id
+    _submit(project, task_id, "b", _masks()[1])
+    _submit(project, task_id, "lead", _masks()[0])  # a lead labels the escalated task: the second copy
+    with session_scope() as session:
+        assert session.get(Task, task_id).status == TaskStatus.escalated
+        lead = auth_service.get_by_username(session=session, username="lead")
+        row = queue_service.get_flag(session=session, project_id=project, flag_id=flag_id)
+        queue_service.resolve_flag(session=session, flag_row=row, user=lead, resolution="settled")
+    with session_scope() as session:
+        assert session.get(Task, task_id).status == TaskStatus.done  # not stuck open with no copy left to take

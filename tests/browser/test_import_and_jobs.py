@@ -101,7 +101,7 @@ def test_import_page_uploads_many_files_and_a_zip_with_progress_and_reports_dupl
                                                 "buffer": b"not a zip"}])
         page.click("#import-submit")
         page.wait_for_selector("#import-error:not([hidden])")
-        assert "not a zip archive" in (page.text_content("#import-error") or "")
+        assert "notes.zip: the file is not a zip archive" in (page.text_content("#import-error") or "")
         screenshot(page, "import-refused")
     finally:
         context.close()

@@ -187,3 +187,23 @@ def test_jobs_of_another_project_are_404(client, lead):
     assert client.get(f"/api/v1/projects/{mine}/jobs/{r.json()['id']}").status_code == 404
     assert client.post(f"/api/v1/projects/{mine}/jobs/{r.json()['id']}/cancel",
                        headers={"X-CSRF-Token": csrf}).status_code == 404
+
+
+def test_the_sweep_on_start_removes_what_ended_jobs_left_and_keeps_what_running_ones_need(env):
+    from app import storage
+    from app.db import session_scope
+    from app.flows.housekeeping import sweep_orphan_files
+    from app.jobs.models import JobRun, JobStatus
+
+    with session_scope() as session:
+        for job_id, status in (("tracked-dead", JobStatus.dead), ("tracked-running", JobStatus.running)):
+            session.add(JobRun(job_id=job_id, name="labelwise.import", args=[], status=status))
+    for job_id in ("tracked-dead", "tracked-running", "tracked-unknown"):
+        storage.write_atomic(f"staging/{job_id}/images/a.png", b"x")
+        storage.write_atomic(f"jobs/{job_id}.json", b"{}")
+    removed = sweep_orphan_files(grace_seconds=0)
+    assert sorted(removed) == ["jobs/tracked-dead.json", "jobs/tracked-unknown.json", "staging/tracked-dead",
+                               "staging/tracked-unknown"]
+    assert (env / "staging" / "tracked-running" / "images" / "a.png").exists()
+    assert (env / "jobs" / "tracked-running.json").exists()
+    assert sweep_orphan_files() == []  # within the grace period nothing goes

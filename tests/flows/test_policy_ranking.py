@@ -31,7 +31,7 @@ def _change(client, csrf: str, pid: int, **body) -> int:  # type: ignore[no-unty
     return int(r.json()["version"])
 
 
-def test_a_policy_change_re_ranks_the_queue_under_the_new_version_and_its_weights(client):
+def test_a_policy_change_re_ranks_the_queue_under_the_new_version_and_its_weights(client, backend):
     make_user("lead", "lead")
     pid = make_project(owner="lead")
     (v1,) = scored_versions(pid, [0.5], tasks=6)

@@ -100,7 +100,7 @@ def _make_live(client, csrf: str, pid: int, mv_id: int, action: str, **body):  #
     return r
 
 
-def test_rollback_and_promote_switch_the_live_model_and_re_rank_the_queue(client):
+def test_rollback_and_promote_switch_the_live_model_and_re_rank_the_queue(client, backend):
     make_user("lead", "lead")
     pid = make_project(owner="lead")
     v1, v2, v3 = scored_versions(pid, [0.50, 0.55, 0.40], tasks=5, held_back=(3,))
@@ -190,7 +190,7 @@ def test_only_leads_switch_versions_and_only_in_their_projects(client):
     assert _make_live(client, csrf, pid, 999_999, "rollback").status_code == 404
 
 
-def test_versions_from_before_promotions_were_recorded_gate_the_next_one(env, margin):
+def test_versions_from_before_promotions_were_recorded_gate_the_next_one(env, backend, margin):
     """No live_since anywhere (an upgraded database): the newest ready version is the live one."""
     make_user("lead", "lead")
     pid = make_project(owner="lead")

@@ -21,6 +21,7 @@ from app.projects import policy as policy_service
 from app.projects.models import Project
 from app.queue import service as queue_service
 from app.queue.models import Task, TaskStatus
+from tests.factories import make_project
 from tests.scenes import labeled_chart_project, wait_for
 
 
@@ -130,3 +131,15 @@ def test_the_beat_schedule_runs_the_scheduled_retrain():
 
     assert any(e["task"] == "labelwise.scheduled_retrain" for e in BEAT_SCHEDULE.values())
     assert "labelwise.scheduled_retrain" in celery_app.tasks  # a worker runs what beat sends
+
+
+def test_the_scheduled_job_queues_only_projects_that_are_due(env, backend, monkeypatch):
+    from app.flows import training
+
+    monkeypatch.setattr(training, "enqueue", lambda *job: None)  # queued is enough here: no training
+    due = labeled_chart_project(n=4, labeled=2)
+    _set_policy(due, retrain_trigger="schedule", retrain_hours=6.0)
+    on_labels = make_project(name="labels-only", owner="lead")  # labels trigger only: never scheduled
+    assert policy_flow.scheduled_retrain() != []
+    assert [v.status for v in _versions(due)] == [ModelStatus.queued] and _versions(on_labels) == []
+    assert policy_flow.scheduled_retrain() == []  # one is queued already: not again

@@ -12,22 +12,40 @@ from tests.factories import make_project, make_user
 from tests.scenes import add_tiny_tasks, all_at_once
 
 
+def _left_for(session, pid: int, user_id: int) -> bool:  # type: ignore[no-untyped-def]
+    """Whether an open task of the project still lacks this user's copy (it may be leased or locked now)."""
+    from app.queue.models import Task, TaskStatus
+    from app.queue.overlap_models import TaskCopy
+
+    mine = select(TaskCopy.task_id).where(TaskCopy.user_id == user_id)
+    return session.scalar(select(Task.id).where(Task.project_id == pid, Task.status == TaskStatus.open,
+                                                Task.id.not_in(mine)).limit(1)) is not None
+
+
 def _work_until_empty(pid: int, username: str) -> list[int]:
-    """One annotator's session: lease, submit, repeat until the queue has nothing for them."""
+    """One annotator's session: lease, submit, repeat until no open task lacks their copy. Next can find
+    nothing for a moment while the last tasks are held by others' submits (SKIP LOCKED): then ask again,
+    as an annotator would."""
+    import time
+
     from app.auth import service as auth_service
     from app.db import session_scope
     from app.flows import submit
     from app.projects.models import Project
     from app.queue import service
 
-    labeled = []
-    for _ in range(50):
+    labeled: list[int] = []
+    for _ in range(2000):
         with session_scope() as session:
             user = auth_service.get_by_username(session=session, username=username)
             project = session.get(Project, pid)
             task = service.lease_next(session=session, project=project, user=user)
             if task is None:
-                return labeled
+                if not _left_for(session, pid, user.id):
+                    return labeled
+                session.rollback()
+                time.sleep(0.02)
+                continue
             session.commit()
             submit.submit_label(session=session, project=project, task=task, user=user,
                                 mask=np.full((8, 8), len(labeled) % 3, np.uint8), trigger_retrain=False)

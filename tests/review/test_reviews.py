@@ -121,3 +121,17 @@ def test_the_taxonomy_is_editable_and_keeps_one_reason(env):
     assert last.status_code == 409 and "active" in last.json()["detail"]
     assert [t["active"] for t in s.lead.get(url).json()] == [False] * (len(ids) - 1) + [True]
     assert len(_audit("error_type.update")) == len(ids)  # one rename and the retirements
+
+
+def test_a_returned_task_its_annotator_skips_goes_back_to_everyone(env):
+    s = make_scene(review_share=1.0, items=1)
+    task = s.next("ann1")
+    s.submit("ann1", task["id"], mask_with(1))
+    review = s.lead.get(f"{s.base}/reviews").json()[0]
+    types = s.lead.get(f"{s.base}/error-types").json()
+    s.lead.post(f"{s.base}/reviews/{review['id']}/reject", json={"error_type_id": types[0]["id"], "class_index": 1})
+    assert s.annotators["ann2"].post(f"{s.base}/tasks/next").status_code == 404  # held for ann1
+    assert s.next("ann1")["id"] == task["id"]
+    skipped = s.annotators["ann1"].post(f"{s.base}/tasks/{task['id']}/skip", json={"reason": "cannot see it"})
+    assert skipped.status_code == 200, skipped.text
+    assert s.next("ann2")["id"] == task["id"]
