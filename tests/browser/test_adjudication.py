@@ -28,7 +28,7 @@ def _counts(page, scene) -> tuple[int, int, int]:  # type: ignore[no-untyped-def
 def _open(page, base: str, scene) -> None:  # type: ignore[no-untyped-def]
     log_in(page, base, "lead")
     page.goto(f"{base}/projects/{scene.project_id}")
-    page.click("text=Disagreement queue")
+    page.click("[data-testid=desk-adjudication]")  # the project desk nav
     page.wait_for_selector(f"#disagreements tr[data-task-id='{scene.task_id}']")
     screenshot(page, "adjudication-queue")
     page.click(f"#disagreements tr[data-task-id='{scene.task_id}'] >> text=Adjudicate")

@@ -68,7 +68,7 @@ def test_budget_caps_stop_the_labeling_page_and_the_burn_down_draws(live_server,
     pid = make_labeling_project(n=4, size=64)
     log_in(page, live_server, "lead")
     page.goto(f"{live_server}/projects/{pid}")
-    page.click("[data-testid=settings-link]")
+    page.click("[data-testid=desk-settings]")  # the project desk nav
     page.click(".tabs a:has-text('Budget')")
     page.fill("input[name=label_budget]", "0")
     page.fill("input[name=annotator_day_labels]", "1")

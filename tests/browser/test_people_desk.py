@@ -104,7 +104,7 @@ def test_a_lead_reads_the_quality_sections_from_the_project_people_page(live_ser
     add_quality_evidence(pid)
     log_in(page, live_server, "lead")
     page.goto(f"{live_server}/projects/{pid}")
-    page.click("text=People")
+    page.click("[data-testid=desk-people]")  # the project desk nav
     page.click("#project-people tr[data-username=ann] >> text=record")
     page.wait_for_selector("[data-testid=section-review] dl.facts")
     assert "50%" in page.text_content("[data-testid=section-review]")

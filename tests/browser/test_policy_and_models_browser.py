@@ -27,7 +27,7 @@ def test_policy_settings_page(live_server, browser):
     try:
         log_in(page, live_server, "lead")
         page.goto(f"{live_server}/projects/{pid}")
-        page.click("nav.sitenav >> text=Sampling policy")
+        page.click("[data-testid=desk-policy]")  # the project desk nav
         page.wait_for_selector("#policy-form")
         # a tile larger than the images: refused on the page, naming the field, what was typed kept
         page.check("input[name=unit][value=tiles]")
@@ -67,7 +67,7 @@ def test_model_versions_page(live_server, browser):
     try:
         log_in(page, live_server, "lead")
         page.goto(f"{live_server}/projects/{pid}")
-        page.click("nav.sitenav >> text=Model versions")
+        page.click("[data-testid=desk-models]")
         page.wait_for_selector("#model-versions")
         page.wait_for_selector("#evidence-chart[data-drawn='1'] canvas")  # uPlot drew the curve
         assert page.get_attribute("tr[data-version='5']", "data-state") == "held back"

@@ -21,7 +21,7 @@ def test_settings_gold_and_quality_pages(live_server, page):
 
     log_in(page, live_server, "lead")
     page.goto(f"{live_server}/projects/{pid}")
-    page.click("text=Error taxonomy & settings")
+    page.click("[data-testid=desk-review-rules]")  # the project desk nav
     page.fill("[data-testid=review-share]", "1")
     page.fill("[data-testid=gold-rate]", "1.5")
     page.click("text=Save")  # the browser holds it back (max 1); the server's refusal is in tests/review

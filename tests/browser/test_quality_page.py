@@ -11,7 +11,7 @@ def test_quality_page_chart_tables_and_settings(live_server, page):
     scene = disputed_task()
     log_in(page, live_server, "lead")
     page.goto(f"{live_server}/projects/{scene.project_id}")
-    page.click("text=Label quality and overlap")
+    page.click("[data-testid=desk-overlap]")  # the project desk nav
     page.wait_for_selector("#agreement-chart[data-ready=true] canvas")
     assert "alice · bob" in page.text_content("#worst-pairs")
     assert page.text_content("#class-agreement tr[data-class=curve-2] td:nth-child(3)").strip() == "0.000"

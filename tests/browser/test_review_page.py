@@ -57,7 +57,7 @@ def test_review_page_shows_the_mask_rejects_with_a_reason_and_the_annotator_read
 
     log_in(page, live_server, "lead")
     page.goto(f"{live_server}/projects/{pid}")
-    page.click("text=Review queue")
+    page.click("[data-testid=desk-reviews]")  # the project desk nav
     page.wait_for_selector("[data-testid=pending]")
     screenshot(page, "review-queue")
     page.click("[data-testid=start-review]")
