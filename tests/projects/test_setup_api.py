@@ -48,9 +48,9 @@ def test_member_roles_default_from_the_global_role_and_a_change_takes_effect(cli
     for name in ("ann", "lead2"):
         assert client.post(f"/api/v1/projects/{pid}/members", json={"username": name},
                            headers=csrf(token)).status_code == 201
-    roles = {m["username"]: m["role"] for m in client.get(f"/api/v1/projects/{pid}/members").json()}
+    roles = {m["username"]: m["role"] for m in client.get(f"/api/v1/projects/{pid}/members").json()["items"]}
     assert roles == {"lead": "lead", "lead2": "lead", "ann": "annotator"}
-    ids = {m["username"]: m["user_id"] for m in client.get(f"/api/v1/projects/{pid}/members").json()}
+    ids = {m["username"]: m["user_id"] for m in client.get(f"/api/v1/projects/{pid}/members").json()["items"]}
 
     # lead2, made an annotator of this project, loses its settings; ann, made its lead, gains them.
     assert client.patch(f"/api/v1/projects/{pid}/members/{ids['lead2']}", json={"role": "annotator"},
@@ -77,7 +77,7 @@ def test_the_last_lead_cannot_leave_or_be_demoted(client):
     make_user("lead", "lead")
     pid = make_project(owner="lead")
     token = login(client, "lead")
-    me = client.get(f"/api/v1/projects/{pid}/members").json()[0]["user_id"]
+    me = client.get(f"/api/v1/projects/{pid}/members").json()["items"][0]["user_id"]
     r = client.patch(f"/api/v1/projects/{pid}/members/{me}", json={"role": "reviewer"}, headers=csrf(token))
     assert r.status_code == 409 and "at least one lead" in r.json()["detail"]
     assert client.delete(f"/api/v1/projects/{pid}/members/{me}", headers=csrf(token)).status_code == 409
@@ -120,7 +120,7 @@ def test_validation_share_redraw_pick_and_the_validation_line(client):
                     headers=csrf(token))
     assert r.status_code == 200 and r.json() == {"validation_share": 0.3, "target": 3, "validation": 3,
                                                   "moved_in": 3, "moved_out": 0, }
-    items = client.get(f"/api/v1/projects/{pid}/validation/items").json()
+    items = client.get(f"/api/v1/projects/{pid}/validation/items").json()["items"]
     held_out = [i["id"] for i in items if i["split"] == "validation"]
     assert len(held_out) == 3
     assert client.post(f"/api/v1/projects/{pid}/validation/redraw", json={"validation_share": 2},
