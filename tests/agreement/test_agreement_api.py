@@ -71,7 +71,7 @@ def test_merge_per_class_and_redraw_through_the_api(client, scene):
                     "curve-2": scene.copies["alice"]}})
     assert r.status_code == 201, r.text
     assert r.json()["method"] == "merge" and r.json()["adjudicator"] == "lead"
-    versions = client.get(f"/api/v1/projects/{pid}/tasks/{tid}/annotations").json()
+    versions = client.get(f"/api/v1/projects/{pid}/tasks/{tid}/annotations").json()["items"]
     assert len(versions) == 3
     painted = np.full((64, 64), 255, np.uint8)
     painted[:, :32] = 0

@@ -60,7 +60,7 @@ def test_pick_from_the_page_writes_the_adjudicated_version(client, scene):
     r = client.post(url, data={"csrf_token": token, "method": "pick", "annotation_id": str(scene.copies["alice"]),
                                "rationale": "alice follows the trace"}, headers=HTML, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].endswith(f"?resolved={tid}")
-    versions = client.get(f"/api/v1/projects/{pid}/tasks/{tid}/annotations").json()
+    versions = client.get(f"/api/v1/projects/{pid}/tasks/{tid}/annotations").json()["items"]
     assert versions[-1]["version"] == 3
     queue = client.get(r.headers["location"], headers=HTML).text
     assert f'data-task-id="{tid}"' not in queue and f"Task {tid} adjudicated" in queue

@@ -20,11 +20,11 @@ def test_archive_hides_the_project_from_annotators_and_stops_leases(client):
     token = login(client, "lead")
     r = client.post(f"/api/v1/projects/{pid}/archive", headers=csrf(token))
     assert r.status_code == 200 and r.json()["archived_at"]
-    assert [p["id"] for p in client.get("/api/v1/projects?archived=true").json()] == [pid]
-    assert client.get("/api/v1/projects").json() == []
+    assert [p["id"] for p in client.get("/api/v1/projects?archived=true").json()["items"]] == [pid]
+    assert client.get("/api/v1/projects").json()["items"] == []
     token = login(client, "ann")
-    assert client.get("/api/v1/projects").json() == []
-    assert client.get("/api/v1/projects?archived=true").json() == []
+    assert client.get("/api/v1/projects").json()["items"] == []
+    assert client.get("/api/v1/projects?archived=true").json()["items"] == []
     assert f"/projects/{pid}/label" not in client.get("/").text
     r = client.post(f"/api/v1/projects/{pid}/tasks/next", headers=csrf(token))
     assert r.status_code == 409 and r.json()["code"] == "project_archived"
@@ -32,10 +32,10 @@ def test_archive_hides_the_project_from_annotators_and_stops_leases(client):
     r = client.post(f"/api/v1/projects/{pid}/validation/next", headers=csrf(token))
     assert r.status_code == 409 and r.json()["code"] == "project_archived"
     assert client.get(f"/api/v1/projects/{pid}/items").status_code == 200  # nothing deleted
-    assert len(client.get(f"/api/v1/projects/{pid}/items").json()) == 2
+    assert len(client.get(f"/api/v1/projects/{pid}/items").json()["items"]) == 2
     assert client.post(f"/api/v1/projects/{pid}/unarchive", headers=csrf(token)).json()["archived_at"] is None
     token = login(client, "ann")
-    assert [p["id"] for p in client.get("/api/v1/projects").json()] == [pid]
+    assert [p["id"] for p in client.get("/api/v1/projects").json()["items"]] == [pid]
     assert client.post(f"/api/v1/projects/{pid}/tasks/next", headers=csrf(token)).status_code == 200
 
 

@@ -26,7 +26,7 @@ def test_a_lead_creates_a_project_in_the_browser_and_lands_on_its_settings(clien
     assert client.get("/projects/new").status_code == 200
     r = client.post("/projects/new", data=new_project_form(token), follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].endswith("/settings?created=1")
-    project = client.get("/api/v1/projects").json()[0]
+    project = client.get("/api/v1/projects").json()["items"][0]
     assert (project["name"], project["strategy"], project["steered_share"], project["retrain_every"],
             project["validation_share"]) == ("Roads", "entropy", 0.2, 25, 0.25)
     assert [(c["name"], c["color"]) for c in project["classes"]] == [
@@ -52,7 +52,7 @@ def test_bad_new_project_input_comes_back_on_the_page_naming_the_field(client):
         r = client.post("/projects/new", data=new_project_form(token, **over))
         assert r.status_code == 422 and message in r.text, (over, r.text[-600:])
         assert 'value="Roads"' in r.text or over.get("name") == ""  # the form keeps what was typed
-    assert client.get("/api/v1/projects").json() == []
+    assert client.get("/api/v1/projects").json()["items"] == []
     login(client, "ann")
     assert client.get("/projects/new").status_code == 403
     assert 'href="/projects/new"' not in client.get("/").text

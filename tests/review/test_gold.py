@@ -34,7 +34,7 @@ def _audit(action: str) -> list[Any]:
 
 def test_a_gold_answer_is_scored_by_hand_and_moves_the_quality_score(env):
     s = make_scene(items=2, gold_rate=0.0)
-    tasks = [q["task_id"] for q in s.lead.get(f"{s.base}/queue").json()["tasks"]]
+    tasks = [q["task_id"] for q in s.lead.get(f"{s.base}/queue").json()["items"]]
     known = mask_with(1, slice(0, 4))  # class 1 on rows 0-3 (64 px), background below (192 px)
     known[15, :] = 255  # the last row is not known: not scored
     r = s.lead.post(f"{s.base}/gold", data={"task_id": str(tasks[0])},
@@ -42,7 +42,7 @@ def test_a_gold_answer_is_scored_by_hand_and_moves_the_quality_score(env):
     assert r.status_code == 201, r.text
     gold_id = r.json()["id"]
     # The known mask is the region's label too (the lead's version); the task leaves the queue.
-    versions = s.lead.get(f"{s.base}/tasks/{tasks[0]}/annotations").json()
+    versions = s.lead.get(f"{s.base}/tasks/{tasks[0]}/annotations").json()["items"]
     assert [v["status"] for v in versions] == ["submitted"] and versions[0]["id"] == r.json()["source_annotation_id"]
     assert s.lead.put(f"{s.base}/quality-settings", json={"gold_rate": 1.0}).status_code == 200
 
@@ -123,7 +123,7 @@ def test_gold_tasks_look_like_any_other_task_to_annotators(env, backend):
     a = s.annotators["ann1"]
     read = [a.get(f"{s.base}/tasks/{t['id']}").json() for t in (gold, plain)]
     assert _shape(read[0]) == _shape(read[1]) and read[0]["status"] == read[1]["status"] == "done"
-    versions = [a.get(f"{s.base}/tasks/{t['id']}/annotations").json() for t in (gold, plain)]
+    versions = [a.get(f"{s.base}/tasks/{t['id']}/annotations").json()["items"] for t in (gold, plain)]
     assert _shape(versions[0]) == _shape(versions[1])
     assert a.get(f"{s.base}/tasks/{gold['id']}/rejections").json()["items"] == []
     # The why panel reads the same way (a rank and reasons), with no word of gold.
@@ -133,7 +133,7 @@ def test_gold_tasks_look_like_any_other_task_to_annotators(env, backend):
 
 def test_bad_gold_input_is_refused_with_the_field_named(env):
     s = make_scene(items=1)
-    task = s.lead.get(f"{s.base}/queue").json()["tasks"][0]["task_id"]
+    task = s.lead.get(f"{s.base}/queue").json()["items"][0]["task_id"]
     empty = np.full((16, 16), 255, dtype=np.uint8)
     files = {"mask": ("k.png", png_bytes(empty), "image/png")}
     r = s.lead.post(f"{s.base}/gold", data={"task_id": str(task)}, files=files)

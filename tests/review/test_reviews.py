@@ -32,7 +32,7 @@ def test_a_rejected_label_returns_to_its_annotator_first_with_its_reason(env, ba
     assert r.json()["status"] == "rejected"
 
     # The rejected label no longer counts, the task is open again, and nobody else is handed it.
-    versions = s.annotators["ann1"].get(f"{s.base}/tasks/{task['id']}/annotations").json()
+    versions = s.annotators["ann1"].get(f"{s.base}/tasks/{task['id']}/annotations").json()["items"]
     assert [v["status"] for v in versions] == ["superseded"]
     others = [s.next("ann2")["id"]]
     s.submit("ann2", others[0], mask_with(0))
