@@ -80,10 +80,27 @@ def page(kind: type[P], rows: Sequence[Row], params: PageParams, response: Respo
     """The envelope of one page from the rows fetched with `params.fetch()` (one more than the limit when
     a next page exists); sets the Link header."""
     more = len(rows) > params.limit
-    cursor = encode_cursor(params.offset + params.limit) if more else None
+    return envelope(kind, [read(r) for r in rows[: params.limit]], params.offset + params.limit if more else None,
+                     params, response, **extra)
+
+
+def envelope(kind: type[P], items: list[object], position: int | None, params: PageParams, response: Response,
+             **extra: object) -> P:
+    """The envelope of items already cut, whose next page starts at `position` (None: the last page). A list
+    read by keyset (the audit log, newest first while rows are added) passes its last row's key, and reads
+    `params.offset` back as that key."""
+    cursor = encode_cursor(position) if position is not None else None
     next_url = None
     if cursor is not None:
         url = params.request.url.include_query_params(cursor=cursor, limit=params.limit)
         next_url = f"{url.path}?{url.query}"
         response.headers["Link"] = f'<{next_url}>; rel="next"'
-    return kind(items=[read(r) for r in rows[: params.limit]], next_cursor=cursor, next=next_url, **extra)
+    return kind(items=items, next_cursor=cursor, next=next_url, **extra)
+
+
+def page_of_list(kind: type[P], rows: Sequence[Row], params: PageParams, response: Response,
+                 read: Callable[[Row], object], **extra: object) -> P:
+    """`page` for a list its service already holds whole in memory (short lists: members, error types, open
+    breaches...): the same envelope and cursor, cut here instead of in the query."""
+    offset, size = params.fetch()
+    return page(kind, rows[offset: offset + size], params, response, read, **extra)

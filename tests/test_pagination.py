@@ -93,3 +93,37 @@ def test_limit_and_cursor_are_checked(client, scene):
     for bad in ("nonsense", "bzo6LTE", "x" * 100, "%00"):  # "o:-1" in base64 among them
         r = client.get(f"{path}?cursor={bad}")
         assert r.status_code == 422 and "cursor" in r.text, bad
+
+
+@pytest.mark.parametrize("limit", [1, 2, 500])
+def test_the_desks_lists_page_to_the_whole_list(client, limit):
+    """The lists the desks added (members, splits, error types, reviews..., users, the audit log) walked the
+    same way; each equals what one page of 500 holds."""
+    from app.review.models import DEFAULT_ERROR_TYPES
+
+    make_user("root", "admin")
+    for name in ("cat", "ann", "Bob", "dee"):
+        make_user(name)
+    pid = make_project(name="desk", owner="root", members=("cat", "ann", "Bob", "dee"))
+    add_items(pid, 3)
+    login(client, "root")
+    base = f"/api/v1/projects/{pid}"
+    lists = {f"{base}/members": ("username", ["Bob", "ann", "cat", "dee", "root"]),
+             f"{base}/validation/items": ("name", ["0.png", "1.png", "2.png"]),
+             f"{base}/error-types": ("name", list(DEFAULT_ERROR_TYPES)),
+             f"{base}/policy/versions": ("version", None),
+             f"{base}/reviews": ("id", []), f"{base}/gold": ("id", []), f"{base}/quality-scores": ("user_id", []),
+             f"{base}/disagreements": ("task_id", []), f"{base}/alerts/breaches": ("id", []),
+             f"{base}/alerts/deliveries": ("id", []),
+             "/api/v1/users": ("username", ["ann", "Bob", "cat", "dee", "root"]),
+             "/api/v1/audit": ("id", None)}
+    for path, (key, expected) in lists.items():
+        rows, pages = walk(client, path, limit)
+        whole = client.get(f"{path}?limit=500").json()["items"]
+        assert [r[key] for r in rows] == [r[key] for r in whole], path
+        if expected is not None:
+            assert [r[key] for r in rows] == expected, path
+        assert len(whole) >= 1 or path.rsplit("/", 1)[1] in {"reviews", "gold", "quality-scores", "disagreements",
+                                                               "breaches", "deliveries"}, path
+        assert pages == max(1, -(-len(whole) // limit)), (path, pages)
+    assert client.get("/api/v1/users?limit=2").json()["total"] == 5

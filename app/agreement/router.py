@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 
 from app import limits
 from app.agreement import adjudication, reads
@@ -13,7 +13,7 @@ from app.agreement.schemas import (
     AdjudicationIn,
     AdjudicationRead,
     AgreementSummaryRead,
-    DisagreementRead,
+    DisagreementPage,
     OverlapIn,
     OverlapRead,
     TaskAgreementRead,
@@ -21,6 +21,7 @@ from app.agreement.schemas import (
 from app.auth import service as auth_service
 from app.auth.models import Role
 from app.deps import ApiProject, ApiUser, SessionDep, require_role
+from app.pagination import PageQuery, page_of_list
 from app.queue import overlap
 from app.queue.deps import TaskDep, read_task_mask
 from app.security import csrf_protect
@@ -50,9 +51,10 @@ def agreement_summary(project: ApiProject, user: ApiUser, session: SessionDep) -
 
 
 @router.get("/disagreements")
-def disagreements(project: ApiProject, user: ApiUser, session: SessionDep) -> list[DisagreementRead]:
+def disagreements(project: ApiProject, user: ApiUser, session: SessionDep, paging: PageQuery,
+                  response: Response) -> DisagreementPage:
     require_role(user, Role.lead)
-    return reads.disagreements_read(session, project)
+    return page_of_list(DisagreementPage, reads.disagreements_read(session, project), paging, response, lambda d: d)
 
 
 @router.get("/tasks/{task_id}/agreement")

@@ -4,6 +4,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from app.pagination import Page
 from app.schemas import Timestamp
 
 
@@ -92,6 +93,10 @@ class DisagreementRead(BaseModel):
     mean_iou: float | None
     worst_class: str | None
     open_flags: int
+
+
+class DisagreementPage(Page[DisagreementRead]):
+    pass
 
 
 class AdjudicationIn(BaseModel):

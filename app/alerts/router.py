@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from app.alerts import service
 from app.alerts.schemas import (
     AlertSettingsIn,
     AlertSettingsRead,
     AttemptRead,
+    BreachPage,
     BreachRead,
+    DeliveryPage,
     DeliveryRead,
     DriftRead,
 )
 from app.auth.models import Role
 from app.deps import ApiProject, ApiUser, SessionDep, require_role
+from app.pagination import PageQuery, page_of_list
 from app.security import csrf_protect
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}/alerts", tags=["alerts"],
@@ -38,17 +41,24 @@ def update_settings(body: AlertSettingsIn, project: ApiProject, user: ApiUser,
 
 
 @router.get("/breaches")
-def breaches(project: ApiProject, user: ApiUser, session: SessionDep) -> list[BreachRead]:
+def breaches(project: ApiProject, user: ApiUser, session: SessionDep, paging: PageQuery,
+             response: Response) -> BreachPage:
+    """Open breaches, oldest first."""
     require_role(user, Role.lead)
-    return [BreachRead.model_validate(b) for b in service.open_breaches(session=session, project_id=project.id)]
+    offset, size = paging.fetch()
+    rows = service.open_breaches(session=session, project_id=project.id, limit=offset + size)
+    return page_of_list(BreachPage, rows, paging, response, BreachRead.model_validate)
 
 
 @router.get("/deliveries")
-def deliveries(project: ApiProject, user: ApiUser, session: SessionDep) -> list[DeliveryRead]:
+def deliveries(project: ApiProject, user: ApiUser, session: SessionDep, paging: PageQuery,
+               response: Response) -> DeliveryPage:
+    """Webhook deliveries, newest first, each with its attempts."""
     require_role(user, Role.lead)
-    return [DeliveryRead.model_validate(d).model_copy(update={"attempt_log": [AttemptRead.model_validate(a)
-                                                                              for a in attempts]})
-            for d, attempts in service.recent_deliveries(session=session, project_id=project.id)]
+    offset, size = paging.fetch()
+    rows = service.recent_deliveries(session=session, project_id=project.id, limit=offset + size)
+    return page_of_list(DeliveryPage, rows, paging, response, lambda row: DeliveryRead.model_validate(
+        row[0]).model_copy(update={"attempt_log": [AttemptRead.model_validate(a) for a in row[1]]}))
 
 
 @router.get("/drift")

@@ -4,6 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from app.pagination import Page
 from app.schemas import ReadModel, Timestamp
 
 
@@ -60,6 +61,14 @@ class DeliveryRead(ReadModel):
     created_at: Timestamp
     payload: dict[str, Any]
     attempt_log: list[AttemptRead] = []
+
+
+class BreachPage(Page[BreachRead]):
+    pass
+
+
+class DeliveryPage(Page[DeliveryRead]):
+    pass
 
 
 class DriftRead(ReadModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from app.auth.models import Role
 from app.deps import ApiProject, ApiUser, SessionDep, require_role
@@ -14,8 +14,9 @@ from app.flows import policy as policy_flow
 from app.flows import promotion as promotion_flow
 from app.modeling import service as model_service
 from app.modeling.schemas import MakeLiveIn, ModelVersionRead
+from app.pagination import PageQuery, page_of_list
 from app.projects import policy as policy_service
-from app.projects.schemas import PolicyIn, PolicyRead
+from app.projects.schemas import PolicyIn, PolicyPage, PolicyRead
 from app.security import csrf_protect
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", dependencies=[Depends(csrf_protect)])
@@ -41,9 +42,10 @@ def get_policy(project: ApiProject, session: SessionDep) -> PolicyRead:
 
 
 @router.get("/policy/versions", tags=["policy"])
-def policy_versions(project: ApiProject, session: SessionDep) -> list[PolicyRead]:
+def policy_versions(project: ApiProject, session: SessionDep, paging: PageQuery, response: Response) -> PolicyPage:
     """Every version, newest first, with who changed it, when and why."""
-    return [PolicyRead.model_validate(p) for p in policy_service.history(session=session, project_id=project.id)]
+    rows = policy_service.history(session=session, project_id=project.id)
+    return page_of_list(PolicyPage, rows, paging, response, PolicyRead.model_validate)
 
 
 @router.post("/policy", status_code=201, tags=["policy"])

@@ -3,13 +3,14 @@ validation tasks (labeled with the usual submit route)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from app.deps import ApiProject, ApiUser, SessionDep, require_project_role
 from app.errors import NotFound
 from app.flows import validation
 from app.items.models import Split
+from app.pagination import Page, PageQuery, page_of_list
 from app.queue import validation as validation_queue
 from app.queue.router import task_read
 from app.queue.schemas import TaskRead
@@ -24,6 +25,10 @@ class SplitItemRead(BaseModel):
     name: str
     split: Split
     fixed: bool  # labeled or being labeled: its split stays
+
+
+class SplitItemPage(Page[SplitItemRead]):
+    pass
 
 
 class PickIn(BaseModel):
@@ -49,10 +54,13 @@ class RedrawRead(BaseModel):
 
 
 @router.get("/items")
-def list_items(project: ApiProject, user: ApiUser, session: SessionDep) -> list[SplitItemRead]:
+def list_items(project: ApiProject, user: ApiUser, session: SessionDep, paging: PageQuery,
+               response: Response) -> SplitItemPage:
+    """Every image with its split, by id."""
     require_project_role(session, project, user)
-    return [SplitItemRead(id=r.item.id, name=r.item.original_name, split=r.item.split, fixed=r.fixed)
-            for r in validation.items(session=session, project_id=project.id)]
+    return page_of_list(SplitItemPage, validation.items(session=session, project_id=project.id), paging, response,
+                        lambda r: SplitItemRead(id=r.item.id, name=r.item.original_name, split=r.item.split,
+                                                fixed=r.fixed))
 
 
 @router.post("/pick")

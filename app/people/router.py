@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from app.audit import queries as audit_queries
 from app.auth import service as auth_service
 from app.auth.models import Role
 from app.deps import ApiUser, SessionDep
+from app.pagination import PageQuery, envelope, page
 from app.people import activity, sections, service
 from app.people.deps import ApiAdmin, readable_record
 from app.people.schemas import (
@@ -31,7 +32,6 @@ from app.people.schemas import (
     UserPage,
     UserRead,
 )
-from app.schemas import INT32_MAX
 from app.security import csrf_protect
 
 router = APIRouter(prefix="/api/v1", tags=["people"], dependencies=[Depends(csrf_protect)])
@@ -45,14 +45,13 @@ def _detail(session: SessionDep, user_id: int) -> UserDetail:
 
 
 @router.get("/users")
-def list_users(admin: ApiAdmin, session: SessionDep, role: Role | None = None, active: bool | None = None,
-               name: Annotated[str | None, Query(max_length=64)] = None,
-               offset: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
-               limit: Annotated[int, Query(ge=1, le=200)] = service.PAGE_SIZE) -> UserPage:
+def list_users(admin: ApiAdmin, session: SessionDep, paging: PageQuery, response: Response, role: Role | None = None,
+               active: bool | None = None, name: Annotated[str | None, Query(max_length=64)] = None) -> UserPage:
+    """By username; `total` counts every user matching the filters."""
+    offset, limit = paging.fetch()
     rows, total = service.list_users(session=session, role=role, active=active, name=name, offset=offset, limit=limit)
-    return UserPage(items=[UserListRow(**UserRead.model_validate(r.user).model_dump(), projects=r.projects,
-                                       last_login=r.last_login) for r in rows],
-                    total=total, offset=offset, limit=limit)
+    return page(UserPage, rows, paging, response, lambda r: UserListRow(
+        **UserRead.model_validate(r.user).model_dump(), projects=r.projects, last_login=r.last_login), total=total)
 
 
 @router.post("/users", status_code=201)
@@ -136,15 +135,17 @@ def user_activity(user_id: int, viewer: ApiUser, session: SessionDep, project_id
 
 
 @router.get("/audit")
-def audit_log(admin: ApiAdmin, session: SessionDep, user_id: int | None = None, project_id: int | None = None,
+def audit_log(admin: ApiAdmin, session: SessionDep, paging: PageQuery, response: Response,
+              user_id: int | None = None, project_id: int | None = None,
               action: Annotated[str | None, Query(max_length=64)] = None,
               entity: Annotated[str | None, Query(max_length=32)] = None, entity_id: int | None = None,
-              before: int | None = None, after: int | None = None,
-              limit: Annotated[int, Query(ge=1, le=500)] = audit_queries.PAGE_SIZE) -> AuditPageRead:
-    """Newest first; follow `older` (as `before`) and `newer` (as `after`) to page."""
-    page = audit_queries.page(session=session, user_id=user_id, project_id=project_id, action=action, entity=entity,
-                              entity_id=entity_id, before=before, after=after, limit=limit)
-    names = auth_service.usernames(session=session, user_ids=sorted({r.user_id for r in page.rows if r.user_id}))
-    return AuditPageRead(items=[AuditEntry.model_validate(r).model_copy(update={"username": names.get(r.user_id or 0)})
-                                for r in page.rows],
-                         newer=page.newer, older=page.older)
+              before: int | None = None, after: int | None = None) -> AuditPageRead:
+    """Newest first; follow `next` (or `older` as `before`, `newer` as `after`) to page. The cursor is a
+    keyset position (an id), so entries logged while one pages shift nothing."""
+    found = audit_queries.page(session=session, user_id=user_id, project_id=project_id, action=action,
+                               entity=entity, entity_id=entity_id, before=paging.offset or before, after=after,
+                               limit=paging.limit)
+    names = auth_service.usernames(session=session, user_ids=sorted({r.user_id for r in found.rows if r.user_id}))
+    items = [AuditEntry.model_validate(r).model_copy(update={"username": names.get(r.user_id or 0)})
+             for r in found.rows]
+    return envelope(AuditPageRead, list(items), found.older, paging, response, newer=found.newer, older=found.older)

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.auth.models import Role
+from app.pagination import Page
 from app.schemas import ReadModel, Timestamp
 
 
@@ -22,11 +23,8 @@ class UserListRow(UserRead):
     last_login: Timestamp | None
 
 
-class UserPage(BaseModel):
-    items: list[UserListRow]
+class UserPage(Page[UserListRow]):
     total: int
-    offset: int
-    limit: int
 
 
 class UserCreate(BaseModel):
@@ -76,8 +74,7 @@ class AuditEntry(ReadModel):
     detail: dict[str, Any]
 
 
-class AuditPageRead(BaseModel):
-    items: list[AuditEntry]
+class AuditPageRead(Page[AuditEntry]):
     newer: int | None = Field(description="pass as `after` for the newer page; null on the newest")
     older: int | None = Field(description="pass as `before` for the older page; null on the oldest")
 

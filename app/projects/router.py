@@ -6,12 +6,13 @@ from app.auth import service as auth_service
 from app.auth.models import Role, User
 from app.deps import ApiProject, ApiUser, SessionDep, require_project_role, require_role
 from app.errors import DomainError, NotFound
-from app.pagination import PageQuery, page
+from app.pagination import PageQuery, page, page_of_list
 from app.projects import service
 from app.projects.models import Membership, Project
 from app.projects.schemas import (
     ClassesIn,
     MemberIn,
+    MemberPage,
     MemberRead,
     MemberRoleIn,
     ProjectIn,
@@ -94,8 +95,10 @@ def unarchive(project: ApiProject, user: ApiUser, session: SessionDep) -> Projec
 
 
 @router.get("/{project_id}/members")
-def list_members(project: ApiProject, session: SessionDep) -> list[MemberRead]:
-    return [member_read(project, m, u) for m, u in service.members(session=session, project_id=project.id)]
+def list_members(project: ApiProject, session: SessionDep, paging: PageQuery, response: Response) -> MemberPage:
+    """By username (unique, so the order is stable)."""
+    rows = service.members(session=session, project_id=project.id)
+    return page_of_list(MemberPage, rows, paging, response, lambda row: member_read(project, *row))
 
 
 @router.post("/{project_id}/members", status_code=201)

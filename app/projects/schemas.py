@@ -73,6 +73,10 @@ class MemberRead(BaseModel):
     role: ProjectRole
 
 
+class MemberPage(Page[MemberRead]):
+    pass
+
+
 class PolicyIn(BaseModel):
     """A policy change: the settings to change (the others keep their current values) and why."""
 
@@ -106,3 +110,7 @@ class PolicyRead(ReadModel):
 
 class ProjectPage(Page[ProjectRead]):
     """A page of the caller's projects, by name (app/pagination.py)."""
+
+
+class PolicyPage(Page[PolicyRead]):
+    pass

@@ -13,6 +13,7 @@ from app.auth.models import Role, User
 from app.config import get_settings
 from app.deps import ApiProject, ApiUser, SessionDep, require_role
 from app.errors import NotFound
+from app.pagination import PageQuery, page_of_list
 from app.projects.models import Project
 from app.quality import scores
 from app.queue.deps import TaskDep, read_task_mask, valid_task
@@ -22,15 +23,20 @@ from app.review.models import ReviewStatus
 from app.review.schemas import (
     ErrorTableRead,
     ErrorTypeIn,
+    ErrorTypePage,
     ErrorTypeRead,
     ErrorTypeUpdate,
+    GoldTaskPage,
     GoldTaskRead,
     PromoteIn,
+    QualityPage,
     QualityRead,
     QualitySettings,
     QualitySettingsUpdate,
     RejectIn,
+    RejectionPage,
     RejectionRead,
+    ReviewPage,
     ReviewRead,
 )
 from app.schemas import INT32_MAX
@@ -44,13 +50,16 @@ def _reviewer(user: User, project: Project) -> None:
 
 
 @router.get("/reviews")
-def list_reviews(project: ApiProject, user: ApiUser, session: SessionDep,
-                 status: ReviewStatus = ReviewStatus.pending) -> list[ReviewRead]:
+def list_reviews(project: ApiProject, user: ApiUser, session: SessionDep, paging: PageQuery, response: Response,
+                 status: ReviewStatus = ReviewStatus.pending) -> ReviewPage:
+    """Pending reviews oldest first; decided ones (the latest 500 decisions) newest first."""
     _reviewer(user, project)
-    rows = (review_service.pending(session=session, project_id=project.id) if status == ReviewStatus.pending
+    offset, size = paging.fetch()
+    rows = (review_service.pending(session=session, project_id=project.id, limit=offset + size)
+            if status == ReviewStatus.pending
             else [r for r in review_service.decided(session=session, project_id=project.id, limit=500)
                   if r.status == status])
-    return [ReviewRead.model_validate(r) for r in rows]
+    return page_of_list(ReviewPage, rows, paging, response, ReviewRead.model_validate)
 
 
 @router.get("/reviews/errors")
@@ -85,20 +94,22 @@ def reject(review_id: int, body: RejectIn, project: ApiProject, user: ApiUser, s
 
 
 @router.get("/tasks/{task_id}/rejections")
-def rejections(task: TaskDep, project: ApiProject, session: SessionDep) -> list[RejectionRead]:
+def rejections(task: TaskDep, project: ApiProject, session: SessionDep, paging: PageQuery,
+               response: Response) -> RejectionPage:
     """Why earlier labels of this task were rejected (empty for most tasks); any member may read it."""
-    return [RejectionRead(review_id=r.review.id, error_type=r.error_type, class_index=r.review.class_index,
-                          class_name=r.class_name, note=r.review.note,
-                          reviewed_at=r.review.reviewed_at.isoformat() if r.review.reviewed_at else None)
-            for r in review_service.rejections_for_task(session=session, project=project, task_id=task.id)]
+    rows = review_service.rejections_for_task(session=session, project=project, task_id=task.id)
+    return page_of_list(RejectionPage, rows, paging, response, lambda r: RejectionRead(
+        review_id=r.review.id, error_type=r.error_type, class_index=r.review.class_index, class_name=r.class_name,
+        note=r.review.note, reviewed_at=r.review.reviewed_at.isoformat() if r.review.reviewed_at else None))
 
 
 @router.get("/error-types")
-def list_error_types(project: ApiProject, user: ApiUser, session: SessionDep) -> list[ErrorTypeRead]:
+def list_error_types(project: ApiProject, user: ApiUser, session: SessionDep, paging: PageQuery,
+                     response: Response) -> ErrorTypePage:
     require_role(user, Role.lead)
     rows = taxonomy.error_types(session=session, project_id=project.id)
     session.commit()  # the defaults, the first time
-    return [ErrorTypeRead.model_validate(r) for r in rows]
+    return page_of_list(ErrorTypePage, rows, paging, response, ErrorTypeRead.model_validate)
 
 
 @router.post("/error-types", status_code=201)
@@ -140,9 +151,11 @@ def gold_read(row: gold.GoldTask, answers: int = 0, mean_iou: float | None = Non
 
 
 @router.get("/gold")
-def list_gold(project: ApiProject, user: ApiUser, session: SessionDep) -> list[GoldTaskRead]:
+def list_gold(project: ApiProject, user: ApiUser, session: SessionDep, paging: PageQuery,
+              response: Response) -> GoldTaskPage:
     require_role(user, Role.lead)
-    return [gold_read(g, n, m) for g, n, m in gold.gold_tasks(session=session, project_id=project.id)]
+    rows = gold.gold_tasks(session=session, project_id=project.id)
+    return page_of_list(GoldTaskPage, rows, paging, response, lambda row: gold_read(*row))
 
 
 @router.post("/gold", status_code=201, openapi_extra=limits.MASK)
@@ -194,6 +207,7 @@ def quality_rows(session: SessionDep, project_id: int) -> list[QualityRead]:
 
 
 @router.get("/quality-scores")
-def quality_scores(project: ApiProject, user: ApiUser, session: SessionDep) -> list[QualityRead]:
+def quality_scores(project: ApiProject, user: ApiUser, session: SessionDep, paging: PageQuery,
+                   response: Response) -> QualityPage:
     require_role(user, Role.lead)
-    return quality_rows(session, project.id)
+    return page_of_list(QualityPage, quality_rows(session, project.id), paging, response, lambda q: q)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from app.pagination import Page
 from app.review.models import ReviewStatus
 from app.schemas import INT32_MAX, ReadModel, Timestamp
 
@@ -103,3 +104,23 @@ class QualityRead(ReadModel):
     score: float
     evidence: int
     top_tier: bool = False
+
+
+class ReviewPage(Page[ReviewRead]):
+    pass
+
+
+class RejectionPage(Page[RejectionRead]):
+    pass
+
+
+class ErrorTypePage(Page[ErrorTypeRead]):
+    pass
+
+
+class GoldTaskPage(Page[GoldTaskRead]):
+    pass
+
+
+class QualityPage(Page[QualityRead]):
+    pass

@@ -43,7 +43,7 @@ def test_agreement_summary_and_task_detail(client, scene):
     detail = client.get(f"/api/v1/projects/{pid}/tasks/{tid}/agreement").json()
     assert [c["author"] for c in detail["copies"]] == ["alice", "bob"]
     assert len(detail["pairs"]) == 3 and detail["worst_class"] in ("curve-1", "curve-2")
-    assert [d["task_id"] for d in client.get(f"/api/v1/projects/{pid}/disagreements").json()] == [tid]
+    assert [d["task_id"] for d in client.get(f"/api/v1/projects/{pid}/disagreements").json()["items"]] == [tid]
 
 
 def test_annotators_and_non_members_cannot_read_or_adjudicate(client, scene):
@@ -80,4 +80,4 @@ def test_merge_per_class_and_redraw_through_the_api(client, scene):
     assert r.status_code == 201, r.text
     detail = client.get(f"/api/v1/projects/{pid}/tasks/{tid}/agreement").json()
     assert [a["method"] for a in detail["adjudications"]] == ["merge", "redraw"]
-    assert client.get(f"/api/v1/projects/{pid}/disagreements").json() == []
+    assert client.get(f"/api/v1/projects/{pid}/disagreements").json()["items"] == []

@@ -204,7 +204,7 @@ def test_settings_through_the_api_for_leads_only(client):
                    json={"max_open_age_seconds": 86400, "throughput_floor_per_day": 20, "drift_boost": True})
     assert r.status_code == 200 and r.json()["max_open_age_seconds"] == 86400 and r.json()["drift_boost"] is True
     assert client.put(f"/api/v1/projects/{pid}/alerts/settings", json={"max_open_age_seconds": 5}).status_code == 403
-    assert client.get(f"/api/v1/projects/{pid}/alerts/breaches").json() == []
+    assert client.get(f"/api/v1/projects/{pid}/alerts/breaches").json()["items"] == []
     headers = {"X-CSRF-Token": login(client, "ann")}
     assert client.put(f"/api/v1/projects/{pid}/alerts/settings", json={"max_open_age_seconds": 5},
                       headers=headers).status_code == 403

@@ -105,7 +105,7 @@ def test_rollback_and_promote_switch_the_live_model_and_re_rank_the_queue(client
     pid = make_project(owner="lead")
     v1, v2, v3 = scored_versions(pid, [0.50, 0.55, 0.40], tasks=5, held_back=(3,))
     csrf = login(client, "lead")
-    states = {m["version"]: m["state"] for m in client.get(f"/api/v1/projects/{pid}/models").json()}
+    states = {m["version"]: m["state"] for m in client.get(f"/api/v1/projects/{pid}/models").json()["items"]}
     assert states == {1: "ready", 2: "live", 3: "held back"}
 
     r = _make_live(client, csrf, pid, v1, "rollback")
@@ -121,7 +121,7 @@ def test_rollback_and_promote_switch_the_live_model_and_re_rank_the_queue(client
 
     r = _make_live(client, csrf, pid, v3, "promote")
     assert r.status_code == 200
-    states = {m["version"]: m["state"] for m in client.get(f"/api/v1/projects/{pid}/models").json()}
+    states = {m["version"]: m["state"] for m in client.get(f"/api/v1/projects/{pid}/models").json()["items"]}
     assert states == {1: "ready", 2: "ready", 3: "live"}
     with session_scope() as session:
         assert model_service.ranked_model_version_id(session=session, project_id=pid) == v3

@@ -35,7 +35,7 @@ def test_a_new_project_starts_at_version_1_and_a_change_adds_a_version_with_who_
     body = r.json()
     assert body["version"] == 2 and body["weight_class_boost"] == 2.5 and body["weight_uncertainty"] == 1.0
     assert body["reason"] == "rare classes are missing" and body["author_id"] is not None
-    versions = client.get(f"/api/v1/projects/{pid}/policy/versions").json()
+    versions = client.get(f"/api/v1/projects/{pid}/policy/versions").json()["items"]
     assert [v["version"] for v in versions] == [2, 1]
     with session_scope() as session:
         project = session.get(Project, pid)

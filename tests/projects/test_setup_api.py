@@ -20,11 +20,11 @@ def test_archive_hides_the_project_from_annotators_and_stops_leases(client):
     token = login(client, "lead")
     r = client.post(f"/api/v1/projects/{pid}/archive", headers=csrf(token))
     assert r.status_code == 200 and r.json()["archived_at"]
-    assert [p["id"] for p in client.get("/api/v1/projects?archived=true").json()] == [pid]
-    assert client.get("/api/v1/projects").json() == []
+    assert [p["id"] for p in client.get("/api/v1/projects?archived=true").json()["items"]] == [pid]
+    assert client.get("/api/v1/projects").json()["items"] == []
     token = login(client, "ann")
-    assert client.get("/api/v1/projects").json() == []
-    assert client.get("/api/v1/projects?archived=true").json() == []
+    assert client.get("/api/v1/projects").json()["items"] == []
+    assert client.get("/api/v1/projects?archived=true").json()["items"] == []
     assert f"/projects/{pid}/label" not in client.get("/").text
     r = client.post(f"/api/v1/projects/{pid}/tasks/next", headers=csrf(token))
     assert r.status_code == 409 and r.json()["code"] == "project_archived"
@@ -32,10 +32,10 @@ def test_archive_hides_the_project_from_annotators_and_stops_leases(client):
     r = client.post(f"/api/v1/projects/{pid}/validation/next", headers=csrf(token))
     assert r.status_code == 409 and r.json()["code"] == "project_archived"
     assert client.get(f"/api/v1/projects/{pid}/items").status_code == 200  # nothing deleted
-    assert len(client.get(f"/api/v1/projects/{pid}/items").json()) == 2
+    assert len(client.get(f"/api/v1/projects/{pid}/items").json()["items"]) == 2
     assert client.post(f"/api/v1/projects/{pid}/unarchive", headers=csrf(token)).json()["archived_at"] is None
     token = login(client, "ann")
-    assert [p["id"] for p in client.get("/api/v1/projects").json()] == [pid]
+    assert [p["id"] for p in client.get("/api/v1/projects").json()["items"]] == [pid]
     assert client.post(f"/api/v1/projects/{pid}/tasks/next", headers=csrf(token)).status_code == 200
 
 
@@ -48,9 +48,9 @@ def test_member_roles_default_from_the_global_role_and_a_change_takes_effect(cli
     for name in ("ann", "lead2"):
         assert client.post(f"/api/v1/projects/{pid}/members", json={"username": name},
                            headers=csrf(token)).status_code == 201
-    roles = {m["username"]: m["role"] for m in client.get(f"/api/v1/projects/{pid}/members").json()}
+    roles = {m["username"]: m["role"] for m in client.get(f"/api/v1/projects/{pid}/members").json()["items"]}
     assert roles == {"lead": "lead", "lead2": "lead", "ann": "annotator"}
-    ids = {m["username"]: m["user_id"] for m in client.get(f"/api/v1/projects/{pid}/members").json()}
+    ids = {m["username"]: m["user_id"] for m in client.get(f"/api/v1/projects/{pid}/members").json()["items"]}
 
     # lead2, made an annotator of this project, loses its settings; ann, made its lead, gains them.
     assert client.patch(f"/api/v1/projects/{pid}/members/{ids['lead2']}", json={"role": "annotator"},
@@ -77,7 +77,7 @@ def test_the_last_lead_cannot_leave_or_be_demoted(client):
     make_user("lead", "lead")
     pid = make_project(owner="lead")
     token = login(client, "lead")
-    me = client.get(f"/api/v1/projects/{pid}/members").json()[0]["user_id"]
+    me = client.get(f"/api/v1/projects/{pid}/members").json()["items"][0]["user_id"]
     r = client.patch(f"/api/v1/projects/{pid}/members/{me}", json={"role": "reviewer"}, headers=csrf(token))
     assert r.status_code == 409 and "at least one lead" in r.json()["detail"]
     assert client.delete(f"/api/v1/projects/{pid}/members/{me}", headers=csrf(token)).status_code == 409
@@ -120,7 +120,7 @@ def test_validation_share_redraw_pick_and_the_validation_line(client):
                     headers=csrf(token))
     assert r.status_code == 200 and r.json() == {"validation_share": 0.3, "target": 3, "validation": 3,
                                                   "moved_in": 3, "moved_out": 0, }
-    items = client.get(f"/api/v1/projects/{pid}/validation/items").json()
+    items = client.get(f"/api/v1/projects/{pid}/validation/items").json()["items"]
     held_out = [i["id"] for i in items if i["split"] == "validation"]
     assert len(held_out) == 3
     assert client.post(f"/api/v1/projects/{pid}/validation/redraw", json={"validation_share": 2},

@@ -26,7 +26,7 @@ def test_a_lead_creates_a_project_in_the_browser_and_lands_on_its_settings(clien
     assert client.get("/projects/new").status_code == 200
     r = client.post("/projects/new", data=new_project_form(token), follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].endswith("/settings?created=1")
-    project = client.get("/api/v1/projects").json()[0]
+    project = client.get("/api/v1/projects").json()["items"][0]
     assert (project["name"], project["strategy"], project["steered_share"], project["retrain_every"],
             project["validation_share"]) == ("Roads", "entropy", 0.2, 25, 0.25)
     assert [(c["name"], c["color"]) for c in project["classes"]] == [
@@ -52,7 +52,7 @@ def test_bad_new_project_input_comes_back_on_the_page_naming_the_field(client):
         r = client.post("/projects/new", data=new_project_form(token, **over))
         assert r.status_code == 422 and message in r.text, (over, r.text[-600:])
         assert 'value="Roads"' in r.text or over.get("name") == ""  # the form keeps what was typed
-    assert client.get("/api/v1/projects").json() == []
+    assert client.get("/api/v1/projects").json()["items"] == []
     login(client, "ann")
     assert client.get("/projects/new").status_code == 403
     assert 'href="/projects/new"' not in client.get("/").text
@@ -110,12 +110,12 @@ def test_members_tab_adds_sets_roles_and_removes(client):
         assert r.status_code == 303
     r = client.post(f"/projects/{pid}/settings/members", data={"csrf_token": token, "username": "nobody"})
     assert r.status_code == 422 and "username: no user named" in r.text
-    members = {m["username"]: m for m in client.get(f"/api/v1/projects/{pid}/members").json()}
+    members = {m["username"]: m for m in client.get(f"/api/v1/projects/{pid}/members").json()["items"]}
     assert members["ann"]["role"] == "annotator" and members["rev"]["role"] == "reviewer"
     client.post(f"/projects/{pid}/settings/members/{members['ann']['user_id']}/role",
                 data={"csrf_token": token, "role": "lead"})
     client.post(f"/projects/{pid}/settings/members/{members['rev']['user_id']}/remove", data={"csrf_token": token})
-    now = {m["username"]: m["role"] for m in client.get(f"/api/v1/projects/{pid}/members").json()}
+    now = {m["username"]: m["role"] for m in client.get(f"/api/v1/projects/{pid}/members").json()["items"]}
     assert now == {"lead": "lead", "ann": "lead"}
 
 
@@ -130,7 +130,8 @@ def test_validation_tab_draws_the_share_and_picks(client):
     r = client.post(f"/projects/{pid}/settings/validation/redraw", data={"csrf_token": token,
                                                                        "validation_share": "-1"})
     assert r.status_code == 422 and "validation_share must be between 0 and 1" in r.text
-    pool = [i["id"] for i in client.get(f"/api/v1/projects/{pid}/validation/items").json() if i["split"] == "pool"]
+    listed = client.get(f"/api/v1/projects/{pid}/validation/items").json()["items"]
+    pool = [i["id"] for i in listed if i["split"] == "pool"]
     r = client.post(f"/projects/{pid}/settings/validation/pick", data={"csrf_token": token, "split": "validation",
                                                                      "item_ids": pool[:2]})
     assert '<b data-testid="held-out">6</b> of 8' in r.text

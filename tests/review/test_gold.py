@@ -51,20 +51,20 @@ def test_a_gold_answer_is_scored_by_hand_and_moves_the_quality_score(env):
     s.submit("ann1", copy["id"], mask_with(1, slice(0, 6)))  # class 1 on rows 0-5
     # class 1: 64 shared of 96 -> 2/3; background: rows 6-14 shared (144) of rows 4-14 known (176) -> 9/11
     expected = (2 / 3 + 9 / 11) / 2
-    row = s.lead.get(f"{s.base}/gold").json()[0]
+    row = s.lead.get(f"{s.base}/gold").json()["items"][0]
     assert (row["id"], row["answers"]) == (gold_id, 1) and row["mean_iou"] == pytest.approx(expected)
     user_id, detail = _audit("gold.score")[0]
     assert detail["per_class_iou"] == pytest.approx({"0": 9 / 11, "1": 2 / 3}, abs=1e-5)
     assert [d["task_id"] for _, d in _audit("gold.create")] == [tasks[0]]
 
-    quality = s.lead.get(f"{s.base}/quality-scores").json()
+    quality = s.lead.get(f"{s.base}/quality-scores").json()["items"]
     assert [(q["username"], q["gold_count"], q["evidence"]) for q in quality] == [("ann1", 1, 1)]
     assert quality[0]["gold_mean"] == pytest.approx(expected)
     assert quality[0]["score"] == pytest.approx((expected + 2.5) / 6)
     assert quality[0]["top_tier"] is False  # one answer is not enough evidence
     # The same annotator is not given the same gold task twice; a gold answer is not sampled for review.
     assert s.next("ann1")["id"] in tasks
-    assert s.lead.get(f"{s.base}/reviews").json() == []
+    assert s.lead.get(f"{s.base}/reviews").json()["items"] == []
     # The gold region is scored with the open tasks, so each model version has a suggestion for it.
     from app.db import session_scope
     from app.queue import service as queue_service
@@ -125,7 +125,7 @@ def test_gold_tasks_look_like_any_other_task_to_annotators(env, backend):
     assert _shape(read[0]) == _shape(read[1]) and read[0]["status"] == read[1]["status"] == "done"
     versions = [a.get(f"{s.base}/tasks/{t['id']}/annotations").json()["items"] for t in (gold, plain)]
     assert _shape(versions[0]) == _shape(versions[1])
-    assert a.get(f"{s.base}/tasks/{gold['id']}/rejections").json() == []
+    assert a.get(f"{s.base}/tasks/{gold['id']}/rejections").json()["items"] == []
     # The why panel reads the same way (a rank and reasons), with no word of gold.
     panels = [a.get(f"/projects/{s.pid}/label/why/{t['id']}").text for t in (gold, plain)]
     assert all("Ranked" in p and "gold" not in p.lower() for p in panels)
@@ -141,7 +141,7 @@ def test_bad_gold_input_is_refused_with_the_field_named(env):
     r = s.lead.post(f"{s.base}/gold", data={"task_id": "999"}, files=files)
     assert r.status_code == 404
     assert s.lead.post(f"{s.base}/gold/promote", json={"annotation_id": 999}).status_code == 404
-    assert s.lead.get(f"{s.base}/gold").json() == []
+    assert s.lead.get(f"{s.base}/gold").json()["items"] == []
     assert s.annotators["ann1"].post(f"{s.base}/gold/promote", json={"annotation_id": 1}).status_code == 403
 
 
@@ -172,11 +172,11 @@ def test_agreement_on_an_overlap_task_is_evidence_in_both_annotators_scores(env)
     first, second = s.next("ann1"), s.next("ann2")
     assert first["id"] == second["id"]
     s.submit("ann1", first["id"], mask_with(1, slice(0, 4)))
-    assert s.lead.get(f"{s.base}/quality-scores").json() == []  # no evidence before the k-th copy
+    assert s.lead.get(f"{s.base}/quality-scores").json()["items"] == []  # no evidence before the k-th copy
     s.submit("ann2", first["id"], mask_with(1, slice(0, 6)))
     # class 1: 64 shared of 96 -> 2/3; background: 160 shared of 192 -> 5/6; one pair, one piece of evidence
     expected = (2 / 3 + 5 / 6) / 2
-    rows = {q["username"]: q for q in s.lead.get(f"{s.base}/quality-scores").json()}
+    rows = {q["username"]: q for q in s.lead.get(f"{s.base}/quality-scores").json()["items"]}
     assert set(rows) == {"ann1", "ann2"}
     for q in rows.values():
         assert (q["agreement_count"], q["gold_count"], q["evidence"]) == (1, 0, 1)

@@ -21,9 +21,9 @@ def test_a_rejected_label_returns_to_its_annotator_first_with_its_reason(env, ba
     task = s.next("ann1")
     label = s.submit("ann1", task["id"], mask_with(1, slice(4, 8)))
 
-    pending = s.lead.get(f"{s.base}/reviews").json()
+    pending = s.lead.get(f"{s.base}/reviews").json()["items"]
     assert [(r["task_id"], r["annotation_id"], r["status"]) for r in pending] == [(task["id"], label["id"], "pending")]
-    types = {t["name"]: t["id"] for t in s.lead.get(f"{s.base}/error-types").json()}
+    types = {t["name"]: t["id"] for t in s.lead.get(f"{s.base}/error-types").json()["items"]}
     assert {"missed curve segment", "wrong class", "bleeding into background"} <= set(types)
 
     r = s.lead.post(f"{s.base}/reviews/{pending[0]['id']}/reject",
@@ -50,13 +50,13 @@ def test_a_rejected_label_returns_to_its_annotator_first_with_its_reason(env, ba
     why = s.annotators["ann1"].get(f"/projects/{s.pid}/label/why/{task['id']}")
     assert why.status_code == 200
     assert "Sent back by a reviewer" in why.text and "wrong class" in why.text and "that is curve-2" in why.text
-    reasons = s.annotators["ann1"].get(f"{s.base}/tasks/{task['id']}/rejections").json()
+    reasons = s.annotators["ann1"].get(f"{s.base}/tasks/{task['id']}/rejections").json()["items"]
     assert [(x["error_type"], x["class_name"], x["note"]) for x in reasons] == [("wrong class", "curve-1",
                                                                                  "that is curve-2")]
 
     # Submitted again: the return is closed and the new label goes to review (always, after a rejection).
     again = s.submit("ann1", task["id"], mask_with(2, slice(4, 8)))
-    assert [r["annotation_id"] for r in s.lead.get(f"{s.base}/reviews").json()
+    assert [r["annotation_id"] for r in s.lead.get(f"{s.base}/reviews").json()["items"]
             if r["task_id"] == task["id"]] == [again["id"]]
     assert _audit("review.reject")[0]["annotator_id"] == _audit("annotation.submit")[0]["user_id"]
     assert _audit("review.reject")[0]["error_type"] == "wrong class"
@@ -66,20 +66,20 @@ def test_accept_is_recorded_and_a_review_is_decided_once(env):
     s = make_scene(review_share=1.0)
     task = s.next("ann1")
     s.submit("ann1", task["id"], mask_with(1))
-    review = s.lead.get(f"{s.base}/reviews").json()[0]
+    review = s.lead.get(f"{s.base}/reviews").json()["items"][0]
     assert s.lead.post(f"{s.base}/reviews/{review['id']}/accept").json()["status"] == "accepted"
     again = s.lead.post(f"{s.base}/reviews/{review['id']}/accept")
     assert again.status_code == 409 and "accepted already" in again.json()["detail"]
     assert [a["entity_id"] for a in _audit("review.accept")] == [review["id"]]
-    assert s.lead.get(f"{s.base}/reviews", params={"status": "accepted"}).json()[0]["id"] == review["id"]
+    assert s.lead.get(f"{s.base}/reviews", params={"status": "accepted"}).json()["items"][0]["id"] == review["id"]
 
 
 def test_bad_reject_input_is_refused_naming_the_field_and_nothing_changes(env):
     s = make_scene(review_share=1.0)
     task = s.next("ann1")
     s.submit("ann1", task["id"], mask_with(1))
-    review = s.lead.get(f"{s.base}/reviews").json()[0]
-    types = s.lead.get(f"{s.base}/error-types").json()
+    review = s.lead.get(f"{s.base}/reviews").json()["items"][0]
+    types = s.lead.get(f"{s.base}/error-types").json()["items"]
     url = f"{s.base}/reviews/{review['id']}/reject"
     r = s.lead.post(url, json={"error_type_id": types[0]["id"], "class_index": 7})
     assert r.status_code == 422 and "class_index" in r.json()["detail"]
@@ -88,7 +88,7 @@ def test_bad_reject_input_is_refused_naming_the_field_and_nothing_changes(env):
     # Annotators cannot review, list reviews or see the taxonomy settings.
     assert s.annotators["ann2"].post(url, json={"error_type_id": types[0]["id"], "class_index": 1}).status_code == 403
     assert s.annotators["ann2"].get(f"{s.base}/reviews").status_code == 403
-    assert s.lead.get(f"{s.base}/reviews").json()[0]["status"] == "pending"
+    assert s.lead.get(f"{s.base}/reviews").json()["items"][0]["status"] == "pending"
     assert _audit("review.reject") == []
 
 
@@ -96,7 +96,7 @@ def test_review_share_samples_none_at_zero_and_settings_are_validated(env):
     s = make_scene(review_share=0.0)
     task = s.next("ann1")
     s.submit("ann1", task["id"], mask_with(1))
-    assert s.lead.get(f"{s.base}/reviews").json() == []
+    assert s.lead.get(f"{s.base}/reviews").json()["items"] == []
     for body, field in (({"review_share": 1.5}, "review_share"), ({"gold_rate": -0.1}, "gold_rate"),
                         ({"review_share": 0.5, "gold_rate": 2}, "gold_rate")):
         r = s.lead.put(f"{s.base}/quality-settings", json=body)
@@ -112,14 +112,14 @@ def test_the_taxonomy_is_editable_and_keeps_one_reason(env):
     assert added.status_code == 201 and added.json()["name"] == "missed tick marks"
     assert s.lead.post(url, json={"name": "Wrong Class"}).status_code == 409
     assert "name" in s.lead.post(url, json={"name": " "}).json()["detail"]
-    ids = [t["id"] for t in s.lead.get(url).json()]
+    ids = [t["id"] for t in s.lead.get(url).json()["items"]]
     r = s.lead.patch(f"{url}/{ids[0]}", json={"name": "missed curve segments"})
     assert r.json()["name"] == "missed curve segments"
     for i in ids[:-1]:
         assert s.lead.patch(f"{url}/{i}", json={"active": False}).status_code == 200
     last = s.lead.patch(f"{url}/{ids[-1]}", json={"active": False})
     assert last.status_code == 409 and "active" in last.json()["detail"]
-    assert [t["active"] for t in s.lead.get(url).json()] == [False] * (len(ids) - 1) + [True]
+    assert [t["active"] for t in s.lead.get(url).json()["items"]] == [False] * (len(ids) - 1) + [True]
     assert len(_audit("error_type.update")) == len(ids)  # one rename and the retirements
 
 
