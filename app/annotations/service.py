@@ -107,9 +107,13 @@ def load_mask(annotation: Annotation) -> np.ndarray:
     return imaging.decode_png_array(storage.read(annotation.mask_path))
 
 
-def versions(*, session: Session, task_id: int, offset: int = 0, limit: int | None = None) -> list[Annotation]:
-    return list(session.scalars(select(Annotation).where(Annotation.task_id == task_id).order_by(Annotation.version)
-                                .offset(offset).limit(limit)))
+def versions(*, session: Session, task_id: int, offset: int = 0, limit: int | None = None,
+             author_id: int | None = None) -> list[Annotation]:
+    """A task's versions, oldest first; only `author_id`'s when given."""
+    stmt = select(Annotation).where(Annotation.task_id == task_id)
+    if author_id is not None:
+        stmt = stmt.where(Annotation.author_id == author_id)
+    return list(session.scalars(stmt.order_by(Annotation.version).offset(offset).limit(limit)))
 
 
 def get_for_task(*, session: Session, task_id: int, annotation_id: int) -> Annotation | None:

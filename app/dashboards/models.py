@@ -3,7 +3,8 @@
 A label's pick (from the steered random share, ranked by the strategy, or before any ranking) is fixed
 once it is submitted, but finding it means reading the JSON of the score it was served under; over tens
 of thousands of labels that reading dominated the dashboard's time. Each label is classified once into
-this narrow table (by the periodic desk check, and for the newest labels when the dashboard is shown).
+this narrow table when the dashboard is shown (the labels new since the last look: the periodic job
+cannot do it, flows do not import dashboards).
 """
 
 from __future__ import annotations

@@ -27,19 +27,7 @@ def desk_check() -> dict[str, int]:
     opened = check_slas()
     delivered = deliver_due()
     alerts = drift.check_all()
-    classify_labels()
     return {"opened": opened, "delivered": delivered, "drift_alerts": alerts}
-
-
-def classify_labels() -> None:
-    """Keep the dashboard's label_pick up to date, so a lead's first look at it is quick too."""
-    from app.dashboards.desk_data import refresh_label_picks
-
-    with session_scope() as session:
-        project_ids = list(session.scalars(select(Project.id).order_by(Project.id)))
-    for pid in project_ids:
-        with session_scope() as session:
-            refresh_label_picks(session, pid)
 
 
 def check_slas(now: datetime | None = None) -> int:

@@ -127,8 +127,8 @@ def test_a_returned_task_its_annotator_skips_goes_back_to_everyone(env):
     s = make_scene(review_share=1.0, items=1)
     task = s.next("ann1")
     s.submit("ann1", task["id"], mask_with(1))
-    review = s.lead.get(f"{s.base}/reviews").json()[0]
-    types = s.lead.get(f"{s.base}/error-types").json()
+    review = s.lead.get(f"{s.base}/reviews").json()["items"][0]
+    types = s.lead.get(f"{s.base}/error-types").json()["items"]
     s.lead.post(f"{s.base}/reviews/{review['id']}/reject", json={"error_type_id": types[0]["id"], "class_index": 1})
     assert s.annotators["ann2"].post(f"{s.base}/tasks/next").status_code == 404  # held for ann1
     assert s.next("ann1")["id"] == task["id"]
