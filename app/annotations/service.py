@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from app import imaging, storage
@@ -19,6 +19,7 @@ from app.errors import Conflict, DomainError
 from app.items import service as item_service
 from app.items.models import Item, Split
 from app.projects.models import Project
+from app.quality.models import GoldAnswer
 from app.queue import drafts, overlap
 from app.queue import service as queue_service
 from app.queue.models import Task
@@ -180,13 +181,19 @@ class LabeledSet:
     annotation_ids: list[int] = field(default_factory=list)
 
 
+def _not_a_gold_answer():  # type: ignore[no-untyped-def]
+    """SQL: the annotation is not an annotator's answer to a gold copy. Those measure the annotator; the
+    region's known mask is already its label, and an answer merged over it would overwrite it."""
+    return ~exists().where(GoldAnswer.task_id == Annotation.task_id)
+
+
 def labeled_set(*, session: Session, project_id: int, split: Split) -> LabeledSet:
     """Latest submitted mask per task, merged per item (several region tasks may cover one item). An overlap
     task's mask is its adjudicated version when it has one, else its copies' majority (training_source.py)."""
     rows = session.execute(
         select(Annotation, Item).join(Item, Item.id == Annotation.item_id)
         .where(Item.project_id == project_id, Item.split == split,
-               Annotation.status == AnnotationStatus.submitted)
+               Annotation.status == AnnotationStatus.submitted, _not_a_gold_answer())
         .order_by(Item.id, Annotation.id)
     ).all()
     out = LabeledSet()
@@ -213,7 +220,7 @@ def submitted_by_item(*, session: Session, project_id: int, splits: tuple[Split,
     rows = session.execute(
         select(Annotation, Item).join(Item, Item.id == Annotation.item_id)
         .where(Item.project_id == project_id, Item.split.in_(splits),
-               Annotation.status == AnnotationStatus.submitted)
+               Annotation.status == AnnotationStatus.submitted, _not_a_gold_answer())
         .order_by(Item.id, Annotation.id)
     ).all()
     out: list[tuple[Item, list[Annotation]]] = []

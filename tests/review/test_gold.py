@@ -71,6 +71,16 @@ def test_a_gold_answer_is_scored_by_hand_and_moves_the_quality_score(env):
 
     with session_scope() as session:
         assert tasks[0] in queue_service.open_pool_task_ids(session=session, project_id=s.pid)
+    # The answer measures the annotator: training and exports keep the region's known mask.
+    from app.annotations import service as annotation_service
+    from app.items.models import Split
+
+    answer_id = s.lead.get(f"{s.base}/tasks/{copy['id']}/annotations").json()["items"][-1]["id"]
+    with session_scope() as session:
+        trained = annotation_service.labeled_set(session=session, project_id=s.pid, split=Split.pool)
+        exported = annotation_service.submitted_by_item(session=session, project_id=s.pid, splits=(Split.pool,))
+    assert answer_id not in trained.annotation_ids
+    assert answer_id not in [a.id for _, annotations in exported for a in annotations]
     # Annotators cannot list gold tasks or read their known masks.
     assert s.annotators["ann1"].get(f"{s.base}/gold").status_code == 403
     assert s.annotators["ann1"].get(f"{s.base}/gold/{gold_id}/mask").status_code == 403
