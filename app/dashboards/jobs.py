@@ -17,6 +17,7 @@ from app.items.models import Split
 from app.jobs import progress
 from app.jobs.models import JobRun
 from app.jobs.schemas import JobRead
+from app.modeling import scoring as scoring_service
 from app.modeling.models import ModelVersion, ScoringRun, ScoringRunStatus
 from app.projects.models import Project
 from app.security import csrf_protect
@@ -28,8 +29,8 @@ PANEL_SIZE = 8
 
 def jobs_panel_context(session: Session, project: Project, user: User) -> dict:
     """What templates/projects/_jobs.html needs (the overview includes it): the tracked jobs, and the
-    scoring pass that follows a training while it runs (its chunks are many small jobs: shown, not
-    cancellable, since stopping half-way would leave the queue unranked)."""
+    scoring pass that follows a training while it runs (its chunks are many small jobs; a lead may stop it,
+    and the queue keeps its ranking before it)."""
     runs = progress.of_project(session=session, project_id=project.id, limit=PANEL_SIZE)
     jobs = [JobRead.of(r) for r in runs]
     scoring = session.scalar(select(ScoringRun).where(ScoringRun.project_id == project.id,
@@ -71,6 +72,22 @@ def cancel_job(request: Request, job_id: int, project: PageProject, user: PageUs
     return render(request, "projects/_job.html", {"job": JobRead.of(run), "project": project, "user": user,
                                                   "active_statuses": progress.ACTIVE,
                                                   "polling": request.headers.get("HX-Target", "").startswith("job-")})
+
+
+@router.post("/projects/{project_id}/scoring/{scoring_run_id}/cancel", dependencies=[Depends(csrf_protect)])
+def cancel_scoring(request: Request, scoring_run_id: int, project: PageProject, user: PageUser,
+                   session: SessionDep) -> Response:
+    """Answers the panel; a pass that ended meanwhile says so."""
+    require_role(user, Role.lead)
+    error = None
+    try:
+        scoring_service.cancel_run(session=session, project_id=project.id, run_id=scoring_run_id, user_id=user.id)
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        error = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
+    return render(request, "projects/_jobs.html", jobs_panel_context(session, project, user) | {"error": error},
+                  status_code=409 if error else 200)
 
 
 @router.post("/projects/{project_id}/jobs/train", dependencies=[Depends(csrf_protect)])

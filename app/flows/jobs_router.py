@@ -16,7 +16,9 @@ from app.flows import import_jobs
 from app.items.models import Split
 from app.jobs import progress
 from app.jobs.schemas import JobPage, JobRead
+from app.modeling import scoring
 from app.pagination import PageQuery, page
+from app.schemas import Ok
 from app.security import csrf_protect
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["jobs"], dependencies=[Depends(csrf_protect)])
@@ -78,3 +80,13 @@ def cancel_job(job_id: int, project: ApiProject, user: ApiUser, session: Session
         raise NotFound("no such job in this project")
     progress.request_cancel(run=run, user_id=user.id)
     return JobRead.of(run)
+
+
+@router.post("/scoring/{scoring_run_id}/cancel")
+def cancel_scoring(scoring_run_id: int, project: ApiProject, user: ApiUser, session: SessionDep) -> Ok:
+    """Stop a scoring pass (the Jobs panel's Cancel): its chunks not yet scored score nothing and it is not
+    ranked, so the queue keeps its ranking before it. 409 when the pass has ended already."""
+    require_role(user, Role.lead)
+    scoring.cancel_run(session=session, project_id=project.id, run_id=scoring_run_id, user_id=user.id)
+    session.commit()
+    return Ok()

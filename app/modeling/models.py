@@ -76,6 +76,9 @@ class ScoringRunStatus(enum.StrEnum):
     scoring = "scoring"
     ranked = "ranked"
     failed = "failed"
+    # A lead stopped it: its remaining chunks score nothing and it is never ranked; the queue keeps
+    # following the ranking before it.
+    cancelled = "cancelled"
 
 
 class ScoringRun(Base):

@@ -17,7 +17,7 @@ from app.projects.models import Project
 
 def rankable_run(*, session: Session, run_id: int) -> ScoringRun | None:
     run = session.get(ScoringRun, run_id)
-    return None if run is None or run.status == ScoringRunStatus.ranked else run
+    return None if run is None or run.status in (ScoringRunStatus.ranked, ScoringRunStatus.cancelled) else run
 
 
 Pick = tuple[int, float, dict[str, float]]

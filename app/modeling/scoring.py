@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit
 from app.config import get_settings
+from app.db import utcnow
+from app.errors import Conflict, NotFound
 from app.items import service as item_service
 from app.items.models import Item
 from app.modeling import inference, suggestions
@@ -41,6 +44,21 @@ def start_run(*, session: Session, model_version: ModelVersion,
 def active_run(*, session: Session, run_id: int) -> ScoringRun | None:
     run = session.get(ScoringRun, run_id)
     return run if run is not None and run.status == ScoringRunStatus.scoring else None
+
+
+def cancel_run(*, session: Session, project_id: int, run_id: int, user_id: int) -> ScoringRun:
+    """Stop a scoring pass: chunks not yet scored score nothing, and it is not ranked (the queue keeps its
+    ranking before it). A chunk being scored now finishes; a pass that already ended is refused."""
+    run = session.get(ScoringRun, run_id, with_for_update=True)
+    if run is None or run.project_id != project_id:
+        raise NotFound("no such scoring pass in this project")
+    if run.status != ScoringRunStatus.scoring:
+        raise Conflict(f"this scoring pass has already ended ({run.status.value})", code="scoring_ended")
+    run.status, run.finished_at = ScoringRunStatus.cancelled, utcnow()
+    audit.record(session=session, action="scoring.cancel", entity="scoring_run", entity_id=run.id,
+                 user_id=user_id, project_id=project_id,
+                 detail={"chunks_done": run.chunks_done, "chunks_total": run.chunks_total})
+    return run
 
 
 def score_tasks(*, session: Session, run: ScoringRun, tasks: Sequence[TaskRef]) -> bool:
