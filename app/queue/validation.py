@@ -37,15 +37,9 @@ def lease_next_validation(*, session: Session, project: Project, user: User) -> 
                    ~exists().where(queue_service._active_lease_clause(now)),
                    ~exists().where(Skip.task_id == Task.id, Skip.user_id == user.id))
             .order_by(Task.id))
-    passed_over: list[int] = []
-    while True:
-        stmt = free.where(Task.id.not_in(passed_over)) if passed_over else free
-        task = session.scalar(stmt.limit(1).with_for_update(skip_locked=True, of=Task))
-        if task is None:
-            return None
-        if queue_service.active_lease(session=session, task_id=task.id) is None:  # see queue_service._claim
-            break
-        passed_over.append(task.id)
+    task = queue_service._first_free(session, user, free)  # the pool's row lock and look again
+    if task is None:
+        return None
     expires = now + timedelta(seconds=get_settings().lease_seconds)
     session.add(Lease(task_id=task.id, user_id=user.id, expires_at=expires))
     audit.record(session=session, action="task.lease", entity="task", entity_id=task.id, user_id=user.id,
