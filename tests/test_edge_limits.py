@@ -185,7 +185,7 @@ def test_every_route_that_takes_files_declares_its_body_kind(client):
                        for method, op in ops.items()
                        if "multipart/form-data" in op.get("requestBody", {}).get("content", {})]
     # uploads, submit, draft, the three imports, the import job, a gold task's known mask (review), a redrawn
-    # adjudication (overlap)
-    assert len(file_operations) == 9
+    # adjudication (overlap), a guideline's example image
+    assert len(file_operations) == 10
     for path, method, op in file_operations:
         assert op.get(BODY_KIND_KEY) in ("upload", "mask"), (method, path)
