@@ -7,12 +7,9 @@ from pydantic import BaseModel, ConfigDict
 from app.schemas import Timestamp
 
 
-class BudgetIn(BaseModel):
-    """Fields left out stay as they are; null clears a cap. Checked in the service, which names the field."""
+class BudgetLimits(BaseModel):
+    """The caps and the plan, as the lead sets them and as they are read back (None: no such cap)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    label_budget: int | None = None
     total_hours: float | None = None
     day_labels: int | None = None
     day_hours: float | None = None
@@ -22,6 +19,14 @@ class BudgetIn(BaseModel):
     annotator_day_hours: float | None = None
     plan_start: date | None = None
     plan_end: date | None = None
+
+
+class BudgetIn(BudgetLimits):
+    """Fields left out stay as they are; null clears a cap. Checked in the service, which names the field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label_budget: int | None = None
 
 
 class CapRead(BaseModel):
@@ -34,18 +39,9 @@ class CapRead(BaseModel):
     resets_at: Timestamp | None
 
 
-class BudgetRead(BaseModel):
+class BudgetRead(BudgetLimits):
     project_id: int
     label_budget: int | None
-    total_hours: float | None = None
-    day_labels: int | None = None
-    day_hours: float | None = None
-    week_labels: int | None = None
-    week_hours: float | None = None
-    annotator_day_labels: int | None = None
-    annotator_day_hours: float | None = None
-    plan_start: date | None = None
-    plan_end: date | None = None
     seconds_per_label: float | None
     caps: list[CapRead]  # for the caller: the per-annotator caps count their own labels
 
