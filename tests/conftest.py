@@ -6,8 +6,10 @@ them those tests are skipped locally, and fail in CI (CI=true), where they must 
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,12 +111,43 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fixture
     if "backend" in request.fixturenames and request.getfixturevalue("backend") == "postgres":
         monkeypatch.setenv("LABELWISE_DATABASE_URL", request.getfixturevalue("postgres_url"))
     _reset_app_state()
-    from app.migrate import upgrade_head
+    if "LABELWISE_DATABASE_URL" in os.environ:
+        from app.migrate import upgrade_head
 
-    upgrade_head()
+        upgrade_head()
+    else:
+        _migrated_sqlite(data_dir)
     yield data_dir
     _reset_app_state()
     shutil.rmtree(data_dir, ignore_errors=True)
+
+
+_SQLITE_TEMPLATE: Path | None = None
+
+
+def _migrated_sqlite(data_dir: Path) -> None:
+    """The SQLite database at head, copied from one migrated once per test process: running the
+    migrations for every test cost about a second each, a third of the suite. The template is the
+    first test's own database, made by the migrations as any other (tests/test_migrations.py runs
+    them from scratch)."""
+    global _SQLITE_TEMPLATE
+    from app.config import get_settings
+    from app.db import reset_engine
+    from app.migrate import upgrade_head
+
+    db_file = get_settings().data_dir / "labelwise.sqlite3"
+    if _SQLITE_TEMPLATE is None or not _SQLITE_TEMPLATE.exists():
+        upgrade_head()
+        reset_engine()  # closes the last connection, which folds the WAL into the file
+        fd, name = tempfile.mkstemp(prefix="labelwise-template-", suffix=".sqlite3")
+        os.close(fd)
+        template = Path(name)
+        atexit.register(template.unlink, missing_ok=True)
+        shutil.copyfile(db_file, template)
+        _SQLITE_TEMPLATE = template
+        return
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_SQLITE_TEMPLATE, db_file)
 
 
 @pytest.fixture
