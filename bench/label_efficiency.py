@@ -130,7 +130,8 @@ def main() -> None:
     console = Console(width=None if sys.stdout.isatty() else 140)
     unit = args.units
     given = {"seeds": args.seeds, "redundancy": args.redundancy, "pool": args.pool, "size": args.size,
-             "test": args.test, "min_reference": args.min_reference, "growth": args.growth, "pretrain": args.pretrain, "pretrain_steps": args.pretrain_steps,
+             "test": args.test, "min_reference": args.min_reference, "growth": args.growth,
+             "pretrain": args.pretrain, "pretrain_steps": args.pretrain_steps,
              "pseudo_labels": args.pseudo_labels, "steps": args.steps, "epochs": args.epochs,
              "min_steps": args.min_steps, "base_channels": args.base_channels, "lr": args.lr, "batch": args.batch,
              "steered_share": args.steered_share, "decision_bias": args.decision_bias,

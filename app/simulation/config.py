@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SimConfig", "SimulationInputError", "ReferenceTooWeakError", "FOLDER_RECIPE", "REDUNDANCY_LEVELS", "recipe_defaults",
+__all__ = ["SimConfig", "SimulationInputError", "ReferenceTooWeakError", "FOLDER_RECIPE", "REDUNDANCY_LEVELS",
+           "recipe_defaults",
            "check_config", "check_out", "schedule"]
 
 

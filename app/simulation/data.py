@@ -137,10 +137,12 @@ def load_data(data: str, *, pool: int | None, test: int | None, val: int | None,
 
     Well-log splits use disjoint generator seeds, so each split is the same whatever the other
     counts are. `redundancy` moderate | high draws the charts from one redundant archive
-    (app.learning.welllog_pool: few templates with Zipf frequencies, near-duplicate sections): pool,
-    validation and test share the archive's templates (one archive seed) but not its charts, as a
-    project's held-out charts would; "none" is the independent charts. A folder is shuffled once with `seed` and cut into test (default 25%), val
-    (default 10%, for temperature fitting only) and pool (the rest, or `pool` images).
+    (app.learning.welllog_pool: few templates with Zipf frequencies, near-duplicate sections):
+    pool, validation and test share the archive's templates (one archive seed) but not its
+    charts, as a project's held-out charts would; "none" is the independent charts.
+
+    A folder is shuffled once with `seed` and cut into test (default 25%), val (default 10%, for
+    temperature fitting only) and pool (the rest, or `pool` images).
     """
     if data == "welllog":
         from app.learning.welllog import CLASSES, generate_dataset
