@@ -1,12 +1,15 @@
 """Label efficiency of the acquisition strategies on the well-log charts (manual benchmark).
 
-    .venv/bin/python bench/label_efficiency.py [--units image,region] [--seeds 3]
-        [--steps N | --epochs E] [--steered-share S] [--decision-bias] [--region-embeddings]
+    .venv/bin/python bench/label_efficiency.py [--redundancy none|moderate|high] [--units image|region]
+        [--seeds 3] [--pool N --size PX] [--steps N | --epochs E] [--pretrain] [--pseudo-labels BAR]
+        [--steered-share S] [--decision-bias] [--region-embeddings]
 
-Runs the simulator (app.simulation.run) for image units and region units and prints, per
-strategy, the labeled pixel fraction at which the mean curve over seeds reaches 95% of the
-full-data foreground mIoU, its seed spread, the ratio best / random, and the ECE after
-temperature scaling of the last round's models. The last line is JSON with those figures.
+Runs the simulator (app.simulation.run) for one unit and prints, per strategy, the labeled pixel
+fraction at which the mean curve over seeds reaches 95% of the full-data foreground mIoU, its seed
+spread, the ratio best / random, and the ECE after temperature scaling of the last round's models.
+The last line is JSON (issue 11): {"redundancy", "units", "seeds", "labels_to_target",
+"labels_to_target_spread", "best", "best_over_random", ...} with the run's settings and other figures
+after those keys.
 
 Targets: best strategy <= 35% of random's labels (image units); region units reach the target
 with <= 10% of the pool's pixels; ECE after temperature scaling <= 1.5%. Each run prints a warning
@@ -71,9 +74,36 @@ def figures(results: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def last_line(cfg: SimConfig, f: dict[str, Any]) -> dict[str, Any]:
+    """The issue's JSON first, then the settings that produced it and the other figures."""
+    unit = cfg.unit
+    target = "image_best_over_random_le_0.35" if unit == "image" else "region_fraction_at_target_le_0.10"
+    met = _le(f["best_over_random"] if unit == "image" else f["best_labeled_fraction_at_target"],
+              0.35 if unit == "image" else 0.10)
+    return {"redundancy": cfg.redundancy, "units": unit, "seeds": cfg.seeds,
+            "labels_to_target": f["labels_to_target"], "labels_to_target_spread": f["labels_to_target_spread"],
+            "best": f["best"], "best_over_random": f["best_over_random"],
+            "pretrain": cfg.pretrain, "pseudo_labels": cfg.pseudo_labels, "pool": cfg.pool, "size": cfg.size,
+            "steps": cfg.steps, "strategies": list(cfg.strategies), "full_data_miou_fg": f["full_data_miou_fg"],
+            "verdict": f["verdict"], "ece_calibrated_max": f["ece_calibrated_max"], "seconds": f["seconds"],
+            "targets_met": {target: met, "ece_calibrated_le_0.015": _le(f["ece_calibrated_max"], 0.015)}}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--units", default="image,region")
+    ap.add_argument("--units", choices=["image", "region"], default="image")
+    ap.add_argument("--redundancy", choices=["none", "moderate", "high"], default="none",
+                    help="well-log archive redundancy (app/learning/welllog_pool.py)")
+    ap.add_argument("--pool", type=int, default=None, help="pool charts (configs: 100)")
+    ap.add_argument("--size", type=int, default=None, help="chart side in px (configs: 128)")
+    ap.add_argument("--test", type=int, default=None, help="test charts (default 40)")
+    ap.add_argument("--growth", type=float, default=None, help="each round acquires this times the previous batch")
+    ap.add_argument("--pretrain", action="store_true", default=None,
+                    help="fine-tune from a denoising-pretrained trunk (once per seed, on the pool's images)")
+    ap.add_argument("--pretrain-steps", type=int, default=None)
+    ap.add_argument("--pseudo-labels", type=float, default=None, metavar="BAR",
+                    help="pseudo-label untouched pool images above the bar the validation bins give for this accuracy")
+    ap.add_argument("--min-reference", type=float, default=None, help="refuse under this full-data fg mIoU")
     ap.add_argument("--seeds", type=int, default=None)
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--epochs", type=float, default=None,
@@ -98,35 +128,31 @@ def main() -> None:
 
         torch.set_num_threads(args.threads)
     console = Console(width=None if sys.stdout.isatty() else 140)
-    report: dict[str, Any] = {}
-    for unit in args.units.split(","):
-        given = {"seeds": args.seeds, "steps": args.steps, "epochs": args.epochs, "min_steps": args.min_steps,
-                 "base_channels": args.base_channels, "lr": args.lr, "batch": args.batch,
-                 "steered_share": args.steered_share, "decision_bias": args.decision_bias,
-                 "region_embeddings": args.region_embeddings,
-                 "strategies": tuple(args.strategies.split(",")) if args.strategies else None}
-        overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
-        if args.epochs is not None:
-            overrides["steps"] = None  # the simulator uses epochs only without a fixed step count
-        cfg = replace(CONFIGS[unit], **overrides)
-        out = Path(args.out) / unit
-        compute = f"{cfg.steps} steps" if cfg.steps else f"{cfg.epochs} passes over labels, >= {cfg.min_steps} steps"
-        console.rule(f"{unit} units: {', '.join(cfg.strategies)}; {cfg.seeds} seeds, {compute} per round")
-        t0 = time.perf_counter()
-        results = run_with_progress(cfg, str(out), force=True, cache_dir=args.cache_dir, console=console)
-        print_summary(results, str(out), console)
-        report[unit] = figures(results)
-        f = report[unit]
-        console.print(f"[bold]{unit}[/]: best {f['best']} at {f['best_labeled_fraction_at_target']}, "
-                      f"best/random {f['best_over_random']}, ECE after scaling (worst strategy) "
-                      f"{f['ece_calibrated_max']}; {time.perf_counter() - t0:.0f} s")
-    targets = {
-        "image_best_over_random_le_0.35": _le(report.get("image", {}).get("best_over_random"), 0.35),
-        "region_fraction_at_target_le_0.10": _le(report.get("region", {}).get("best_labeled_fraction_at_target"), 0.10),
-        "ece_calibrated_le_0.015": _le(max((r["ece_calibrated_max"] for r in report.values()
-                                            if r["ece_calibrated_max"] is not None), default=None), 0.015),
-    }
-    print(json.dumps({"units": report, "targets_met": targets}, sort_keys=True))
+    unit = args.units
+    given = {"seeds": args.seeds, "redundancy": args.redundancy, "pool": args.pool, "size": args.size,
+             "test": args.test, "min_reference": args.min_reference, "growth": args.growth,
+             "pretrain": args.pretrain, "pretrain_steps": args.pretrain_steps,
+             "pseudo_labels": args.pseudo_labels, "steps": args.steps, "epochs": args.epochs,
+             "min_steps": args.min_steps, "base_channels": args.base_channels, "lr": args.lr, "batch": args.batch,
+             "steered_share": args.steered_share, "decision_bias": args.decision_bias,
+             "region_embeddings": args.region_embeddings,
+             "strategies": tuple(args.strategies.split(",")) if args.strategies else None}
+    overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    if args.epochs is not None:
+        overrides["steps"] = None  # the simulator uses epochs only without a fixed step count
+    cfg = replace(CONFIGS[unit], **overrides)
+    out = Path(args.out) / unit
+    compute = f"{cfg.steps} steps" if cfg.steps else f"{cfg.epochs} passes over labels, >= {cfg.min_steps} steps"
+    console.rule(f"{unit} units, redundancy {cfg.redundancy}: {', '.join(cfg.strategies)}; {cfg.seeds} seeds, "
+                 f"{compute} per round")
+    t0 = time.perf_counter()
+    results = run_with_progress(cfg, str(out), force=True, cache_dir=args.cache_dir, console=console)
+    print_summary(results, str(out), console)
+    f = figures(results)
+    console.print(f"[bold]{unit}[/]: best {f['best']} at {f['best_labeled_fraction_at_target']}, "
+                  f"best/random {f['best_over_random']}, ECE after scaling (worst strategy) "
+                  f"{f['ece_calibrated_max']}; {time.perf_counter() - t0:.0f} s")
+    print(json.dumps(last_line(cfg, f)))
 
 
 def _le(value: float | None, bound: float) -> bool | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from app.simulation.config import (
     FOLDER_RECIPE,
+    REDUNDANCY_LEVELS,
     ReferenceTooWeakError,
     SimConfig,
     SimulationInputError,
@@ -85,6 +86,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a("--min-reference", type=float, default=_D.min_reference, help="refuse (exit 3) when the full-data "
                                                                      "reference's fg mIoU is under this "
                                                                      "(default %(default)s)")
+    a("--redundancy", choices=list(REDUNDANCY_LEVELS), default=_D.redundancy,
+      help="well-log charts drawn from an archive of few templates with near-duplicate sections "
+           "(app/learning/welllog_pool.py; default %(default)s: independent charts)")
+    a("--pretrain", action="store_true", help="start every run from a trunk denoising-pretrained once per seed on the "
+                                              "pool's images, then fine-tune for the same --steps")
+    a("--pretrain-steps", type=int, default=_D.pretrain_steps, help="pretraining steps per seed "
+                                                                    "(default %(default)s)")
+    a("--pseudo-labels", type=float, default=None, metavar="BAR",
+      help="add the previous round's confident pixels of untouched pool images to each round's training; BAR is "
+           "the accuracy the confidence bins must hold on the validation split, e.g. 0.98 (default: off)")
     a("--device", default=_D.device, help="cpu or cuda (default %(default)s)")
     a("--seed", type=int, default=_D.data_seed, help="data / split seed (default %(default)s)")
     a("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice; 1 can be faster on a "
@@ -110,7 +121,8 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         crop=r["crop"] or None, score_subset=args.score_subset, mc_samples=args.mc_samples,
         steered_share=args.steered_share, decision_bias=args.decision_bias,
         region_embeddings=args.region_embeddings, target=args.target, min_reference=args.min_reference,
-        device=args.device, data_seed=args.seed)
+        device=args.device, data_seed=args.seed, redundancy=args.redundancy, pretrain=args.pretrain,
+        pretrain_steps=args.pretrain_steps, pseudo_labels=args.pseudo_labels)
 
 
 def run_with_progress(cfg: SimConfig, out: str, *, force: bool = False, cache_dir: str | None = None,

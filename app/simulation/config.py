@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SimConfig", "SimulationInputError", "ReferenceTooWeakError", "FOLDER_RECIPE", "recipe_defaults",
+__all__ = ["SimConfig", "SimulationInputError", "ReferenceTooWeakError", "FOLDER_RECIPE", "REDUNDANCY_LEVELS",
+           "recipe_defaults",
            "check_config", "check_out", "schedule"]
 
 
@@ -65,6 +66,12 @@ class SimConfig:
     min_reference: float = 0.1
     device: str = "cpu"
     data_seed: int = 0
+    # levers of issue 11 (app/simulation/levers.py); the defaults are the runs measured before them
+    redundancy: str = "none"  # well-log pool: none (independent charts) | moderate | high (welllog_pool)
+    pretrain: bool = False  # start every run from a denoising-pretrained trunk, learned once per seed on the pool
+    pretrain_steps: int = 300  # pretraining steps (once per seed, shared by every strategy and the reference)
+    pseudo_labels: float | None = None  # accuracy the confidence bar must hold on the validation split's
+    # reliability bins: pixels of unlabeled pool images above that bar join each round's training
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -80,6 +87,8 @@ class SimConfig:
 # on whole 96 px images 0.51; validation-driven within 1500 steps (every 50, patience 6) 0.66, best weights
 # at step 1100, stopped at 1400 (the validation curve rose steadily: no early plateau to fear at this
 # patience). crop 128 keeps a step's cost bounded on large images.
+REDUNDANCY_LEVELS = ("none", "moderate", "high")  # app.learning.welllog_pool.REDUNDANCY (no numpy import here)
+
 FOLDER_RECIPE: dict[str, Any] = {"steps": 1500, "lr": 3e-3, "eval_every": 50, "patience": 10, "crop": 128}
 
 
@@ -119,6 +128,10 @@ def check_config(cfg: SimConfig, known: Sequence[str]) -> None:
         (0 <= cfg.steered_share <= 1, "--steered-share must be in [0, 1]"),
         (0 < cfg.target <= 1, "--target must be in (0, 1]"),
         (0 <= cfg.min_reference < 1, "--min-reference must be in [0, 1)"),
+        (cfg.redundancy in REDUNDANCY_LEVELS, f"--redundancy must be one of {', '.join(REDUNDANCY_LEVELS)}"),
+        (cfg.redundancy == "none" or cfg.data == "welllog", "--redundancy applies to the well-log charts only"),
+        (cfg.pretrain_steps >= 1, "--pretrain-steps must be at least 1"),
+        (cfg.pseudo_labels is None or 0 < cfg.pseudo_labels <= 1, "--pseudo-labels must be an accuracy in (0, 1]"),
         (cfg.device in ("cpu", "cuda") or cfg.device.startswith("cuda:"), "--device must be cpu or cuda"),
     ]
     for ok, message in checks:

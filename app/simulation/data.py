@@ -132,12 +132,17 @@ def read_folder(root: str | Path) -> tuple[list[str], list[np.ndarray], list[np.
 
 
 def load_data(data: str, *, pool: int | None, test: int | None, val: int | None, size: int,
-              seed: int = 0) -> SimData:
+              seed: int = 0, redundancy: str = "none") -> SimData:
     """`data` = "welllog" (generated: pool 100, val 20, test 40 by default) or a folder.
 
     Well-log splits use disjoint generator seeds, so each split is the same whatever the other
-    counts are. A folder is shuffled once with `seed` and cut into test (default 25%), val
-    (default 10%, for temperature fitting only) and pool (the rest, or `pool` images).
+    counts are. `redundancy` moderate | high draws the charts from one redundant archive
+    (app.learning.welllog_pool: few templates with Zipf frequencies, near-duplicate sections):
+    pool, validation and test share the archive's templates (one archive seed) but not its
+    charts, as a project's held-out charts would; "none" is the independent charts.
+
+    A folder is shuffled once with `seed` and cut into test (default 25%), val (default 10%, for
+    temperature fitting only) and pool (the rest, or `pool` images).
     """
     if data == "welllog":
         from app.learning.welllog import CLASSES, generate_dataset
@@ -147,9 +152,16 @@ def load_data(data: str, *, pool: int | None, test: int | None, val: int | None,
         pool_n, test_n, val_n = pool or 100, test or 40, 20 if val is None else val
         if pool_n < 2 or test_n < 1:
             raise SimulationInputError("--pool must be at least 2 and --test at least 1")
-        p = generate_dataset(pool_n, seed=1000 + seed, size=size)
-        t = generate_dataset(test_n, seed=2000 + seed, size=size)
-        v = generate_dataset(val_n, seed=3000 + seed, size=size)
+        if redundancy == "none":
+            p = generate_dataset(pool_n, seed=1000 + seed, size=size)
+            t = generate_dataset(test_n, seed=2000 + seed, size=size)
+            v = generate_dataset(val_n, seed=3000 + seed, size=size)
+        else:
+            from app.learning.welllog_pool import generate_pool
+
+            p, t, v = ([(a, b) for a, b in zip(c.images, c.masks, strict=True)]
+                       for c in (generate_pool(n, seed=base + seed, size=size, redundancy=redundancy, archive_seed=seed)
+                                 for n, base in ((pool_n, 1000), (test_n, 2000), (val_n, 3000))))
         return SimData([name for name, _ in CLASSES], [a for a, _ in p], [b for _, b in p],
                        [a for a, _ in t], [b for _, b in t], [a for a, _ in v], [b for _, b in v], "welllog")
     classes, images, masks, _ = read_folder(data)

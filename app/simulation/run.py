@@ -35,6 +35,11 @@ Method (the measurements behind these choices: bench/README.md):
   95% of almost nothing is reached by any seed set, so no ratio is reported against it.
 - Each round records the annotator's `effort` (app.simulation.effort): the tasks it labeled, each
   costed as the correction of the previous round's model's suggestion (round 0: by hand).
+- Levers (app.simulation.levers): `redundancy` draws the charts from a redundant archive; `pretrain`
+  starts every run of a seed (reference included) from one denoising-pretrained trunk learned on that
+  seed's pool images, with the same fine-tuning steps as ever; `pseudo_labels` adds, from round 1 on,
+  the previous round's model's confident pixels of the wholly unlabeled pool images to the run's samples
+  (the same model the strategy scored with, so each strategy has its own).
 """
 
 from __future__ import annotations
@@ -64,6 +69,7 @@ from app.simulation.config import (
 )
 from app.simulation.data import SimData, load_data
 from app.simulation.effort import accumulate, tasks_effort
+from app.simulation.levers import mix_samples, pretrained_start, pseudo_samples
 from app.simulation.results import assemble, summarize_round
 from app.simulation.tasks import LabelState, all_candidates, evaluate, planned_steps, train_round
 
@@ -90,15 +96,38 @@ class _Run:
         self.current = ""
         self.timing = {"train_seconds": 0.0, "train_steps": 0, "train_runs": 0, "score_seconds": 0.0,
                        "score_images": 0, "score_calls": 0, "eval_seconds": 0.0, "eval_images": 0}
+        self.starts: dict[int, Any] = {}  # seed -> pretrained model every run of that seed starts from
+        self.levers: dict[str, Any] = {}
+        self.warnings: list[str] = []
 
-    def train_eval(self, images: list[np.ndarray], masks: list[np.ndarray], seed: int) -> tuple[Any, dict[str, Any]]:
+    def pretrain(self) -> None:
+        """One pretrained trunk per seed, on the pool's images (never its labels)."""
+        cfg, d = self.cfg, self.data
+        infos = []
+        for seed in range(cfg.seeds):
+            self.on_step(f"pretraining the trunk  seed {seed + 1}/{cfg.seeds}")
+            model, info = pretrained_start(d.pool_images, d.num_classes, steps=cfg.pretrain_steps,
+                                           base_channels=cfg.base_channels, crop=cfg.crop, seed=seed)
+            self.timing["pretrain_seconds"] = self.timing.get("pretrain_seconds", 0.0) + info["seconds"]
+            if model is None:
+                self.warnings.append(f"--pretrain: {info['fallback']}; every run trained end to end")
+                self.levers["pretrain"] = [info]
+                return
+            self.starts[seed] = model
+            infos.append(info)
+        self.levers["pretrain"] = infos
+
+    def train_eval(self, images: list[np.ndarray], masks: list[np.ndarray], seed: int,
+                   start: int | None = None) -> tuple[Any, dict[str, Any]]:
+        """Train (from seed `start`'s pretrained trunk, if any) and evaluate on the test split."""
         cfg, d = self.cfg, self.data
         steps = planned_steps(masks, steps=cfg.steps, epochs=cfg.epochs, min_steps=cfg.min_steps,
                               batch_size=cfg.train_batch, crop=cfg.crop)
         model, hist = train_round(images, masks, d.num_classes, steps=steps, batch_size=cfg.train_batch, lr=cfg.lr,
                                   crop=cfg.crop, seed=seed, device=cfg.device, base_channels=cfg.base_channels,
                                   val_images=d.val_images, val_masks=d.val_masks, eval_every=cfg.eval_every,
-                                  patience=cfg.patience, max_seconds=cfg.max_seconds)
+                                  patience=cfg.patience, max_seconds=cfg.max_seconds,
+                                  initial_model=None if start is None else self.starts.get(start))
         self.timing["train_seconds"] += hist["seconds"]
         self.timing["train_steps"] += hist["steps"]
         self.timing["train_runs"] += 1
@@ -154,7 +183,7 @@ def _reference(run: _Run, cached: dict[str, Any] | None, cache_dir: Path | None,
     models: dict[int, tuple[Any, dict[str, Any]]] = {}
     for seed in range(cfg.seeds):
         run.on_step(f"full-data reference  seed {seed + 1}/{cfg.seeds}")
-        models[seed] = run.train_eval(xs, ys, seed=10_000 * seed + final_round)
+        models[seed] = run.train_eval(xs, ys, seed=10_000 * seed + final_round, start=seed)
     runs = [m for _, m in models.values()]
     ref: dict[str, Any] = {
         "miou_fg": mean_or_none([m["miou_fg"] for m in runs]),
@@ -212,7 +241,7 @@ def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int
         state.label([int(t) for t in rng.choice(len(tasks), size=counts[0], replace=False)])
         run.on_step(f"round 0 (seed set)  seed {seed + 1}/{cfg.seeds}  {state.fraction:.1%} labeled")
         xs, ys = state.training_samples(d.pool_images, cfg.unit, margin)
-        model, metrics = run.train_eval(xs, ys, seed=10_000 * seed)
+        model, metrics = run.train_eval(xs, ys, seed=10_000 * seed, start=seed)
         hand = tasks_effort(tasks, state.order, d.pool_images, d.pool_masks, None)  # no model yet: by hand
         record = {"labeled_fraction": state.fraction, "labeled_tasks": len(state.labeled), **metrics,
                   "effort": accumulate(None, hand)}
@@ -243,17 +272,19 @@ def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int
                 state.label(picked)
                 run.on_step(f"round {r}/{len(counts) - 1}  {s}  seed {seed + 1}/{cfg.seeds}  "
                             f"{state.fraction:.1%} labeled")
+                pseudo, extra = _pseudo(run, state, model, prev)
                 key = (seed, tuple(sorted(state.labeled)))
-                if key in same_labels:  # e.g. the whole pool: same labels + same seed = same model
+                if key in same_labels and not pseudo[0]:  # e.g. the whole pool: same labels + seed = same model
                     model, metrics = same_labels[key]
                     run.report(metrics)
                 else:
-                    xs, ys = state.training_samples(d.pool_images, cfg.unit, margin)
-                    model, metrics = run.train_eval(xs, ys, seed=10_000 * seed + r)
-                    same_labels[key] = (model, metrics)
+                    xs, ys = mix_samples(state.training_samples(d.pool_images, cfg.unit, margin), pseudo)
+                    model, metrics = run.train_eval(xs, ys, seed=10_000 * seed + r, start=seed)
+                    if not pseudo[0]:
+                        same_labels[key] = (model, metrics)
                 states[(s, seed)] = (state, model)
                 per_seed[s][seed].append({"labeled_fraction": state.fraction, "labeled_tasks": len(state.labeled),
-                                          "scored_images": scored, **metrics, "effort": effort})
+                                          "scored_images": scored, **metrics, "effort": effort, **extra})
         rounds_done = r
         # without --rounds, stop once every mean curve (random's too) is at the target: the ratios are
         # measured; with --rounds the caller asked for those rounds (the pool and budget permitting)
@@ -262,6 +293,22 @@ def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int
             break
     return {"per_seed": per_seed, "counts": counts[:rounds_done + 1], "planned_counts": counts,
             "batch": batch, "n_tasks": len(tasks), "stopped_early": rounds_done < len(counts) - 1}
+
+
+def _pseudo(run: _Run, state: LabelState, model: Any,
+            prev: dict[str, Any]) -> tuple[tuple[list[np.ndarray], list[np.ndarray]], dict[str, Any]]:
+    """With --pseudo-labels: the previous round's model's confident pixels of the pool images no task has
+    touched yet -> ((images, masks), {"pseudo": info}); otherwise nothing."""
+    cfg, d = run.cfg, run.data
+    if cfg.pseudo_labels is None:
+        return ([], []), {}
+    t0 = time.perf_counter()
+    untouched = [i for i, rev in enumerate(state.revealed) if not rev.any()]
+    xs, ys, info = pseudo_samples(model, float(prev.get("temperature") or 1.0), cfg.pseudo_labels,
+                                  [d.pool_images[i] for i in untouched], [d.pool_masks[i] for i in untouched],
+                                  d.val_images, d.val_masks, device=cfg.device)
+    run.timing["pseudo_seconds"] = run.timing.get("pseudo_seconds", 0.0) + time.perf_counter() - t0
+    return (xs, ys), {"pseudo": info}
 
 
 def run_simulation(cfg: SimConfig, out: str | Path, *, force: bool = False, cache_dir: str | Path | None = None,
@@ -275,7 +322,8 @@ def run_simulation(cfg: SimConfig, out: str | Path, *, force: bool = False, cach
     check_config(cfg, STRATEGIES)
     out = Path(out)
     check_out(out, force)
-    data = load_data(cfg.data, pool=cfg.pool, test=cfg.test, val=cfg.val, size=cfg.size, seed=cfg.data_seed)
+    data = load_data(cfg.data, pool=cfg.pool, test=cfg.test, val=cfg.val, size=cfg.size, seed=cfg.data_seed,
+                     redundancy=cfg.redundancy)
     if cfg.unit == "region" and max(max(m.shape) for m in data.pool_masks) <= cfg.tile:
         raise SimulationInputError(f"--tile {cfg.tile} is not smaller than the images: use --unit image")
     started = time.perf_counter()
@@ -291,14 +339,21 @@ def run_simulation(cfg: SimConfig, out: str | Path, *, force: bool = False, cach
         key_src["decision_bias"] = True
     if cfg.unit == "region":  # trained on tiles in their windows (see _reference)
         key_src["region_tile"] = cfg.tile
+    if cfg.pretrain:  # only when set, so references cached before the option stay valid
+        key_src.update(pretrain=True, pretrain_steps=cfg.pretrain_steps)
     key = hashlib.sha256(json.dumps([key_src, _data_digest(data)], sort_keys=True).encode()).hexdigest()[:16]
     cache = Path(cache_dir) if cache_dir else None
     cached = _cached_reference(([cache / f"reference-{key}.json"] if cache else []) + [out / "reference.json"], key)
     run.total_runs = cfg.seeds * ((0 if cached else 1) + 1 + (len(counts) - 1) * len(cfg.strategies))
+    if cfg.pretrain:
+        run.pretrain()
     reference, full_models = _reference(run, cached, cache, key, tasks, final_round=len(counts) - 1)
     check_reference(reference, cfg.min_reference)
     sim = _simulate(run, reference, tasks, batch, counts, full_models)
     results = assemble(cfg.to_dict(), data.classes, reference, sim, cfg.target, cfg.strategies)
+    results["warnings"] = results.get("warnings", []) + run.warnings
+    if run.levers:
+        results["levers"] = run.levers
     results["timing"] = {**{k: round(v, 3) if isinstance(v, float) else v for k, v in run.timing.items()},
                          "total_seconds": round(time.perf_counter() - started, 3)}
     results["data"] = {"source": data.source, "pool_images": len(data.pool_masks), "test_images": len(data.test_masks),

@@ -126,8 +126,9 @@ def train_round(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], num_c
                 steps: int, batch_size: int, lr: float, crop: int | None, seed: int,
                 device: str, base_channels: int = 16, val_images: Sequence[np.ndarray] = (),
                 val_masks: Sequence[np.ndarray] = (), eval_every: int = 0, patience: int = 4,
-                max_seconds: float | None = None) -> tuple[UNet, dict[str, Any]]:
-    """Train from scratch for `steps` optimisation steps on one cosine schedule.
+                max_seconds: float | None = None, initial_model: UNet | None = None) -> tuple[UNet, dict[str, Any]]:
+    """Train from scratch (or from a copy of `initial_model`, e.g. a pretrained trunk) for `steps`
+    optimisation steps on one cosine schedule.
 
     The sample list is whole shuffled passes over the samples, cut at steps * batch_size (so
     the step count is exact and class weights see every sample about equally often); never
@@ -145,7 +146,7 @@ def train_round(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], num_c
     validate = val_scorer(val_images, val_masks, num_classes, device=device) if watch else None
     return train_segmenter([images[int(i)] for i in order], [masks[int(i)] for i in order], num_classes, config=cfg,
                            model_config=ModelConfig(num_classes=num_classes, base_channels=base_channels),
-                           validate=validate)
+                           validate=validate, initial_model=initial_model)
 
 
 def evaluate(model: UNet, images: Sequence[np.ndarray], masks: Sequence[np.ndarray], classes: Sequence[str], *,

@@ -1,0 +1,96 @@
+"""The simulator's levers of issue 11 beyond the acquisition itself: a trunk pretrained on the pool
+(`--pretrain`) and pseudo-labels of the unlabeled pool (`--pseudo-labels BAR`).
+
+Both keep the compute of every training run equal across strategies: pretraining happens once per
+seed, on the pool's images only (never its labels), and every run of that seed -- the reference, round
+0 and every strategy's rounds -- starts from a copy of that trunk and trains the same number of steps.
+Pseudo-labels change what a run trains on, not how long it trains.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from app.learning.calibration import reliability_bins
+from app.learning.constants import IGNORE_INDEX
+from app.learning.inference import logits_for, softmax
+from app.learning.model import UNet
+from app.learning.pretrain import PoolTooSmall, PretrainConfig, pretrain_trunk
+from app.learning.pseudo import bar_from_reliability, pseudo_labels
+
+__all__ = ["pretrained_start", "pseudo_samples", "mix_samples", "BIN_MIN_PIXELS"]
+
+# a reliability bin with fewer validation pixels than this says nothing about its accuracy
+BIN_MIN_PIXELS = 50
+
+
+def pretrained_start(images: Sequence[np.ndarray], num_classes: int, *, steps: int, base_channels: int,
+                     crop: int | None, seed: int) -> tuple[UNet | None, dict[str, Any]]:
+    """Denoising-pretrain a trunk on the pool's images (app.learning.pretrain) -> (model, info).
+
+    The model's trunk is pretrained and its 1x1 classifier fresh; runs fine-tune all of it. A pool too
+    small to pretrain gives (None, info with "fallback"): the runs then train end to end, and say so.
+    """
+    side = min([crop or 64, 64, *(min(im.shape[:2]) for im in images)])
+    cfg = PretrainConfig(task="denoise", steps=steps, batch_size=16, crop_size=side, base_channels=base_channels,
+                         seed=seed)
+    try:
+        model, hist = pretrain_trunk(images, config=cfg, num_classes=num_classes)
+    except PoolTooSmall as exc:
+        return None, {"fallback": f"{exc}", "seconds": 0.0}
+    return model, {"steps": hist["steps"], "seconds": round(hist["seconds"], 3), "first_loss": hist["first_loss"],
+                   "last_loss": hist["last_loss"], "images": hist["images"]}
+
+
+def pseudo_samples(model: UNet, temperature: float, accuracy: float, images: Sequence[np.ndarray],
+                   truth: Sequence[np.ndarray], val_images: Sequence[np.ndarray], val_masks: Sequence[np.ndarray],
+                   *, device: str) -> tuple[list[np.ndarray], list[np.ndarray], dict[str, Any]]:
+    """Pseudo-labelled copies of unlabeled pool `images` -> (images, masks, info).
+
+    The bar is read off the reliability bins of `model` on the labeled validation split after temperature
+    scaling: the lowest confidence from which every bin (with >= BIN_MIN_PIXELS pixels) is at least
+    `accuracy` right (app.learning.pseudo). Pixels above it get the model's argmax, the rest IGNORE_INDEX.
+    `truth` is the simulator's hidden ground truth, used only to report how right the pseudo-labels were
+    (info "accuracy"), never for training. No validation split or no bin good enough: no pseudo-labels.
+    """
+    info: dict[str, Any] = {"bar": None, "images": 0, "pixels": 0, "accuracy": None}
+    if not len(val_images) or not len(images):
+        return [], [], info
+    val_probs = [softmax(lg, temperature) for lg in logits_for(model, val_images, device=device, batch_size=16)]
+    bins = reliability_bins(val_probs, list(val_masks), per_class=False)["overall"]
+    bar = bar_from_reliability(bins, accuracy, min_count=BIN_MIN_PIXELS)
+    info["bar"] = bar
+    if bar is None:
+        return [], [], info
+    xs, ys, right = [], [], 0
+    for image, true, lg in zip(images, truth, logits_for(model, images, device=device, batch_size=16), strict=True):
+        mask = pseudo_labels(softmax(lg, temperature), bar)
+        kept = mask != IGNORE_INDEX
+        if not kept.any():
+            continue
+        xs.append(image)
+        ys.append(mask)
+        info["pixels"] += int(kept.sum())
+        right += int((mask[kept] == true[kept]).sum())
+    info["images"] = len(xs)
+    info["accuracy"] = right / info["pixels"] if info["pixels"] else None
+    return xs, ys, info
+
+
+def mix_samples(labeled: tuple[list[np.ndarray], list[np.ndarray]],
+                pseudo: tuple[list[np.ndarray], list[np.ndarray]]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Labeled samples repeated so they make up about half of the list, then the pseudo-labelled ones.
+
+    Runs train a fixed number of steps on shuffled passes over this list: without the repeats a few
+    labeled charts would drown among a pool's worth of (noisier) pseudo-labelled ones.
+    """
+    xs, ys = labeled
+    pxs, pys = pseudo
+    if not pxs:
+        return list(xs), list(ys)
+    k = max(1, math.ceil(len(pxs) / max(1, len(xs))))
+    return list(xs) * k + list(pxs), list(ys) * k + list(pys)
