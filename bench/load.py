@@ -391,8 +391,10 @@ def main() -> None:
             # Small and large: a short run each, capped so neither queue drains by much.
             cap = max(1, args.small // (4 * args.annotators))
             small, _ = asyncio.run(run_annotators(base, pids[args.small], annotators, args.phase_seconds, cap))
+            client_cpu = time.process_time()  # the simulated annotators run in this process
             main_run, main_s = asyncio.run(run_annotators(base, pids[args.tasks], annotators, args.seconds,
                                                           args.tasks // (2 * args.annotators)))
+            client_cpu = time.process_time() - client_cpu
             large, _ = asyncio.run(run_annotators(base, pids[args.large], annotators, args.phase_seconds, cap))
             thinking = asyncio.run(run_annotators(base, pids[args.tasks], annotators, args.seconds,
                                                   args.tasks // (2 * args.annotators), args.think_ms / 1000)) \
@@ -418,6 +420,8 @@ def main() -> None:
     print(f"main ({args.tasks:,} tasks, {main_s:.1f} s): {main_run.cycles} cycles, {fig['cycles_per_s']}/s; "
           f"next p50 {fig['next_p50_ms']} ms p99 {fig['next_p99_ms']} ms; submit p50 "
           f"{pct(main_run.submit_ms, 50):.2f} ms p99 {fig['submit_p99_ms']} ms")
+    print(f"  the {args.annotators} simulated annotators (this process) used {client_cpu:.1f} s of CPU in the main "
+          f"run, {client_cpu / main_s if main_s else 0:.2f} of a core on average, logins included")
     print(f"bare SQL lease ({len(uids)} connections, {len(sql_ms)} leases): p50 {fig['sql_lease_p50_ms']} ms, "
           f"p99 {pct(sql_ms, 99):.2f} ms")
     print(f"next p50 at {args.small:,} tasks: {fig['next_p50_ms_1k']} ms ({len(small.next_ms)} calls); at "
