@@ -6,10 +6,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import error_handlers, observability, webpages
 from app.agreement.router import router as agreement_router
@@ -51,6 +52,27 @@ SECURITY_HEADERS = {
 }
 
 
+class SecurityHeaders:
+    """SECURITY_HEADERS on every response that does not set its own (pure ASGI: nothing is buffered)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for key, value in SECURITY_HEADERS.items():
+                    headers.setdefault(key, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # A server killed mid-request may have left a file no row points at; clear those before serving.
@@ -77,14 +99,8 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestLimits, settings=settings, openapi=app.openapi)
     app.add_middleware(SessionCookieMiddleware, secret=session_secret(settings), secure=settings.cookie_secure)
 
-    app.middleware("http")(observability.observe)
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        return response
+    app.add_middleware(observability.RequestObserver)
+    app.add_middleware(SecurityHeaders)
 
     error_handlers.install(app)
     for router in (auth_router, projects_router, items_router, queue_router, annotations_router, models_router,

@@ -17,12 +17,14 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select, text
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import get_settings
 from app.db import session_scope, utcnow
@@ -131,23 +133,36 @@ def metrics() -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
-async def observe(request: Request, call_next):  # type: ignore[no-untyped-def]
-    """Middleware: a request id (the caller's X-Request-ID, or a new one) on the response and on every
+class RequestObserver:
+    """Middleware (pure ASGI: BaseHTTPMiddleware cost every request a task group and a streamed copy of
+    the response): a request id (the caller's X-Request-ID, or a new one) on the response and on every
     log line of the request, and the request's latency under its route template."""
-    rid = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
-    token = request_id.set(rid)
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await call_next(request)
-        status = response.status_code
-        response.headers["X-Request-ID"] = rid
-        return response
-    finally:
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        HTTP_SECONDS.labels(request.method, template, str(status)).observe(time.perf_counter() - started)
-        request_id.reset(token)
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = Headers(scope=scope).get("x-request-id", "")[:64] or uuid.uuid4().hex
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = rid
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            template = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_SECONDS.labels(scope["method"], template, str(status)).observe(time.perf_counter() - started)
+            request_id.reset(token)
 
 
 class JsonFormatter(logging.Formatter):

@@ -70,13 +70,14 @@ class Tally:
 async def annotator(
     *, base_url: str, username: str, password: str, project_id: int, mask: bytes, tally: Tally, deadline: float,
     max_cycles: int | None = None, retry_pause: float = 0.2, stop: asyncio.Event | None = None,
-    logged_in: Callable[[], Awaitable[float]] | None = None,
+    logged_in: Callable[[], Awaitable[float]] | None = None, think_s: float = 0.0,
 ) -> None:
     """One annotator: log in once, then next -> submit until the queue is empty, `max_cycles`, `deadline`
     (time.monotonic()) or `stop`. `logged_in`, when given, is awaited after the login and returns the
     deadline to use from then on (a benchmark's clock starts once everyone has logged in). Transport
     errors and 503s are retried (the same submit key for a submit)
-    until the deadline; other failures are counted in `tally.errors` and end this annotator."""
+    until the deadline; other failures are counted in `tally.errors` and end this annotator. `think_s`: a
+    pause after each submit (an annotator painting), none by default (a closed loop)."""
     api = f"/api/v1/projects/{project_id}"
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
@@ -136,6 +137,8 @@ async def annotator(
                                   client_token=token, status=r.status_code))
             cycles += 1
             tally.cycles += 1
+            if think_s > 0:
+                await asyncio.sleep(think_s)
 
 
 def server_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:

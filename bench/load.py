@@ -2,6 +2,7 @@
 
 Usage: python bench/load.py [--annotators 50] [--tasks 100000] [--seconds 30] [--workers 4]
        [--database-url postgresql+psycopg://...] [--admin-url ...] [--small 1000] [--large 1000000] [--quick]
+       [--think-ms 0] [--statements]
 
 Without --database-url a throwaway database is created on the loopback Postgres of scripts/services.sh
 ($LABELWISE_TEST_POSTGRES_ADMIN_URL, default postgresql+psycopg://postgres@127.0.0.1:55432/postgres) and
@@ -124,17 +125,16 @@ def seed_project(url: str, name: str, tasks: int, members: list[str]) -> int:
 
 
 def lease_sql(project_id: int, user_id: int) -> str:
-    """The app's own lease statement (queue.service: no ranked model here), with literal values."""
-    from sqlalchemy import exists, func
+    """The app's own lease statement (queue.service.free_in_order, as _first_free runs it; no ranked model
+    here: the first of its statements), with literal values and now() for the clock."""
+    from sqlalchemy import func
     from sqlalchemy.dialects import postgresql
 
     from app.queue import service as queue_service
-    from app.queue.models import Skip, Task
+    from app.queue.models import Task
 
-    skipped = exists().where(Skip.task_id == Task.id, Skip.user_id == user_id)
-    stmt = (queue_service._queue_order(project_id, None)[0]
-            .where(~exists().where(queue_service._active_lease_clause(func.now())), ~skipped)
-            .limit(1).with_for_update(skip_locked=True, of=Task))
+    free = queue_service.free_in_order(project_id, user_id, None, 0, func.now())[0]  # type: ignore[arg-type]
+    stmt = free.limit(1).with_for_update(skip_locked=True, of=Task)
     return str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 
 
@@ -151,10 +151,13 @@ async def bare_sql_leases(url: str, project_id: int, uids: list[int], seconds: f
     import psycopg
 
     times: list[float] = []
+
+    # Compiled before the clock starts: compiling the statement 50 times took longer than the phase.
+    statements = {uid: lease_sql(project_id, uid) for uid in uids}
     deadline = time.monotonic() + seconds
 
     async def one(uid: int) -> None:
-        sql = lease_sql(project_id, uid)
+        sql = statements[uid]
         async with await psycopg.AsyncConnection.connect(libpq(url)) as conn:
             for _ in range(100_000):
                 if time.monotonic() >= deadline:
@@ -181,61 +184,139 @@ def explain(url: str, project_id: int, uid: int) -> str:
     return "\n".join("    " + r[0] for r in rows)
 
 
+STEPS = ("session+user", "project", "lease", "commit", "serialize")
+
+
 def profile_next(project_id: int, username: str, rounds: int) -> dict[str, float]:
-    """In-process, one caller: milliseconds and SQL statements per step of a next-task request."""
+    """In-process, one caller: per step of a next-task request as the route runs it (the session cookie's
+    user, the member's project, leasing.next_task, the commit, the response's model and JSON), the median
+    milliseconds, statements and milliseconds spent inside the database driver (the rest is Python). Then
+    the whole request through the ASGI app (every middleware, routing, the dependencies, the JSON) with
+    httpx's ASGI transport: its median minus the steps' sum is the framework's share. Statements of the
+    first round are kept in `PROFILE_STATEMENTS` (step, first line of the SQL)."""
     from sqlalchemy import event
 
     from app.auth import service as auth_service
+    from app.auth import sessions
     from app.db import get_engine, new_session
+    from app.flows import leasing
     from app.projects import service as project_service
     from app.queue import service as queue_service
     from app.queue.router import task_read
 
-    statements = 0
+    statements, in_db, step_now = 0, 0.0, [""]
+    started: list[float] = []
 
-    def count(*_: object) -> None:
+    def before(*args: object) -> None:
         nonlocal statements
         statements += 1
+        started.append(time.perf_counter())
+        if len(PROFILE_STATEMENTS) < 200 and round_no[0] == 0:
+            PROFILE_STATEMENTS.append((step_now[0], " ".join(str(args[2]).split())[:110]))
 
+    def after(*_: object) -> None:
+        nonlocal in_db
+        in_db += time.perf_counter() - started.pop()
+
+    round_no = [0]
     engine = get_engine()
-    event.listen(engine, "before_cursor_execute", count)
-    steps: dict[str, list[float]] = {"auth+project": [], "lease": [], "commit": [], "serialize": []}
-    stmts: dict[str, list[int]] = {k: [] for k in steps}
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    steps: dict[str, list[float]] = {k: [] for k in STEPS}
+    stmts: dict[str, list[int]] = {k: [] for k in STEPS}
+    db_ms: dict[str, list[float]] = {k: [] for k in STEPS}
+    session = new_session()
+    try:  # a login session, looked up on every round as the cookie's is
+        user = auth_service.get_by_username(session=session, username=username)
+        assert user is not None
+        token = sessions.start(session=session, user=user)
+        session.commit()
+    finally:
+        session.close()
+    cpu: list[float] = []
+    marks: list[tuple[float, int, float]] = []
+
+    def mark(step: str) -> None:
+        marks.append((time.perf_counter(), statements, in_db))
+        step_now[0] = step
+
     try:
-        for _ in range(rounds):
+        for r in range(rounds):
+            round_no[0] = r
+            c0 = time.process_time()
             session = new_session()
             try:
-                marks = [(time.perf_counter(), statements)]
-                user = auth_service.get_by_username(session=session, username=username)
+                marks[:] = [(time.perf_counter(), statements, in_db)]
+                step_now[0] = STEPS[0]
+                user = sessions.user_for(session=session, token=token)
                 assert user is not None
+                mark(STEPS[1])
                 project = project_service.get_for_member(session=session, project_id=project_id, user=user)
                 assert project is not None
-                marks.append((time.perf_counter(), statements))
-                task = queue_service.lease_next(session=session, project=project, user=user)
-                marks.append((time.perf_counter(), statements))
+                mark(STEPS[2])
+                task = leasing.next_task(session=session, project=project, user=user)
+                mark(STEPS[3])
                 session.commit()
-                marks.append((time.perf_counter(), statements))
+                mark(STEPS[4])
                 assert task is not None
                 task_read(session, task, user).model_dump_json()
-                marks.append((time.perf_counter(), statements))
+                mark("release")
+                cpu.append((time.process_time() - c0) * 1000)
                 queue_service.release(session=session, task=task, user=user)  # give it back for the next round
                 session.commit()
             finally:
                 session.close()
-            for (name, (t0, s0), (t1, s1)) in zip(steps, marks, marks[1:], strict=False):
+            for (name, (t0, s0, d0), (t1, s1, d1)) in zip(STEPS, marks, marks[1:], strict=False):
                 steps[name].append((t1 - t0) * 1000)
                 stmts[name].append(s1 - s0)
+                db_ms[name].append((d1 - d0) * 1000)
+        out: dict[str, float] = {}
+        for name in STEPS:
+            out[f"{name}_ms"] = statistics.median(steps[name])
+            out[f"{name}_statements"] = statistics.median(stmts[name])
+            out[f"{name}_db_ms"] = statistics.median(db_ms[name])
+        out["steps_cpu_ms"] = statistics.median(cpu)
+        out["asgi_ms"], out["asgi_cpu_ms"], out["asgi_statements"] = asyncio.run(
+            _asgi_next(project_id, username, rounds, lambda: statements))
+        return out
     finally:
-        event.remove(engine, "before_cursor_execute", count)
-    out: dict[str, float] = {}
-    for name in steps:
-        out[f"{name}_ms"] = statistics.median(steps[name])
-        out[f"{name}_statements"] = statistics.median(stmts[name])
-    return out
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+
+
+PROFILE_STATEMENTS: list[tuple[str, str]] = []
+
+
+async def _asgi_next(project_id: int, username: str, rounds: int, count: object) -> tuple[float, float, float]:
+    """Median ms, CPU ms of this process (every thread) and statements of POST /tasks/next (then a release)
+    through the whole ASGI app, in process."""
+    import httpx
+
+    from app.main import create_app
+
+    app = create_app()
+    times: list[float] = []
+    cpu: list[float] = []
+    per: list[int] = []
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+        r = await client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+        r.raise_for_status()
+        client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        api = f"/api/v1/projects/{project_id}"
+        for _ in range(rounds):
+            s0 = count()  # type: ignore[operator]
+            t0, c0 = time.perf_counter(), time.process_time()
+            r = await client.post(f"{api}/tasks/next")
+            times.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
+            per.append(count() - s0)  # type: ignore[operator]
+            r.raise_for_status()
+            (await client.post(f"{api}/tasks/{r.json()['id']}/release")).raise_for_status()
+    return statistics.median(times), statistics.median(cpu), statistics.median(per)
 
 
 async def run_annotators(base_url: str, project_id: int, names: list[str], seconds: float,
-                         max_cycles: int | None) -> tuple[Tally, float]:
+                         max_cycles: int | None, think_s: float = 0.0) -> tuple[Tally, float]:
     """Everyone logs in first (scrypt: not what is measured); the clock starts when the last one has."""
     tally = Tally()
     mask = mask_png(8, 8)
@@ -258,7 +339,7 @@ async def run_annotators(base_url: str, project_id: int, names: list[str], secon
     login_deadline = time.monotonic() + seconds + 300
     await asyncio.gather(*(annotator(base_url=base_url, username=n, password=PASSWORD, project_id=project_id,
                                      mask=mask, tally=tally, deadline=login_deadline, max_cycles=max_cycles,
-                                     logged_in=logged_in) for n in names))
+                                     logged_in=logged_in, think_s=think_s) for n in names))
     return tally, (time.monotonic() - start[0]) if start else 0.0
 
 
@@ -274,6 +355,10 @@ def main() -> None:
     ap.add_argument("--database-url", default=None)
     ap.add_argument("--admin-url", default=None)
     ap.add_argument("--quick", action="store_true", help="a small run for a smoke test (< 60 s)")
+    ap.add_argument("--statements", action="store_true", help="list the profiled request's SQL statements")
+    ap.add_argument("--think-ms", type=float, default=0.0,
+                    help="also run the main project with this pause after each submit (an annotator at work), "
+                         "reported apart; the targets and the JSON line stay the closed loop's")
     args = ap.parse_args()
     if args.quick:
         args.annotators, args.tasks, args.seconds, args.phase_seconds = 6, 2_000, 3.0, 2.0
@@ -306,9 +391,14 @@ def main() -> None:
             # Small and large: a short run each, capped so neither queue drains by much.
             cap = max(1, args.small // (4 * args.annotators))
             small, _ = asyncio.run(run_annotators(base, pids[args.small], annotators, args.phase_seconds, cap))
+            client_cpu = time.process_time()  # the simulated annotators run in this process
             main_run, main_s = asyncio.run(run_annotators(base, pids[args.tasks], annotators, args.seconds,
                                                           args.tasks // (2 * args.annotators)))
+            client_cpu = time.process_time() - client_cpu
             large, _ = asyncio.run(run_annotators(base, pids[args.large], annotators, args.phase_seconds, cap))
+            thinking = asyncio.run(run_annotators(base, pids[args.tasks], annotators, args.seconds,
+                                                  args.tasks // (2 * args.annotators), args.think_ms / 1000)) \
+                if args.think_ms > 0 else None
         uids = user_ids(url, annotators)
         sql_ms = asyncio.run(bare_sql_leases(url, pids[args.tasks], uids, args.phase_seconds))
         prof = profile_next(pids[args.tasks], profiler, 30 if args.quick else 200)
@@ -330,18 +420,36 @@ def main() -> None:
     print(f"main ({args.tasks:,} tasks, {main_s:.1f} s): {main_run.cycles} cycles, {fig['cycles_per_s']}/s; "
           f"next p50 {fig['next_p50_ms']} ms p99 {fig['next_p99_ms']} ms; submit p50 "
           f"{pct(main_run.submit_ms, 50):.2f} ms p99 {fig['submit_p99_ms']} ms")
+    print(f"  the {args.annotators} simulated annotators (this process) used {client_cpu:.1f} s of CPU in the main "
+          f"run, {client_cpu / main_s if main_s else 0:.2f} of a core on average, logins included")
     print(f"bare SQL lease ({len(uids)} connections, {len(sql_ms)} leases): p50 {fig['sql_lease_p50_ms']} ms, "
           f"p99 {pct(sql_ms, 99):.2f} ms")
     print(f"next p50 at {args.small:,} tasks: {fig['next_p50_ms_1k']} ms ({len(small.next_ms)} calls); at "
           f"{args.large:,}: {fig['next_p50_ms_1m']} ms ({len(large.next_ms)} calls)")
+    if thinking is not None:
+        run, secs = thinking
+        print(f"NOT the target's figure: with {args.think_ms:.0f} ms of think time after each submit ({args.tasks:,} "
+              f"tasks, {secs:.1f} s): {run.cycles} cycles, {run.cycles / secs if secs else 0:.1f}/s; next p50 "
+              f"{pct(run.next_ms, 50):.2f} ms p99 {pct(run.next_ms, 99):.2f} ms; submit p99 "
+              f"{pct(run.submit_ms, 99):.2f} ms")
+        errors = errors + run.errors
     if errors:
         print(f"errors: {dict(errors)}")
-    print("\nwhere a next-task request spends its time (in-process, one caller, median per step):")
-    for step in ("auth+project", "lease", "commit", "serialize"):
-        print(f"  {step:13s} {prof[step + '_ms']:7.2f} ms  {prof[step + '_statements']:.0f} statements")
-    in_process = sum(prof[s + "_ms"] for s in ("auth+project", "lease", "commit", "serialize"))
-    print(f"  in-process total {in_process:.2f} ms; the rest of the HTTP p50 ({fig['next_p50_ms']} ms) is the "
-          "session cookie, routing, JSON, the event loop and queueing behind other requests on the CPUs")
+    print("\nwhere a next-task request spends its time (in-process, one caller, median per step; db = inside "
+          "the driver, the rest is Python):")
+    for step in STEPS:
+        print(f"  {step:13s} {prof[step + '_ms']:7.2f} ms  {prof[step + '_statements']:.0f} statements  "
+              f"db {prof[step + '_db_ms']:6.2f} ms")
+    in_process = sum(prof[s + "_ms"] for s in STEPS)
+    print(f"  steps' total {in_process:.2f} ms ({prof['steps_cpu_ms']:.2f} ms of CPU in this process); the whole "
+          f"request through the ASGI app (middleware, routing, dependencies, JSON) {prof['asgi_ms']:.2f} ms "
+          f"({prof['asgi_cpu_ms']:.2f} ms of CPU), {prof['asgi_statements']:.0f} statements: the framework's share "
+          f"{prof['asgi_cpu_ms'] - prof['steps_cpu_ms']:.2f} ms of CPU (wall times move with the machine's load). "
+          f"The rest of the HTTP p50 ({fig['next_p50_ms']} ms) is uvicorn, "
+          "the client and queueing behind other requests on the CPUs")
+    if args.statements:
+        for step, sql in PROFILE_STATEMENTS:
+            print(f"    [{step}] {sql}")
     print(f"\nEXPLAIN ANALYZE of the lease statement, {args.small:,} tasks:\n{plan_small}")
     print(f"EXPLAIN ANALYZE of the lease statement, {args.large:,} tasks:\n{plan_large}")
 
@@ -356,6 +464,14 @@ def main() -> None:
     print(f"  next p50 at {args.large:,} within 1.2x of {args.small:,}: {ratio_size:.2f}x, "
           f"{verdict(ratio_size <= 1.2)}")
     print(f"  API next p50 within 3x of the bare SQL lease: {ratio_sql:.2f}x, {verdict(ratio_sql <= 3)}")
+    if fig["cycles_per_s"]:
+        # Little's law for a closed loop without think time: each annotator's cycle lasts N / X.
+        cycle_ms = args.annotators / fig["cycles_per_s"] * 1000
+        needed = args.annotators / 0.05  # cycles/s for a cycle of about 50 ms
+        cpus = os.cpu_count() or 1
+        print(f"  closed loop: {args.annotators} annotators at {fig['cycles_per_s']} cycles/s wait {cycle_ms:.0f} ms "
+              f"per next+submit cycle (N / X); a next p99 of 25 ms needs a cycle near 50 ms, {needed:.0f} cycles/s: "
+              f"{1000 * cpus / needed:.1f} ms of CPU per cycle on {cpus} CPUs, server, database and clients together")
     print(f"total {time.monotonic() - t_all:.0f} s")
     print(json.dumps(fig))
 

@@ -46,15 +46,19 @@ def user_for(*, session: Session, token: str) -> User | None:
     """The active user of a live session: not revoked, younger than the lifetime, used within the idle
     timeout. Marks last_seen_at (at most once a minute; the caller commits)."""
     settings = get_settings()
-    row = session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))
-    if row is None or row.revoked_at is not None:
+    # The session and its user in one statement: every request of a logged-in browser runs this.
+    found = session.execute(select(UserSession, User).join(User, User.id == UserSession.user_id)
+                            .where(UserSession.token_hash == token_hash(token))).first()
+    if found is None:
+        return None
+    row, user = found
+    if row.revoked_at is not None:
         return None
     now = utcnow()
     if (now - row.created_at > timedelta(seconds=settings.session_lifetime_seconds)
             or now - row.last_seen_at > timedelta(seconds=settings.session_idle_seconds)):
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now

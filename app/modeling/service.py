@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
@@ -87,13 +87,16 @@ def stop_advice(versions: Sequence[ModelVersion], patience: int = 3,
     return report
 
 
+def ranked_version_query(project_id: int) -> Select[int]:
+    """The statement of ranked_model_version_id, for callers that fold it into one of theirs."""
+    return (select(ScoringRun.model_version_id)
+            .where(ScoringRun.project_id == project_id, ScoringRun.status == ScoringRunStatus.ranked)
+            .order_by(ScoringRun.id.desc()).limit(1))
+
+
 def ranked_model_version_id(*, session: Session, project_id: int) -> int | None:
     """The model version whose ranking the queue follows: the newest fully ranked scoring run."""
-    return session.scalar(
-        select(ScoringRun.model_version_id)
-        .where(ScoringRun.project_id == project_id, ScoringRun.status == ScoringRunStatus.ranked)
-        .order_by(ScoringRun.id.desc()).limit(1)
-    )
+    return session.scalar(ranked_version_query(project_id))
 
 
 def score_for(*, session: Session, project_id: int, task_id: int) -> Score | None:

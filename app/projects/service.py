@@ -4,7 +4,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
@@ -91,10 +91,9 @@ def is_member(*, session: Session, project_id: int, user_id: int) -> bool:
 
 def get_for_member(*, session: Session, project_id: int, user: User) -> Project | None:
     """The project, or None when it does not exist or the user is not a member (callers answer 404)."""
-    project = session.get(Project, project_id)
-    if project is None or not is_member(session=session, project_id=project_id, user_id=user.id):
-        return None
-    return project
+    # One statement with the membership check (every project route runs this), then its classes.
+    member = exists().where(Membership.project_id == project_id, Membership.user_id == user.id)
+    return session.scalar(select(Project).where(Project.id == project_id, member))
 
 
 def list_for_member(*, session: Session, user: User, archived: bool = False, offset: int = 0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Float, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Enum, Float, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -45,6 +45,10 @@ class Lease(Base):
     """A task handed to one annotator until `expires_at`; rows are kept as history."""
 
     __tablename__ = "lease"
+    # The live leases, which every lease reads (overlap.room_for, the held-task check): without it that
+    # read scans the whole lease history.
+    __table_args__ = (Index("ix_lease_live", "user_id", "task_id", postgresql_where=text("released_at IS NULL"),
+                            sqlite_where=text("released_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)

@@ -8,14 +8,13 @@ then hold or have submitted a copy, never one person twice; the task is done at 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, select, union_all
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, func, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from app.audit import service as audit
 from app.auth.models import User
-from app.db import utcnow
+from app.db import UTCDateTime, utcnow
 from app.errors import DomainError
 from app.modeling import service as model_service
 from app.modeling.models import Score
@@ -113,13 +112,14 @@ def on_lease(*, session: Session, project_id: int, task: Task) -> None:
         session.flush()
 
 
-def room_for(now: datetime, user_id: int) -> ColumnElement[bool]:
+def room_for(now, user_id) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
     """SQL: the task has a copy left for `user_id`: live leases plus submitted copies are fewer than the
     copies it needs (1 unless it drew overlap), and this user neither holds nor submitted one.
 
     Both sets are uncorrelated subqueries (live leases, copies of tasks still open), which Postgres hashes
     once per statement instead of probing per candidate row: the queue's head is found as fast as with
-    the plain "no live lease" filter it replaces.
+    the plain "no live lease" filter it replaces. `now` and `user_id` may be bind parameters (the lease
+    builds its statements once).
     """
     live = and_(Lease.released_at.is_(None), Lease.expires_at > now)
     open_task = aliased(Task)
@@ -134,10 +134,15 @@ def room_for(now: datetime, user_id: int) -> ColumnElement[bool]:
     return and_(Task.id.not_in(full), Task.id.not_in(mine))
 
 
+_HAS_ROOM = (select(func.count()).select_from(Task)
+             .where(Task.id == bindparam("room_task_id", type_=Integer),
+                    room_for(bindparam("room_now", type_=UTCDateTime()), bindparam("room_user_id", type_=Integer))))
+
+
 def has_room(*, session: Session, task: Task, user: User) -> bool:
-    """`room_for` read again by a fresh statement (under the task's row lock, in the lease code)."""
-    return bool(session.scalar(select(func.count()).select_from(Task)
-                               .where(Task.id == task.id, room_for(utcnow(), user.id))))
+    """`room_for` read again by a fresh statement (under the task's row lock, in the lease code); the
+    statement is built once (building it took longer than running it)."""
+    return bool(session.scalar(_HAS_ROOM, {"room_task_id": task.id, "room_now": utcnow(), "room_user_id": user.id}))
 
 
 def get_overlap(*, session: Session, task_id: int) -> OverlapTask | None:

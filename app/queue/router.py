@@ -15,7 +15,7 @@ from app.items.superpixels import superpixels_png
 from app.modeling import service as model_service
 from app.modeling import suggestions
 from app.pagination import PageQuery, page
-from app.queue import drafts, service
+from app.queue import drafts, service, task_view
 from app.queue.deps import TaskDep, read_task_mask
 from app.queue.models import Task
 from app.queue.schemas import (
@@ -41,19 +41,15 @@ router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["queue"], depen
 
 
 def task_read(session: Session, task: Task, user: User) -> TaskRead:
-    item = session.get(Item, task.item_id)
-    assert item is not None
-    lease = service.active_lease(session=session, task_id=task.id, user_id=user.id)
-    mv_id = model_service.ranked_model_version_id(session=session, project_id=task.project_id)
-    score = model_service.score_for(session=session, project_id=task.project_id, task_id=task.id)
+    view = task_view.read(session=session, task=task, user=user)
+    item, mv_id, score, draft = view.item, view.model_version_id, view.score, view.draft
     base = f"/api/v1/projects/{task.project_id}/tasks/{task.id}"
-    draft = drafts.get(session=session, task_id=task.id, user_id=user.id)
     return TaskRead(
         id=task.id, item_id=task.item_id, status=task.status.value,
         region=Region(x=task.x, y=task.y, width=task.width, height=task.height),
         image=ImageRef(width=item.width, height=item.height,
                        url=f"/api/v1/projects/{task.project_id}/items/{item.id}/image"),
-        lease_expires_at=lease.expires_at.isoformat() if lease else None,
+        lease_expires_at=view.lease_expires_at.isoformat() if view.lease_expires_at else None,
         why=ScoreRead.model_validate(score) if score else None,
         # The version is in the URL, so a cached PNG never outlives a retrain.
         suggestion=SuggestionRef(model_version_id=mv_id, mask_url=f"{base}/suggestion/mask?mv={mv_id}",

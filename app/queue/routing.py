@@ -43,22 +43,29 @@ def active_gold_source():  # type: ignore[no-untyped-def]
     return exists().where(GoldTask.source_task_id == Task.id, GoldTask.active)
 
 
-def _open_return(now: datetime):  # type: ignore[no-untyped-def]
-    hold = timedelta(seconds=get_settings().return_hold_seconds)
+def return_since(now: datetime) -> datetime:
+    """Returns made before this have lapsed (`return_hold_seconds`)."""
+    return now - timedelta(seconds=get_settings().return_hold_seconds)
+
+
+def _open_return(since):  # type: ignore[no-untyped-def]
     skipped_by_them = exists().where(Skip.task_id == TaskReturn.task_id, Skip.user_id == TaskReturn.user_id,
                                      Skip.created_at > TaskReturn.created_at)
-    return and_(TaskReturn.task_id == Task.id, TaskReturn.closed_at.is_(None), TaskReturn.created_at > now - hold,
+    return and_(TaskReturn.task_id == Task.id, TaskReturn.closed_at.is_(None), TaskReturn.created_at > since,
                 ~skipped_by_them)
 
 
-def not_returned_to_other(user_id: int, now: datetime):  # type: ignore[no-untyped-def]
-    return ~exists().where(_open_return(now), TaskReturn.user_id != user_id)
+def not_returned_to_other(user_id, since):  # type: ignore[no-untyped-def]
+    """SQL: no open return of the task to someone else. `since` is return_since(now), or a bind parameter
+    (the lease builds its statements once: app/queue/service.py)."""
+    return ~exists().where(_open_return(since), TaskReturn.user_id != user_id)
 
 
 def routed_task(*, session: Session, project: Project, user: User, model_version_id: int | None,
-                ) -> tuple[Task, str] | None:
-    """A task routed to `user` ahead of the ranking, and why ('returned' or 'gold'); None: use the queue."""
-    task = _returned(session=session, project=project, user=user)
+                may_have_returns: bool = True) -> tuple[Task, str] | None:
+    """A task routed to `user` ahead of the ranking, and why ('returned' or 'gold'); None: use the queue.
+    `may_have_returns=False` (the lease read that the user has no open return) skips that look-up."""
+    task = _returned(session=session, project=project, user=user) if may_have_returns else None
     if task is not None:
         return task, "returned"
     if project.gold_rate > 0 and _rng.random() < project.gold_rate:
@@ -73,7 +80,7 @@ def _returned(*, session: Session, project: Project, user: User) -> Task | None:
     leased = exists().where(Lease.task_id == Task.id, Lease.released_at.is_(None), Lease.expires_at > now)
     # Driven from the user's returns (few), not from the project's open tasks (many).
     return session.scalar(
-        select(Task).join(TaskReturn, _open_return(now))
+        select(Task).join(TaskReturn, _open_return(return_since(now)))
         .where(TaskReturn.user_id == user.id, Task.project_id == project.id, Task.status == TaskStatus.open,
                ~leased)
         .order_by(Task.id).limit(1).with_for_update(skip_locked=True, of=Task))

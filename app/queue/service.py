@@ -6,13 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.audit import service as audit
 from app.auth.models import User
 from app.config import get_settings
-from app.db import lock_row, utcnow
+from app.db import UTCDateTime, lock_row, utcnow
 from app.errors import Conflict, DomainError
 from app.items.models import Item, Split
 from app.learning.uncertainty import tile_grid
@@ -21,7 +21,7 @@ from app.modeling.scoring import TaskRef
 from app.modeling.service import ranked_model_version_id, scores_for
 from app.projects import guidelines
 from app.projects.models import Project
-from app.queue import overlap, routing
+from app.queue import lease_context, overlap, routing
 from app.queue.models import Flag, Lease, Skip, Task, TaskStatus
 
 # Why Next found nothing, for the API's 404 and the labeling page alike.
@@ -104,11 +104,12 @@ def lease_next(*, session: Session, project: Project, user: User,
     # two. On SQLite (no SKIP LOCKED) this is the database's single write lock: every caller takes turns
     # and sees the leases the one before committed.
     lock_row(session, User.username, user.id)
-    held = _held_task(session=session, project_id=project.id, user=user)
-    if held is not None:
-        return held
+    ctx = lease_context.read(session=session, project_id=project.id, user_id=user.id)  # with the held task
+    if ctx.held_task_id is not None:
+        return session.get(Task, ctx.held_task_id)
     # A new version of the guidelines is read and confirmed before the next task (409 with a code).
-    guidelines.require_confirmed(session=session, project_id=project.id, user_id=user.id)
+    if ctx.unconfirmed_guidelines is not None:
+        raise guidelines.GuidelinesUnconfirmed(ctx.unconfirmed_guidelines)
     if project.label_budget is not None or caps is not None:
         # Every caller that could take the budget's last label takes turns on the project row, and
         # counts the leases the one before it committed: concurrent annotators cannot overshoot it.
@@ -116,7 +117,7 @@ def lease_next(*, session: Session, project: Project, user: User,
         check_budget(session=session, project=project)
         if caps is not None:
             caps()
-    return _claim(session=session, project=project, user=user)
+    return _claim(session=session, project=project, user=user, ctx=ctx)
 
 
 class BudgetSpent(Conflict):
@@ -144,16 +145,17 @@ def check_budget(*, session: Session, project: Project) -> None:
                           "being labeled now. A lead can raise the budget.")
 
 
-def _claim(*, session: Session, project: Project, user: User) -> Task | None:
+def _claim(*, session: Session, project: Project, user: User, ctx: lease_context.LeaseContext) -> Task | None:
     now = utcnow()
-    mv_id = ranked_model_version_id(session=session, project_id=project.id)
-    routed = routing.routed_task(session=session, project=project, user=user, model_version_id=mv_id)
+    mv_id = ctx.model_version_id
+    routed = routing.routed_task(session=session, project=project, user=user, model_version_id=mv_id,
+                                 may_have_returns=ctx.may_have_returns)
     task, route = routed if routed is not None else (_claim_ranked(session, project, user, mv_id), "ranked")
     if task is None:
         return None
     expires = now + timedelta(seconds=get_settings().lease_seconds)
     session.add(Lease(task_id=task.id, user_id=user.id, expires_at=expires))
-    if route == "ranked":  # a gold copy or a returned task is one annotator's, never an overlap task
+    if route == "ranked" and ctx.overlap_on:  # a gold copy or a returned task is one annotator's, never overlap
         overlap.on_lease(session=session, project_id=project.id, task=task)
     audit.record(session=session, action="task.lease", entity="task", entity_id=task.id, user_id=user.id,
                  project_id=project.id, detail={"model_version_id": mv_id, "route": route})
@@ -161,24 +163,59 @@ def _claim(*, session: Session, project: Project, user: User) -> Task | None:
     return task
 
 
+def free_in_order(project_id, user_id, mv_id: int | None, held_back: int,  # type: ignore[no-untyped-def]
+                  now) -> list[Select[Task]]:
+    """The lease's candidate statements, read in turn (bench/load.py explains the same ones): a free task
+    is unleased, or an overlap task with a copy left that this user neither holds nor submitted; not
+    skipped by them, not returned to someone else. `project_id`, `user_id`, `mv_id` and `now` may be bind
+    parameters (see _free_statements); `now` a datetime or SQL."""
+    skipped = exists().where(Skip.task_id == Task.id, Skip.user_id == user_id)
+    since = _RETURN_SINCE if now is _NOW else routing.return_since(now)  # SQL minus an interval for now()
+    return [order.where(overlap.room_for(now, user_id), ~skipped, routing.not_returned_to_other(user_id, since))
+            for order in _queue_order(project_id, mv_id, held_back)]
+
+
+_PROJECT, _USER = bindparam("lease_project_id", type_=Integer), bindparam("lease_user_id", type_=Integer)
+_MODEL_VERSION, _NOW = bindparam("lease_mv_id", type_=Integer), bindparam("lease_now", type_=UTCDateTime())
+_RETURN_SINCE = bindparam("lease_return_since", type_=UTCDateTime())
+_FREE: dict[tuple[bool, int], list[Select[Task]]] = {}
+
+
+def _free_statements(ranked: bool, held_back: int) -> list[Select[Task]]:
+    """free_in_order with bind parameters, built once per shape: building these statements cost more
+    Python time than Postgres took to run them (every lease runs them)."""
+    key = (ranked, held_back)
+    if key not in _FREE:
+        _FREE[key] = [free.limit(1).with_for_update(skip_locked=True, of=Task) for free in
+                      free_in_order(_PROJECT, _USER, _MODEL_VERSION if ranked else None,  # type: ignore[arg-type]
+                                    held_back, _NOW)]
+    return _FREE[key]
+
+
 def _claim_ranked(session: Session, project: Project, user: User, mv_id: int | None) -> Task | None:
-    now = utcnow()
     held_back = routing.tier_of(session=session, project_id=project.id, user_id=user.id).held_back if mv_id else 0
-    skipped = exists().where(Skip.task_id == Task.id, Skip.user_id == user.id)
-    # A free task: unleased, or an overlap task with a copy left that this user neither holds nor submitted.
-    for order in _queue_order(project.id, mv_id, held_back):
-        task = _first_free(session, user, order.where(
-            overlap.room_for(now, user.id), ~skipped, routing.not_returned_to_other(user.id, now)))
+    now = utcnow()
+    params = {"lease_project_id": project.id, "lease_user_id": user.id, "lease_now": now,
+              "lease_return_since": routing.return_since(now)}
+    if mv_id is not None:
+        params["lease_mv_id"] = mv_id
+    for free in _free_statements(mv_id is not None, held_back):
+        task = _first_free(session, user, free, params)
         if task is not None:
             return task
     return None
 
 
-def _first_free(session: Session, user: User, free: Select[Task]) -> Task | None:
+def _first_free(session: Session, user: User, free: Select[Task], params: dict[str, object] | None = None,
+                ) -> Task | None:
+    """The first free row of `free`, locked (FOR UPDATE SKIP LOCKED) and looked at again. Statements of
+    _free_statements come limited and locking already, with their `params`."""
+    if params is None:
+        free, params = free.limit(1).with_for_update(skip_locked=True, of=Task), {}
     passed_over: list[int] = []
     while True:
         stmt = free.where(Task.id.not_in(passed_over)) if passed_over else free
-        task = session.scalar(stmt.limit(1).with_for_update(skip_locked=True, of=Task))
+        task = session.scalar(stmt, params)
         if task is None:
             return None
         # The lease filter above ran on the statement's snapshot: a caller that leased this task and

@@ -1,0 +1,40 @@
+"""What one next-task request costs the database: a guard on the statements folded for bench/load.py
+(21 before: session and user, project and membership, eleven for the lease, five for the answer)."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from tests.factories import login, make_project, make_user
+from tests.scenes import add_items
+
+
+def test_a_next_task_request_runs_eleven_statements_and_gives_back_the_held_task(client):
+    from app.db import get_engine
+
+    make_user("lead", "lead")
+    make_user("a")
+    pid = make_project(owner="lead", members=("a",))
+    add_items(pid, 3)
+    client.headers["X-CSRF-Token"] = login(client, "a")
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        statements.append(statement.split(None, 1)[0])
+
+    event.listen(get_engine(), "before_cursor_execute", count)
+    try:
+        first = client.post(f"/api/v1/projects/{pid}/tasks/next")
+        fresh = len(statements)
+        statements.clear()
+        again = client.post(f"/api/v1/projects/{pid}/tasks/next")
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", count)
+    assert first.status_code == 200 and again.status_code == 200, (first.text, again.text)
+    assert again.json()["id"] == first.json()["id"]  # the held task, read with the lease's context
+    assert first.json()["lease_expires_at"] is not None and first.json()["draft"] is None
+    # session+user 1, project 2 (its classes), budget 1, user lock 1, context 1, lease 1, look again 1,
+    # audit and lease rows 2, the answer 1; SQLite's lock is an UPDATE, counted the same.
+    print(f"next-task statements: {fresh} fresh, {len(statements)} held")
+    assert fresh <= 11, fresh
+    assert len(statements) <= 8, statements  # held: no lease statement, look-again or rows; the task by id
