@@ -17,6 +17,13 @@ class AnnotationRead(ReadModel):
     created_at: Timestamp
 
 
+def as_author_sees(read: AnnotationRead) -> AnnotationRead:
+    """What an annotator reads of their own version: a gold answer reads as any submitted label."""
+    if read.status == AnnotationStatus.gold:
+        return read.model_copy(update={"status": AnnotationStatus.submitted})
+    return read
+
+
 class SubmitRead(AnnotationRead):
     retrain_queued: bool
 
