@@ -18,9 +18,10 @@ class AnnotationRead(ReadModel):
 
 
 def as_author_sees(read: AnnotationRead) -> AnnotationRead:
-    """What an annotator reads of their own version: a gold answer reads as any submitted label."""
+    """What an annotator reads of their own version: a gold answer reads as any first submitted label (its
+    stored version follows the source task's labels; its author never labeled that task before)."""
     if read.status == AnnotationStatus.gold:
-        return read.model_copy(update={"status": AnnotationStatus.submitted})
+        return read.model_copy(update={"status": AnnotationStatus.submitted, "version": 1})
     return read
 
 

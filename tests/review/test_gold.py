@@ -152,7 +152,7 @@ def test_gold_tasks_look_like_any_other_task_to_annotators(env, backend):
     # The submit answers, the task read back and its versions look the same too.
     assert _shape(gold_submit) == _shape(plain_submit)
     assert gold_submit["status"] == plain_submit["status"] == "submitted"
-    assert gold_submit["author_id"] == plain_submit["author_id"]
+    assert (gold_submit["author_id"], gold_submit["version"]) == (plain_submit["author_id"], plain_submit["version"])
     a = s.annotators["ann1"]
     read = [a.get(f"{s.base}/tasks/{t['id']}").json() for t in (gold, plain)]
     assert _shape(read[0]) == _shape(read[1]) and read[0]["status"] == read[1]["status"] == "done"
