@@ -32,6 +32,19 @@ class LoginRequired(Exception):
     """Raised for HTML pages; the app answers with a redirect to the login page."""
 
 
+class PasswordChangeRequired(Exception):
+    """Raised for HTML pages of a user whose password an admin set; the app answers with a redirect to
+    the password change page."""
+
+
+# What a user who must change their password may still reach: the change itself and who they are.
+PASSWORD_CHANGE_PAGE = "/account/password"
+_PASSWORD_CHANGE_API = frozenset({"/api/v1/auth/password", "/api/v1/auth/me", "/api/v1/auth/logout"})
+MUST_CHANGE_PASSWORD = ("change your password first: an admin set it, so nothing else is open until you choose "
+                        "your own (POST /api/v1/auth/password with current_password and new_password, or the "
+                        f"page {PASSWORD_CHANGE_PAGE})")
+
+
 def _user_from_session(request: Request, session: Session) -> User | None:
     token = session_id(request)
     if token is None:
@@ -62,10 +75,12 @@ def api_user(request: Request, session: SessionDep,
         if user is None:
             raise HTTPException(status_code=401, detail="the API token is unknown, revoked or its user deactivated",
                                 headers={"WWW-Authenticate": "Bearer"})
-        return user
-    user = _user_from_session(request, session)
+    else:
+        user = _user_from_session(request, session)
     if user is None:
         raise HTTPException(status_code=401, detail="log in first")
+    if user.must_change_password and request.url.path not in _PASSWORD_CHANGE_API:
+        raise HTTPException(status_code=403, detail=MUST_CHANGE_PASSWORD)
     return user
 
 
@@ -73,6 +88,8 @@ def page_user(request: Request, session: SessionDep) -> User:
     user = _user_from_session(request, session)
     if user is None:
         raise LoginRequired()
+    if user.must_change_password and request.url.path != PASSWORD_CHANGE_PAGE:
+        raise PasswordChangeRequired()
     return user
 
 

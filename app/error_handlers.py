@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.deps import LoginRequired
+from app.deps import PASSWORD_CHANGE_PAGE, LoginRequired, PasswordChangeRequired
 from app.errors import DomainError
 from app.webpages import error_page, wants_page
 
@@ -36,6 +36,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(url="/login", status_code=303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def password_change_required(request: Request, exc: PasswordChangeRequired) -> Response:
+        return RedirectResponse(url=PASSWORD_CHANGE_PAGE, status_code=303)
 
     @app.exception_handler(DomainError)
     async def refused(request: Request, exc: DomainError) -> Response:

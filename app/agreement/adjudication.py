@@ -19,6 +19,7 @@ from app.audit import service as audit
 from app.auth.models import User
 from app.errors import DomainError
 from app.projects.models import Project
+from app.queue import overlap
 from app.queue import service as queue_service
 from app.queue.models import Flag, Task, TaskStatus
 
@@ -30,11 +31,16 @@ class AdjudicationError(DomainError):
 
 
 def candidates(*, session: Session, task_id: int) -> list[Annotation]:
-    """What an adjudicator chooses from: each author's latest plain (not adjudicated) version of the task."""
+    """What an adjudicator chooses from: each author's latest plain (not adjudicated) version of the task;
+    of an overlap task, its counted copies (a copy a reviewer rejected is not one)."""
+    counted = {c.annotation_id for c in overlap.copies_of(session=session, task_id=task_id)} \
+        if overlap.get_overlap(session=session, task_id=task_id) is not None else None
     latest: dict[int, Annotation] = {}
     for a in annotation_service.versions(session=session, task_id=task_id):
         if not a.adjudicated:
             latest[a.author_id] = a
+    if counted is not None:
+        latest = {author: a for author, a in latest.items() if a.id in counted}
     return sorted(latest.values(), key=lambda a: a.version)
 
 

@@ -60,6 +60,13 @@ def compute(*, session: Session, project: Project, task: Task) -> TaskAgreement 
     return summary
 
 
+def forget(*, session: Session, task_id: int) -> None:
+    """A copy stopped counting (a rejected review): the task's stored agreement measured it, so it goes
+    until the k-th copy arrives again and `compute` measures the copies anew."""
+    session.execute(delete(PairAgreement).where(PairAgreement.task_id == task_id))
+    session.execute(delete(TaskAgreement).where(TaskAgreement.task_id == task_id))
+
+
 def pair_rows(*, session: Session, task_id: int) -> list[PairAgreement]:
     return list(session.scalars(select(PairAgreement).where(PairAgreement.task_id == task_id)
                                 .order_by(PairAgreement.user_a_id, PairAgreement.user_b_id,

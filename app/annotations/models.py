@@ -15,6 +15,9 @@ class AnnotationStatus(enum.StrEnum):
     # A machine label: the model's suggestion accepted above the lead's bar (app/autolabel). Never a
     # human label: not trained on, not counted among labels, not exported as one.
     machine = "machine"
+    # An annotator's answer to a gold task, stored on the gold region's own task: it measures the
+    # annotator (app/review/gold.py) and is never the task's label (not trained on, counted or exported).
+    gold = "gold"
 
 
 class Annotation(Base):

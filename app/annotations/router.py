@@ -5,7 +5,7 @@ from fastapi.responses import Response
 
 from app import storage
 from app.annotations import service
-from app.annotations.schemas import AnnotationPage, AnnotationRead
+from app.annotations.schemas import AnnotationPage, AnnotationRead, as_author_sees
 from app.auth.models import User
 from app.deps import ApiProject, ApiUser, SessionDep
 from app.errors import NotFound
@@ -33,9 +33,10 @@ def versions(task: TaskDep, project: ApiProject, user: ApiUser, session: Session
              response: Response) -> AnnotationPage:
     """The task's versions, oldest first (an annotator sees only their own)."""
     offset, limit = paging.fetch()
-    rows = service.versions(session=session, task_id=task.id, offset=offset, limit=limit,
-                            author_id=_only_own(session, project, user))
-    return page(AnnotationPage, rows, paging, response, AnnotationRead.model_validate)
+    own = _only_own(session, project, user)
+    rows = service.versions(session=session, task_id=task.id, offset=offset, limit=limit, author_id=own)
+    read = AnnotationRead.model_validate if own is None else lambda a: as_author_sees(AnnotationRead.model_validate(a))
+    return page(AnnotationPage, rows, paging, response, read)
 
 
 @router.get("/{annotation_id}/mask")

@@ -17,6 +17,14 @@ class AnnotationRead(ReadModel):
     created_at: Timestamp
 
 
+def as_author_sees(read: AnnotationRead) -> AnnotationRead:
+    """What an annotator reads of their own version: a gold answer reads as any first submitted label (its
+    stored version follows the source task's labels; its author never labeled that task before)."""
+    if read.status == AnnotationStatus.gold:
+        return read.model_copy(update={"status": AnnotationStatus.submitted, "version": 1})
+    return read
+
+
 class SubmitRead(AnnotationRead):
     retrain_queued: bool
 

@@ -20,7 +20,7 @@ from app.items import service as item_service
 from app.items.models import Item, Split
 from app.projects.models import Project
 from app.quality.models import GoldAnswer
-from app.queue import drafts, overlap
+from app.queue import drafts, overlap, routing
 from app.queue import service as queue_service
 from app.queue.models import Task
 
@@ -81,20 +81,27 @@ def submit(
         raise DomainError("suggestion_fraction must be between 0 and 1")
 
     version = (session.scalar(select(func.max(Annotation.version)).where(Annotation.task_id == task.id)) or 0) + 1
-    session.execute(
-        update(Annotation).where(Annotation.task_id == task.id, Annotation.status == AnnotationStatus.submitted)
-        .values(status=AnnotationStatus.superseded)
-    )
+    # A gold task is answered on its source task: beside the task's label, never replacing it.
+    gold_answer = routing.pending_gold_answer(session=session, task_id=task.id, user_id=user.id)
+    if gold_answer is None:
+        session.execute(
+            update(Annotation).where(Annotation.task_id == task.id, Annotation.status == AnnotationStatus.submitted)
+            .values(status=AnnotationStatus.superseded)
+        )
     annotation = Annotation(
         task_id=task.id, item_id=task.item_id, version=version, author_id=user.id, mask_path="",
-        seconds_spent=float(seconds_spent), status=AnnotationStatus.submitted, labeled_pixels=labeled,
+        seconds_spent=float(seconds_spent),
+        status=AnnotationStatus.submitted if gold_answer is None else AnnotationStatus.gold, labeled_pixels=labeled,
         model_version_id=model_version_id, suggestion_fraction=suggestion_fraction, client_token=client_token,
     )
     session.add(annotation)
     session.flush()
     annotation.mask_path = f"projects/{project.id}/masks/task{task.id}-v{version}-a{annotation.id}.png"
     storage.write_in_transaction(session, annotation.mask_path, imaging.encode_png(mask))
-    overlap.record_submission(session=session, task=task, user_id=user.id, annotation_id=annotation.id)
+    if gold_answer is None:
+        overlap.record_submission(session=session, task=task, user_id=user.id, annotation_id=annotation.id)
+    else:  # answered; app/review/gold.py scores it
+        gold_answer.annotation_id = annotation.id
     queue_service.release(session=session, task=task, user=user)
     # The draft became a label; a refused submit returns before this and keeps it.
     drafts.discard(session=session, task_id=task.id, user_id=user.id)
@@ -151,11 +158,12 @@ def labels_today(*, session: Session, project_id: int) -> int:
 
 def labels_by(*, session: Session, project_id: int, user_id: int, since: datetime | None) -> int:
     """Labels one annotator submitted in the project since `since`: each submit counts, also one a later
-    version superseded (the work was done)."""
+    version superseded or an answer to a gold task (the work was done)."""
     stmt = (
         select(func.count()).select_from(Annotation).join(Task, Task.id == Annotation.task_id)
         .where(Task.project_id == project_id, Annotation.author_id == user_id,
-               Annotation.status.in_((AnnotationStatus.submitted, AnnotationStatus.superseded)))
+               Annotation.status.in_((AnnotationStatus.submitted, AnnotationStatus.superseded,
+                                      AnnotationStatus.gold)))
     )
     if since is not None:
         stmt = stmt.where(Annotation.created_at > since)
@@ -182,9 +190,11 @@ class LabeledSet:
 
 
 def _not_a_gold_answer():  # type: ignore[no-untyped-def]
-    """SQL: the annotation is not an annotator's answer to a gold copy. Those measure the annotator; the
-    region's known mask is already its label, and an answer merged over it would overwrite it."""
-    return ~exists().where(GoldAnswer.task_id == Annotation.task_id)
+    """SQL: the annotation is not an annotator's answer to a gold copy task (made before gold answers
+    moved onto the source task with status `gold`, which the status filters leave out). Those measure
+    the annotator; the region's known mask is already its label, and an answer merged over it would
+    overwrite it."""
+    return ~exists().where(GoldAnswer.task_id == Annotation.task_id, GoldAnswer.annotation_id == Annotation.id)
 
 
 def labeled_set(*, session: Session, project_id: int, split: Split) -> LabeledSet:

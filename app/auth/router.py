@@ -16,7 +16,8 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 def session_read(user: User, request: Request) -> SessionRead:
-    return SessionRead(id=user.id, username=user.username, role=user.role, csrf_token=csrf_token(request))
+    return SessionRead(id=user.id, username=user.username, role=user.role, csrf_token=csrf_token(request),
+                       must_change_password=user.must_change_password)
 
 
 @router.post("/login", responses={401: {}, 429: {"description": "too many failed logins; see Retry-After"}})

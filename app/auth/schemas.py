@@ -19,6 +19,8 @@ class SessionRead(BaseModel):
     username: str
     role: Role
     csrf_token: str
+    # True after an admin set the password: every other API call answers 403 until it is changed.
+    must_change_password: bool = False
 
 
 class PasswordChangeIn(BaseModel):

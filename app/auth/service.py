@@ -22,20 +22,25 @@ def get_by_username(*, session: Session, username: str) -> User | None:
 
 
 def create_user(*, session: Session, username: str, password: str, role: Role, check_policy: bool = True,
-                created_by: User | None = None) -> User:
+                created_by: User | None = None, must_change_password: bool = False) -> User:
     """A new user. The name must follow the user name rules and be unused in any letter case (Conflict);
     the password must pass the policy (PasswordRefused) unless `check_policy` is off, which only the
-    demo's fixed logins do. `created_by` (an admin) is recorded as who did it."""
+    demo's fixed logins do. `created_by` (an admin) is recorded as who did it; `must_change_password`
+    (a password the admin has seen) makes the user choose their own at their next login."""
     check_username(username)
     if check_policy:
         check_password(password, username=username)
     if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())) is not None:
         raise Conflict(f"user {username!r} exists already")
-    user = User(username=username, password_hash=hash_password(password), role=role)
+    user = User(username=username, password_hash=hash_password(password), role=role,
+                must_change_password=must_change_password)
     session.add(user)
     session.flush()
+    detail: dict[str, object] = {"username": username, "role": role.value}
+    if must_change_password:
+        detail["must_change_password"] = True
     audit.record(session=session, action="user.create", entity="user", entity_id=user.id,
-                 user_id=created_by.id if created_by else None, detail={"username": username, "role": role.value})
+                 user_id=created_by.id if created_by else None, detail=detail)
     return user
 
 
@@ -80,16 +85,17 @@ def log_in(*, session: Session, username: str, password: str, address: str, user
 def change_password(*, session: Session, user: User, current_password: str, new_password: str,
                     address: str | None = None, user_agent: str | None = None) -> str:
     """Set a new password (the policy applies), end every session of the user, and open a new one for
-    the caller; returns its id."""
+    the caller; returns its id. A password change an admin required is done with this one."""
     if not verify_password(current_password, user.password_hash):
         raise WrongPassword("the current password is not right")
     check_password(new_password, username=user.username)
     if new_password == current_password:
         raise DomainError("the new password must differ from the current one")
     user.password_hash = hash_password(new_password)
+    required, user.must_change_password = user.must_change_password, False
     revoked = sessions.revoke_all(session=session, user_id=user.id)
     audit.record(session=session, action="user.password_change", entity="user", entity_id=user.id,
-                 user_id=user.id, detail={"sessions_revoked": revoked})
+                 user_id=user.id, detail={"sessions_revoked": revoked, "required": required})
     return sessions.start(session=session, user=user, user_agent=user_agent, address=address)
 
 

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.auth import service, sessions, tokens
 from app.config import get_settings
-from app.deps import PageUser, SessionDep
+from app.deps import PASSWORD_CHANGE_PAGE, PageUser, SessionDep
 from app.errors import DomainError, NotFound, TooManyRequests
 from app.security import client_address, csrf_protect, session_id, set_session_id
 from app.templating import render
@@ -81,3 +81,27 @@ def revoke_token(token_id: int, session: SessionDep, user: PageUser) -> Response
     tokens.revoke(session=session, row=row, by_user_id=user.id)
     session.commit()
     return RedirectResponse("/account", status_code=303)
+
+
+@router.get(PASSWORD_CHANGE_PAGE)
+def password_page(request: Request, user: PageUser) -> Response:
+    """Where every page sends a user whose password an admin set, until they choose their own."""
+    return render(request, "auth/password.html", {"user": user})
+
+
+@router.post(PASSWORD_CHANGE_PAGE, dependencies=[Depends(csrf_protect)])
+def change_password(request: Request, session: SessionDep, user: PageUser,
+                    current_password: Annotated[str, Form()], new_password: Annotated[str, Form()],
+                    new_password_again: Annotated[str, Form()]) -> Response:
+    """Ends the user's other sessions (service.change_password) and opens a new one in this browser."""
+    try:
+        if new_password != new_password_again:
+            raise DomainError("new_password_again: the two new passwords differ")
+        token = service.change_password(session=session, user=user, current_password=current_password,
+                                        new_password=new_password, address=client_address(request),
+                                        user_agent=request.headers.get("user-agent"))
+    except DomainError as exc:
+        return render(request, "auth/password.html", {"user": user, "error": str(exc)}, status_code=exc.status)
+    session.commit()
+    set_session_id(request, token, max_age=get_settings().session_lifetime_seconds)
+    return RedirectResponse("/account?notice=password", status_code=303)

@@ -27,7 +27,7 @@ from app.errors import Conflict, DomainError
 from app.projects.models import Project
 from app.queue.models import Lease, Task, TaskStatus
 
-WORK = (AnnotationStatus.submitted, AnnotationStatus.superseded)
+WORK = (AnnotationStatus.submitted, AnnotationStatus.superseded, AnnotationStatus.gold)  # an answer to gold is work
 LABEL_FIELDS = ("day_labels", "week_labels", "annotator_day_labels")
 HOUR_FIELDS = ("total_hours", "day_hours", "week_hours", "annotator_day_hours")
 MAX_LABELS, MAX_HOURS = 100_000_000, 10_000_000.0

@@ -65,17 +65,20 @@ def why_fragment(request: Request, task_id: int, project: PageProject, user: Pag
             strategy=score.strategy, components=score.components, region=task.region, doubt=doubt,
             names=[c.name for c in sorted(project.classes, key=lambda c: c.index)],
             class_weights=model.metrics.get("class_weights") if model else None)
-    # Questions flagged on this task and the leads' answers: whoever opens it next reads them.
-    answers = queue_service.answered_flags(session=session, task_id=task.id)
+    # Questions flagged on this task and the leads' answers: whoever opens it next reads them. A gold task
+    # reads to its annotators as the fresh task it looks like: nothing of its source task's history.
+    gold = routing.answers_gold(session=session, task_id=task.id, user_id=user.id)
+    answers = [] if gold else queue_service.answered_flags(session=session, task_id=task.id)
     names = auth_service.usernames(session=session, user_ids=[f.resolved_by_id for f in answers if f.resolved_by_id])
     item = session.get(Item, task.item_id)
     return render(request, "labeling/_why.html", {
         "task": task, "score": score, "model": model, "reasons": reasons,
         "validation": item is not None and item.split == Split.validation,
         "answers": [(f, names.get(f.resolved_by_id or 0, "a lead")) for f in answers],
-        "routing": overlap.routing_note(session=session, task=task),
+        "routing": None if gold else overlap.routing_note(session=session, task=task),
         # A rejected earlier label of this task, and the tiered-routing rule that applies to this user.
-        "rejections": review_service.rejections_for_task(session=session, project=project, task_id=task.id),
+        "rejections": [] if gold else review_service.rejections_for_task(session=session, project=project,
+                                                                         task_id=task.id),
         "tier": routing.tier_of(session=session, project_id=project.id, user_id=user.id) if score else None})
 
 

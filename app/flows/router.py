@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from app import imaging, limits
-from app.annotations.schemas import AnnotationRead, SubmitRead
+from app.annotations.schemas import AnnotationRead, SubmitRead, as_author_sees
 from app.auth.models import Role
 from app.autolabel.schemas import AppliedRead
 from app.config import get_settings
@@ -57,7 +57,7 @@ def submit_label(
     done = submit.submit_label(session=session, project=project, task=task, user=user, mask=pixels,
                                seconds_spent=seconds_spent, client_token=client_token,
                                model_version_id=model_version_id, suggestion_fraction=suggestion_fraction)
-    body = SubmitRead(**AnnotationRead.model_validate(done.annotation).model_dump(),
+    body = SubmitRead(**as_author_sees(AnnotationRead.model_validate(done.annotation)).model_dump(),
                       retrain_queued=done.retrain is not None)
     return JSONResponse(body.model_dump(mode="json"), status_code=201 if done.created else 200)
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.agreement import service as agreement_service
 from app.annotations import service as annotation_service
-from app.annotations.models import Annotation
+from app.annotations.models import Annotation, AnnotationStatus
 from app.auth.models import User
 from app.autolabel import service as autolabel_service
 from app.errors import DomainError
@@ -45,7 +45,9 @@ def submit_label(
         session=session, project=project, task=task, user=user, mask=mask, seconds_spent=seconds_spent,
         client_token=client_token, model_version_id=model_version_id, suggestion_fraction=suggestion_fraction,
     )
-    if created:  # the k-th copy of an overlap task: measure how the copies agree, in the same transaction;
+    if created and annotation.status == AnnotationStatus.gold:  # an answer to a gold task: scored, nothing else
+        review_hooks.after_submit(session=session, project=project, task=task, annotation=annotation)
+    elif created:  # the k-th copy of an overlap task: measure how the copies agree, in the same transaction;
         agreement_service.compute(session=session, project=project, task=task)
         # then review sampling, gold scoring and quality scores (app/review/hooks.py)
         review_hooks.after_submit(session=session, project=project, task=task, annotation=annotation)

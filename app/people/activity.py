@@ -17,8 +17,8 @@ from app.db import utcnow
 from app.projects.models import Membership, Project
 from app.queue.models import Flag, Skip, Task
 
-# Each submit counts, also one a later version superseded: the work was done.
-WORKED = (AnnotationStatus.submitted, AnnotationStatus.superseded)
+# Each submit counts, also one a later version superseded, and an answer to a gold task: the work was done.
+WORKED = (AnnotationStatus.submitted, AnnotationStatus.superseded, AnnotationStatus.gold)
 DAY_CHOICES = (7, 30, 90, 365)
 RECENT = 10
 

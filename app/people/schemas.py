@@ -15,6 +15,7 @@ class UserRead(ReadModel):
     username: str
     role: Role
     is_active: bool
+    must_change_password: bool  # an admin set the password; the user must choose their own at next login
     created_at: Timestamp
 
 

@@ -86,11 +86,12 @@ def generate_password(username: str) -> str:
 
 def create_user(*, session: Session, admin: User, username: str, role: Role,
                 password: str | None) -> tuple[User, str | None]:
-    """A new user; with no password given, a generated one, returned (once) as the second value. The
-    user name rules, the password policy and the unused-name rule (any letter case) apply."""
+    """A new user; with no password given, a generated one, returned (once) as the second value, which
+    the user must change at their first login. The user name rules, the password policy and the
+    unused-name rule (any letter case) apply."""
     generated = generate_password(username) if not password else None
     user = auth_service.create_user(session=session, username=username, password=password or generated or "",
-                                    role=role, created_by=admin)
+                                    role=role, created_by=admin, must_change_password=generated is not None)
     return user, generated
 
 
@@ -148,17 +149,19 @@ def set_role(*, session: Session, admin: User | None, user: User, role: Role) ->
 
 def reset_password(*, session: Session, admin: User, user: User, password: str | None) -> str | None:
     """Set the password the admin chose (the policy applies) or a generated one, which is returned to be
-    shown once. Every session of the user ends."""
+    shown once. Every session of the user ends, and either way the admin has seen the password: the user
+    must choose their own at their next login."""
     generated = None
     if password:
         check_password(password, username=user.username)
     else:
         password = generated = generate_password(user.username)
     user.password_hash = hash_password(password)
+    user.must_change_password = True
     revoked = sessions.revoke_all(session=session, user_id=user.id)
     audit.record(session=session, action="user.password_reset", entity="user", entity_id=user.id,
                  user_id=admin.id, detail={"username": user.username, "generated": generated is not None,
-                                           "sessions_revoked": revoked})
+                                           "sessions_revoked": revoked, "must_change_password": True})
     return generated
 
 

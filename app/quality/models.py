@@ -12,9 +12,9 @@ from app.db import Base, utcnow
 
 
 class GoldTask(Base):
-    """A region of an item with a known mask. Annotators never label the gold row itself: each one it is
-    mixed in for gets a fresh task of the same region (a GoldAnswer), so the task they see is an
-    ordinary one in every field."""
+    """A region of an item with a known mask. Each annotator it is mixed in for answers its source task
+    itself (an ordinary, older task of the project, with its own score): the answer is an annotation of
+    status `gold` beside the task's real label, so every field the annotator sees is an ordinary task's."""
 
     __tablename__ = "gold_task"
 
@@ -39,14 +39,15 @@ class GoldTask(Base):
 
 
 class GoldAnswer(Base):
-    """One annotator's copy of a gold task and, once submitted, its score against the known mask."""
+    """One annotator's turn at a gold task (on its source task; before 2026-12-04, on a fresh copy task)
+    and, once submitted, its score against the known mask."""
 
     __tablename__ = "gold_answer"
     __table_args__ = (UniqueConstraint("gold_task_id", "user_id", name="uq_gold_answer_gold_task_id_user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     gold_task_id: Mapped[int] = mapped_column(ForeignKey("gold_task.id", ondelete="CASCADE"), index=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), unique=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     annotation_id: Mapped[int | None] = mapped_column(ForeignKey("annotation.id", ondelete="SET NULL"))
     per_class_iou: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # class index (str) -> IoU

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, exists, select
+from sqlalchemy import Integer, Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from app.db import UTCDateTime, utcnow
@@ -38,8 +38,9 @@ def _statement() -> Select[Any]:
     project_id, user_id = bindparam("ctx_project_id", type_=Integer), bindparam("ctx_user_id", type_=Integer)
     now, since = bindparam("ctx_now", type_=UTCDateTime()), bindparam("ctx_return_since", type_=UTCDateTime())
     held = (select(Task.id).join(Lease, Lease.task_id == Task.id).join(Item, Item.id == Task.item_id)
-            .where(Task.project_id == project_id, Task.status == TaskStatus.open, Lease.user_id == user_id,
-                   Lease.released_at.is_(None), Lease.expires_at > now, Item.split == Split.pool)
+            .where(Task.project_id == project_id,
+                   or_(Task.status == TaskStatus.open, routing.gold_pending(user_id)),  # see service._held_task
+                   Lease.user_id == user_id, Lease.released_at.is_(None), Lease.expires_at > now, Item.split == Split.pool)
             .order_by(Lease.id).limit(1).scalar_subquery())
     current = (select(Guideline.version).where(Guideline.project_id == project_id)
                .order_by(Guideline.version.desc()).limit(1).scalar_subquery())

@@ -153,6 +153,18 @@ def copies_of(*, session: Session, task_id: int) -> list[TaskCopy]:
     return list(session.scalars(select(TaskCopy).where(TaskCopy.task_id == task_id).order_by(TaskCopy.id)))
 
 
+def copy_of_annotation(*, session: Session, annotation_id: int) -> TaskCopy | None:
+    """The overlap copy this annotation holds (its annotator's current version of the task), if any."""
+    return session.scalar(select(TaskCopy).where(TaskCopy.annotation_id == annotation_id))
+
+
+def withdraw_copy(*, session: Session, copy: TaskCopy) -> None:
+    """A reviewer rejected this copy: it stops counting toward k (the caller reopens the task and returns
+    it to the copy's annotator, whose next submission is a copy again)."""
+    session.delete(copy)
+    session.flush()
+
+
 def record_submission(*, session: Session, task: Task, user_id: int, annotation_id: int) -> bool:
     """A label of `task` by `user_id` was stored (the caller holds the task's lock). Marks the task done,
     at once for a task labeled once, at the k-th copy by a distinct annotator for an overlap task.

@@ -4,8 +4,11 @@ in at the project's rate, and tiered routing by quality score.
 The lease code (service._claim) asks here first; what it hands out is leased the ordinary way.
 - A task a reviewer rejected is first in its annotator's queue and in nobody else's, until they submit
   or skip it or `return_hold_seconds` pass.
-- With probability `project.gold_rate` a lease is a gold task the annotator has not answered: a fresh
-  task of the gold region (its own id, the same fields as any task), scored when submitted.
+- With probability `project.gold_rate` a lease is a gold task the annotator has not answered: its
+  source task itself, an ordinary older task of the project with its own score and rank (gold regions
+  are scored and ranked with the open tasks), so no field (id, item, order, score, URLs) sets it apart.
+  Several annotators may hold it at once; each answer is an annotation of status `gold`, scored when
+  submitted and never the task's label.
 - Tiered routing: once some annotators have enough evidence (`quality_min_evidence`), the top third by
   quality score (app/quality/scores.py) get the ranking as it is; everyone else gets the
   `tier_reserve` top-ranked (most uncertain) tasks last, so those go first to the best annotators.
@@ -23,18 +26,38 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.config import get_settings
 from app.db import utcnow
-from app.modeling.models import Score
 from app.projects.models import Project
 from app.quality import scores
 from app.quality.models import GoldAnswer, GoldTask, QualityScore, TaskReturn
-from app.queue.models import Lease, Skip, Task, TaskStatus
+from app.queue.models import Flag, Lease, Skip, Task, TaskStatus
 
 _rng = random.Random()
 
 
 def not_gold_copy():  # type: ignore[no-untyped-def]
-    """Gold copies belong to the annotator they were made for: never in the ranked queue."""
-    return ~exists().where(GoldAnswer.task_id == Task.id)
+    """Copy tasks made for one annotator's gold answer (before gold answers moved onto the source task):
+    never in the ranked queue. A gold region's source task itself is queued like any task."""
+    return ~exists().where(GoldAnswer.task_id == Task.id, GoldAnswer.gold_task_id == GoldTask.id,
+                           GoldTask.source_task_id != Task.id)
+
+
+def gold_pending(user_id: int):  # type: ignore[no-untyped-def]
+    """SQL: the task is a gold region's source task that `user_id` was handed and has not answered."""
+    return exists().where(GoldAnswer.task_id == Task.id, GoldAnswer.user_id == user_id,
+                          GoldAnswer.annotation_id.is_(None))
+
+
+def pending_gold_answer(*, session: Session, task_id: int, user_id: int) -> GoldAnswer | None:
+    """The unanswered gold answer `user_id` holds on this task, if any."""
+    return session.scalar(select(GoldAnswer).where(GoldAnswer.task_id == task_id, GoldAnswer.user_id == user_id,
+                                                   GoldAnswer.annotation_id.is_(None)))
+
+
+def answers_gold(*, session: Session, task_id: int, user_id: int) -> bool:
+    """`user_id` sees this task as a gold answer (pending or given): what they read of it must be what a
+    fresh task shows (no earlier flags, rejections or labels of the source task)."""
+    return session.scalar(select(GoldAnswer.id).where(GoldAnswer.task_id == task_id,
+                                                      GoldAnswer.user_id == user_id).limit(1)) is not None
 
 
 def active_gold_source():  # type: ignore[no-untyped-def]
@@ -87,44 +110,28 @@ def _returned(*, session: Session, project: Project, user: User) -> Task | None:
 
 
 def _gold_copy(*, session: Session, project: Project, user: User, model_version_id: int | None) -> Task | None:
-    # A copy whose lease ran out unanswered is this annotator's again (unless they skipped it).
+    """A gold task's source task for `user` to answer (named for what it replaced: a copy task)."""
+    # A gold task whose lease ran out unanswered is this annotator's again (unless they skipped it).
     skipped = exists().where(Skip.task_id == Task.id, Skip.user_id == user.id)
+    flagged = exists().where(Flag.task_id == Task.id, Flag.user_id == user.id)  # as a flagged task leaves them
     earlier = session.scalar(
-        select(Task).join(GoldAnswer, GoldAnswer.task_id == Task.id)
-        .where(GoldAnswer.user_id == user.id, GoldAnswer.annotation_id.is_(None), Task.project_id == project.id,
-               Task.status == TaskStatus.open, ~skipped).order_by(Task.id).limit(1))
+        select(Task).where(gold_pending(user.id), Task.project_id == project.id, ~skipped, ~flagged)
+        .order_by(Task.id).limit(1))
     if earlier is not None:
         return earlier
     answered = exists().where(GoldAnswer.gold_task_id == GoldTask.id, GoldAnswer.user_id == user.id)
-    gold = session.scalar(select(GoldTask).where(GoldTask.project_id == project.id, GoldTask.active, ~answered)
-                          .order_by(GoldTask.id).limit(1))
+    # Whoever held the region's task before (and labeled or skipped it) would know it: never theirs.
+    labeled_it = exists().where(Lease.task_id == GoldTask.source_task_id, Lease.user_id == user.id)
+    gold = session.scalar(select(GoldTask).where(GoldTask.project_id == project.id, GoldTask.active, ~answered,
+                                                 ~labeled_it).order_by(GoldTask.id).limit(1))
     if gold is None:
         return None
-    task = Task(project_id=project.id, item_id=gold.item_id, x=gold.x, y=gold.y, width=gold.width,
-                height=gold.height)
-    session.add(task)
-    session.flush()
+    task = session.get(Task, gold.source_task_id)
+    if task is None:
+        return None
     session.add(GoldAnswer(gold_task_id=gold.id, task_id=task.id, user_id=user.id))
-    if model_version_id is not None:
-        _copy_score(session=session, project=project, task=task, source_task_id=gold.source_task_id,
-                    model_version_id=model_version_id)
+    session.flush()
     return task
-
-
-def _copy_score(*, session: Session, project: Project, task: Task, source_task_id: int, model_version_id: int) -> None:
-    """Give the copy the score any queued task has, so its "why this task" reads like theirs: the gold
-    region's own score under the ranking version, else the score of the task next in the queue."""
-    source = session.scalar(select(Score).where(Score.task_id == source_task_id,
-                                                Score.model_version_id == model_version_id))
-    if source is None:
-        source = session.scalar(
-            select(Score).join(Task, Task.id == Score.task_id)
-            .where(Score.model_version_id == model_version_id, Task.project_id == project.id,
-                   Task.status == TaskStatus.open, Score.rank.is_not(None))
-            .order_by(Score.rank).limit(1))
-    if source is not None:
-        session.add(Score(task_id=task.id, model_version_id=model_version_id, value=source.value,
-                          components=dict(source.components), strategy=source.strategy, rank=source.rank))
 
 
 @dataclass(frozen=True)

@@ -42,11 +42,13 @@ def active_lease(*, session: Session, task_id: int, user_id: int | None = None) 
 
 
 def _held_task(*, session: Session, project_id: int, user: User, split: Split = Split.pool) -> Task | None:
-    """The open task of this split the user holds (a lead labeling the validation split holds those apart)."""
+    """The open task of this split the user holds (a lead labeling the validation split holds those apart),
+    or the gold task they hold (its source task may be labeled already: app/queue/routing.py)."""
     now = utcnow()
     return session.scalar(
         select(Task).join(Lease, Lease.task_id == Task.id).join(Item, Item.id == Task.item_id)
-        .where(Task.project_id == project_id, Task.status == TaskStatus.open, Lease.user_id == user.id,
+        .where(Task.project_id == project_id, or_(Task.status == TaskStatus.open, routing.gold_pending(user.id)),
+               Lease.user_id == user.id,
                Lease.released_at.is_(None), Lease.expires_at > now, Item.split == split)
         .order_by(Lease.id).limit(1)
     )
@@ -288,7 +290,8 @@ def flag(*, session: Session, task: Task, user: User, note: str) -> Flag:
     require_lease(session, task, user)
     row = Flag(task_id=task.id, user_id=user.id, note=note)
     session.add(row)
-    task.status = TaskStatus.escalated
+    if task.status == TaskStatus.open:  # a gold task is labeled already: the question waits, the label stays
+        task.status = TaskStatus.escalated
     release(session=session, task=task, user=user)
     audit.record(session=session, action="task.flag", entity="task", entity_id=task.id, user_id=user.id,
                  project_id=task.project_id, detail={"note": note})
@@ -406,9 +409,11 @@ def open_pool_task_ids(*, session: Session, project_id: int) -> list[int]:
 
 
 def open_task_items(*, session: Session, project_id: int) -> list[tuple[int, int]]:
-    """(task id, item id) of every open task, by task id: what a ranking orders."""
-    rows = session.execute(select(Task.id, Task.item_id).where(Task.project_id == project_id,
-                                                                Task.status == TaskStatus.open).order_by(Task.id))
+    """(task id, item id) of every open task and gold region, by task id: what a ranking orders. A gold
+    region's task is handed out labeled already, and its "why this task" shows a rank like any task's."""
+    rows = session.execute(select(Task.id, Task.item_id).where(
+        Task.project_id == project_id, or_(Task.status == TaskStatus.open, routing.active_gold_source()))
+        .order_by(Task.id))
     return [(task_id, item_id) for task_id, item_id in rows]
 
 

@@ -1,6 +1,7 @@
 """Gold tasks: regions with a known mask, mixed into the queue (app/queue/routing.py) and scored.
 
-Each annotator answers a gold task on a fresh task of its region; the answer is compared with the known
+Each annotator answers a gold task on its source task (app/queue/routing.py), as an annotation of status
+`gold` beside the task's label; the answer is compared with the known
 mask class by class, inside the region, on the pixels the known mask labels (255 there = unknown, not
 scored). A class counts when the known mask or the answer has it there.
 """
@@ -39,7 +40,7 @@ def per_class_iou(answer: np.ndarray, known: np.ndarray, region: tuple[int, int,
 
 
 def _check_task_for_gold(*, session: Session, project: Project, task: Task) -> None:
-    if session.scalar(select(GoldAnswer.id).where(GoldAnswer.task_id == task.id)) is not None:
+    if is_gold_copy(session=session, task_id=task.id):
         raise Conflict("task_id: this task is an annotator's copy of a gold task")
     if session.scalar(select(GoldTask.id).where(GoldTask.source_task_id == task.id, GoldTask.active)) is not None:
         raise Conflict(f"task_id: task {task.id} is a gold task already")
@@ -110,13 +111,17 @@ def known_mask(gold: GoldTask) -> np.ndarray:
 
 
 def score_answer(*, session: Session, task: Task, annotation: Annotation) -> GoldAnswer | None:
-    """Score a submitted answer if `task` is a gold copy (None otherwise). A later version of the same
-    copy is scored again: the score is the annotator's final answer."""
-    answer = session.scalar(select(GoldAnswer).where(GoldAnswer.task_id == task.id))
+    """Score a submitted answer to a gold task (None for any other label): an annotation of status `gold`
+    on the gold region's source task, or a label of a gold copy task made before answers moved there
+    (a later version of such a copy is scored again: the score is the annotator's final answer)."""
+    answer = session.scalar(select(GoldAnswer).where(GoldAnswer.task_id == task.id,
+                                                     GoldAnswer.user_id == annotation.author_id))
     if answer is None:
         return None
     gold = session.get(GoldTask, answer.gold_task_id)
     assert gold is not None
+    if task.id == gold.source_task_id and annotation.status != AnnotationStatus.gold:
+        return None  # a real label of the source task (it came back to the queue), not the answer
     ious = per_class_iou(annotation_service.load_mask(annotation), known_mask(gold), gold.region)
     answer.annotation_id = annotation.id
     answer.per_class_iou = {str(c): round(v, 6) for c, v in ious.items()}
@@ -130,7 +135,10 @@ def score_answer(*, session: Session, task: Task, annotation: Annotation) -> Gol
 
 
 def is_gold_copy(*, session: Session, task_id: int) -> bool:
-    return session.scalar(select(GoldAnswer.id).where(GoldAnswer.task_id == task_id)) is not None
+    """A copy task made for one annotator's gold answer (before answers moved onto the source task)."""
+    return session.scalar(select(GoldAnswer.id).join(GoldTask, GoldTask.id == GoldAnswer.gold_task_id)
+                          .where(GoldAnswer.task_id == task_id, GoldTask.source_task_id != task_id)
+                          .limit(1)) is not None
 
 
 def gold_tasks(*, session: Session, project_id: int) -> list[tuple[GoldTask, int, float | None]]:

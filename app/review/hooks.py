@@ -16,10 +16,10 @@ from app.review import service as review_service
 
 def after_submit(*, session: Session, project: Project, task: Task, annotation: Annotation) -> None:
     """Called after the agreement of an overlap task's k-th copy was stored."""
-    returned = review_service.close_returns(session=session, task_id=task.id)
     if gold.score_answer(session=session, task=task, annotation=annotation) is not None:
         quality.refresh(session=session, project_id=project.id)
-        return  # a gold answer is scored against the known mask, not reviewed
+        return  # a gold answer is scored against the known mask, not reviewed (nor the task's return closed)
+    returned = review_service.close_returns(session=session, task_id=task.id)
     if agreement_service.task_agreement(session=session, task_id=task.id) is not None:
         quality.refresh(session=session, project_id=project.id)  # new agreement evidence
     review_service.sample(session=session, project=project, task=task, annotation=annotation, always=returned)

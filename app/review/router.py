@@ -16,6 +16,7 @@ from app.errors import NotFound
 from app.pagination import PageQuery, page_of_list
 from app.projects.models import Project
 from app.quality import scores
+from app.queue import routing
 from app.queue.deps import TaskDep, read_task_mask, valid_task
 from app.review import gold, quality, taxonomy
 from app.review import service as review_service
@@ -94,10 +95,12 @@ def reject(review_id: int, body: RejectIn, project: ApiProject, user: ApiUser, s
 
 
 @router.get("/tasks/{task_id}/rejections")
-def rejections(task: TaskDep, project: ApiProject, session: SessionDep, paging: PageQuery,
+def rejections(task: TaskDep, project: ApiProject, user: ApiUser, session: SessionDep, paging: PageQuery,
                response: Response) -> RejectionPage:
-    """Why earlier labels of this task were rejected (empty for most tasks); any member may read it."""
-    rows = review_service.rejections_for_task(session=session, project=project, task_id=task.id)
+    """Why earlier labels of this task were rejected (empty for most tasks); any member may read it,
+    except that a gold task reads to its annotators as the fresh task it looks like (empty)."""
+    rows = [] if routing.answers_gold(session=session, task_id=task.id, user_id=user.id) else \
+        review_service.rejections_for_task(session=session, project=project, task_id=task.id)
     return page_of_list(RejectionPage, rows, paging, response, lambda r: RejectionRead(
         review_id=r.review.id, error_type=r.error_type, class_index=r.review.class_index, class_name=r.class_name,
         note=r.review.note, reviewed_at=r.review.reviewed_at.isoformat() if r.review.reviewed_at else None))

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import storage
+from app.agreement import service as agreement_service
 from app.annotations.models import Annotation, AnnotationStatus
 from app.audit import service as audit
 from app.auth import service as auth_service
@@ -20,10 +21,10 @@ from app.db import lock_row, utcnow
 from app.errors import Conflict, DomainError, NotFound
 from app.projects.models import Project
 from app.quality.models import TaskReturn
-from app.queue import drafts
+from app.queue import drafts, overlap
 from app.queue import service as queue_service
 from app.queue.models import Draft, Task, TaskStatus
-from app.review import taxonomy
+from app.review import quality, taxonomy
 from app.review.models import ErrorType, Review, ReviewStatus
 
 NOTE_LIMIT = 2000
@@ -87,8 +88,15 @@ def _take(*, session: Session, project: Project, review: Review, user: User) -> 
         raise Conflict("a reviewer cannot review their own label")
     annotation = session.get(Annotation, review.annotation_id)
     assert annotation is not None
-    if annotation.status != AnnotationStatus.submitted:
+    # An overlap copy stays current while it is its annotator's copy, though a later copy by someone else
+    # superseded it as the task's latest version; until an adjudicator resolved the task.
+    copy = overlap.copy_of_annotation(session=session, annotation_id=annotation.id)
+    if annotation.status != AnnotationStatus.submitted and copy is None:
         raise Conflict("a newer version of this task was submitted since; this one is no longer current")
+    if copy is not None and session.scalar(select(Annotation.id).where(
+            Annotation.task_id == annotation.task_id, Annotation.adjudicated,
+            Annotation.status == AnnotationStatus.submitted)) is not None:
+        raise Conflict("an adjudicator resolved this task since; its copies are no longer its label")
     return annotation
 
 
@@ -103,7 +111,9 @@ def accept(*, session: Session, project: Project, review: Review, user: User) ->
 def reject(*, session: Session, project: Project, review: Review, user: User, error_type_id: int,
            class_index: int, note: str = "") -> Review:
     """Every input checked before anything is written; then the label stops counting and the task goes
-    back to its annotator."""
+    back to its annotator. For one of an overlap task's k copies: the copy no longer counts toward k,
+    the task is open again and held for that annotator (nobody else takes the slot while the return
+    holds: routing.not_returned_to_other), and agreement is measured again when their new copy makes k."""
     error_type = taxonomy.get(session=session, project_id=project.id, error_type_id=error_type_id)
     if error_type is None or not error_type.active:
         raise DomainError("error_type_id: not an error type of this project's taxonomy")
@@ -117,6 +127,11 @@ def reject(*, session: Session, project: Project, review: Review, user: User, er
     assert task is not None
     queue_service.lock_task(session, task)
     annotation.status = AnnotationStatus.superseded  # a rejected label does not train the model
+    copy = overlap.copy_of_annotation(session=session, annotation_id=annotation.id)
+    if copy is not None:  # one of k: it stops counting, and the agreement that measured it goes
+        overlap.withdraw_copy(session=session, copy=copy)
+        agreement_service.forget(session=session, task_id=task.id)
+        quality.refresh(session=session, project_id=project.id)
     task.status = TaskStatus.open
     session.add(TaskReturn(task_id=task.id, user_id=review.annotator_id, review_id=review.id))
     _restore_as_draft(session=session, task=task, annotation=annotation, review_id=review.id)
@@ -125,7 +140,8 @@ def reject(*, session: Session, project: Project, review: Review, user: User, er
     audit.record(session=session, action="review.reject", entity="review", entity_id=review.id, user_id=user.id,
                  project_id=project.id,
                  detail={"task_id": task.id, "annotation_id": annotation.id, "annotator_id": review.annotator_id,
-                         "error_type": error_type.name, "class_index": class_index, "note": note})
+                         "error_type": error_type.name, "class_index": class_index, "note": note,
+                         "overlap_copy_withdrawn": copy is not None})
     return review
 
 

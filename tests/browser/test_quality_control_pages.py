@@ -75,7 +75,7 @@ def test_settings_gold_and_quality_pages(live_server, page):
     log_in(page, live_server, "lead")
     page.goto(f"{live_server}/projects/{pid}/gold")
     assert page.inner_text("[data-testid=gold-tasks] tbody tr td:nth-child(6)") == "1"
-    page.click("text=Quality scores")
+    page.click("[data-testid=desk-scores]")  # the desk nav holds the quality links
     page.wait_for_selector("[data-testid=quality]")
     row = page.inner_text("[data-testid=quality] tbody tr")
     assert "ann2" in row and "not enough evidence" in row

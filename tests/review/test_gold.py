@@ -46,8 +46,8 @@ def test_a_gold_answer_is_scored_by_hand_and_moves_the_quality_score(env):
     assert [v["status"] for v in versions] == ["submitted"] and versions[0]["id"] == r.json()["source_annotation_id"]
     assert s.lead.put(f"{s.base}/quality-settings", json={"gold_rate": 1.0}).status_code == 200
 
-    copy = s.next("ann1")
-    assert copy["id"] not in tasks and copy["item_id"] == r.json()["item_id"]
+    copy = s.next("ann1")  # the gold region's own task, labeled already, handed out as an open one
+    assert copy["id"] == tasks[0] and copy["item_id"] == r.json()["item_id"] and copy["status"] == "open"
     s.submit("ann1", copy["id"], mask_with(1, slice(0, 6)))  # class 1 on rows 0-5
     # class 1: 64 shared of 96 -> 2/3; background: rows 6-14 shared (144) of rows 4-14 known (176) -> 9/11
     expected = (2 / 3 + 9 / 11) / 2
@@ -81,6 +81,11 @@ def test_a_gold_answer_is_scored_by_hand_and_moves_the_quality_score(env):
         exported = annotation_service.submitted_by_item(session=session, project_id=s.pid, splits=(Split.pool,))
     assert answer_id not in trained.annotation_ids
     assert answer_id not in [a.id for _, annotations in exported for a in annotations]
+    # ... and the region's own label stays its label: still submitted, trained on and exported.
+    versions = s.lead.get(f"{s.base}/tasks/{tasks[0]}/annotations").json()["items"]
+    assert [(v["id"], v["status"]) for v in versions] == [(r.json()["source_annotation_id"], "submitted"),
+                                                          (answer_id, "gold")]
+    assert r.json()["source_annotation_id"] in trained.annotation_ids
     # Annotators cannot list gold tasks or read their known masks.
     assert s.annotators["ann1"].get(f"{s.base}/gold").status_code == 403
     assert s.annotators["ann1"].get(f"{s.base}/gold/{gold_id}/mask").status_code == 403
@@ -101,6 +106,15 @@ def _urls_without_ids(task: dict[str, Any]) -> dict[str, Any]:
     return {k: re.sub(r"\d+", "N", str(v)) for k, v in task.items() if k.endswith("url")}
 
 
+def _task_ids(pid: int) -> dict[int, int]:
+    """Task id -> item id, every task of the project."""
+    from app.db import session_scope
+    from app.queue.models import Task
+
+    with session_scope() as session:
+        return {t: i for t, i in session.execute(select(Task.id, Task.item_id).where(Task.project_id == pid))}
+
+
 def test_gold_tasks_look_like_any_other_task_to_annotators(env, backend):
     from tests.browser.labeling_helpers import fake_ranked_model
 
@@ -112,14 +126,22 @@ def test_gold_tasks_look_like_any_other_task_to_annotators(env, backend):
     assert promoted.status_code == 201, promoted.text
     assert s.lead.post(f"{s.base}/gold/promote", json={"annotation_id": label["id"]}).status_code == 409
 
+    all_ids = _task_ids(s.pid)
     s.lead.put(f"{s.base}/quality-settings", json={"gold_rate": 1.0})
+    assert s.next("ann2")["id"] != first["id"]  # who labeled the region would know it: never theirs as gold
     gold = s.next("ann1")
     gold_submit = s.submit("ann1", gold["id"], mask_with(1))
     s.lead.put(f"{s.base}/quality-settings", json={"gold_rate": 0.0})
     plain = s.next("ann1")
     plain_submit = s.submit("ann1", plain["id"], mask_with(1))
 
-    assert gold["id"] != first["id"] and plain["id"] != first["id"]
+    # Ids, ordering and item cannot tell it: the gold task is one of the project's own tasks (no task is
+    # made at lease time, so its id is not the newest), older than the plain one here, on its own item,
+    # which no other task of the project shares.
+    assert _task_ids(s.pid) == all_ids and gold["id"] == first["id"] and plain["id"] != first["id"]
+    assert gold["id"] < plain["id"] and gold["item_id"] == first["item_id"]
+    assert [t for t, item in all_ids.items() if item == gold["item_id"]] == [gold["id"]]
+    assert s.annotators["ann1"].get(f"{s.base}/tasks/{gold['id']}/draft").status_code == 404  # nobody's draft
     assert _shape(gold) == _shape(plain)
     assert set(gold) == set(plain) and set(gold["why"]) == set(plain["why"])
     assert gold["status"] == plain["status"] == "open"
@@ -130,6 +152,7 @@ def test_gold_tasks_look_like_any_other_task_to_annotators(env, backend):
     # The submit answers, the task read back and its versions look the same too.
     assert _shape(gold_submit) == _shape(plain_submit)
     assert gold_submit["status"] == plain_submit["status"] == "submitted"
+    assert (gold_submit["author_id"], gold_submit["version"]) == (plain_submit["author_id"], plain_submit["version"])
     a = s.annotators["ann1"]
     read = [a.get(f"{s.base}/tasks/{t['id']}").json() for t in (gold, plain)]
     assert _shape(read[0]) == _shape(read[1]) and read[0]["status"] == read[1]["status"] == "done"
@@ -192,3 +215,20 @@ def test_agreement_on_an_overlap_task_is_evidence_in_both_annotators_scores(env)
         assert (q["agreement_count"], q["gold_count"], q["evidence"]) == (1, 0, 1)
         assert q["agreement_mean"] == pytest.approx(expected)
         assert q["score"] == pytest.approx((expected + 2.5) / 6)
+
+
+def test_a_flagged_gold_task_keeps_its_label_and_is_not_handed_back(env):
+    s = make_scene(items=2)
+    task = s.next("ann2")
+    label = s.submit("ann2", task["id"], mask_with(1, slice(0, 3)))
+    s.lead.post(f"{s.base}/gold/promote", json={"annotation_id": label["id"]})
+    s.lead.put(f"{s.base}/quality-settings", json={"gold_rate": 1.0})
+    gold = s.next("ann1")
+    assert gold["id"] == task["id"] and gold["status"] == "open"
+    r = s.annotators["ann1"].post(f"{s.base}/tasks/{gold['id']}/flag", json={"note": "which class is this?"})
+    assert r.status_code == 200, r.text
+    # The question waits for a lead; the region's label stays its label and the task stays done.
+    assert s.lead.get(f"{s.base}/tasks/{task['id']}").json()["status"] == "done"
+    versions = s.lead.get(f"{s.base}/tasks/{task['id']}/annotations").json()["items"]
+    assert [(v["id"], v["status"]) for v in versions] == [(label["id"], "submitted")]
+    assert s.next("ann1")["id"] != task["id"]  # as a flagged task leaves its annotator

@@ -135,3 +135,48 @@ def test_a_returned_task_its_annotator_skips_goes_back_to_everyone(env):
     skipped = s.annotators["ann1"].post(f"{s.base}/tasks/{task['id']}/skip", json={"reason": "cannot see it"})
     assert skipped.status_code == 200, skipped.text
     assert s.next("ann2")["id"] == task["id"]
+
+
+def test_a_rejected_overlap_copy_stops_counting_and_its_replacement_is_measured_again(env):
+    s = make_scene(annotators=("ann1", "ann2", "ann3"), items=2, review_share=1.0)
+    r = s.lead.put(f"{s.base}/overlap", json={"overlap_share": 1.0, "overlap_k": 2, "agreement_threshold": 0.5})
+    assert r.status_code == 200, r.text
+    task = s.next("ann1")["id"]
+    assert s.next("ann2")["id"] == task
+    first = s.submit("ann1", task, mask_with(1, slice(0, 8)))["id"]
+    second = s.submit("ann2", task, mask_with(1, slice(0, 8)))["id"]
+    measured = s.lead.get(f"{s.base}/tasks/{task}/agreement").json()
+    assert measured["mean_iou"] == 1.0 and len(measured["copies"]) == 2
+
+    # The reviewer rejects ann1's copy (superseded as the task's latest version by ann2's, still a copy).
+    review = next(r for r in s.lead.get(f"{s.base}/reviews").json()["items"] if r["annotation_id"] == first)
+    types = {t["name"]: t["id"] for t in s.lead.get(f"{s.base}/error-types").json()["items"]}
+    r = s.lead.post(f"{s.base}/reviews/{review['id']}/reject",
+                    json={"error_type_id": types["wrong class"], "class_index": 1, "note": "rows 4-8 are curve-2"})
+    assert r.status_code == 200, r.text
+    assert _audit("review.reject")[-1]["overlap_copy_withdrawn"] is True
+
+    # It no longer counts toward k: one copy left, no agreement measured on it, the task open again.
+    measured = s.lead.get(f"{s.base}/tasks/{task}/agreement").json()
+    assert [c["annotation_id"] for c in measured["copies"]] == [second] and measured["mean_iou"] is None
+    assert measured["pairs"] == []
+    # Nobody else takes the slot while it is held for ann1: ann3 is handed the other task.
+    assert s.next("ann3")["id"] != task
+    # ann1 gets it back first, with the reason and the rejected mask as their draft.
+    back = s.next("ann1")
+    assert back["id"] == task and back["draft"] is not None
+    reasons = s.annotators["ann1"].get(f"{s.base}/tasks/{task}/rejections").json()["items"]
+    assert [x["note"] for x in reasons] == ["rows 4-8 are curve-2"]
+
+    # The replacement is the k-th copy again: the task is done and agreement is measured on it.
+    third = s.submit("ann1", task, mask_with(1, slice(0, 4)))["id"]
+    measured = s.lead.get(f"{s.base}/tasks/{task}/agreement").json()
+    assert sorted(c["annotation_id"] for c in measured["copies"]) == [second, third]
+    assert {(p["annotation_a_id"], p["annotation_b_id"]) for p in measured["pairs"]} <= {(third, second),
+                                                                                        (second, third)}
+    assert measured["mean_iou"] is not None and measured["mean_iou"] < 1.0
+    from app.db import session_scope
+    from app.queue.models import Task, TaskStatus
+
+    with session_scope() as session:
+        assert session.get(Task, task).status == TaskStatus.done

@@ -37,6 +37,19 @@ def test_leads_reach_every_page_from_the_overview_and_annotators_none(env):
     assert outsider.get(_pages(s)[0], headers=HTML).status_code == 404
 
 
+def test_the_quality_pages_link_each_other_once_through_the_desk_nav(env):
+    """One source of the quality links (projects/_desk_nav.html): every page has them all in the desk nav
+    and no second copy of the group in its body (a body may still point at one page, e.g. "change")."""
+    s = make_scene(review_share=1.0)
+    for url in _pages(s):
+        page = s.lead.get(url, headers=HTML).text
+        start = page.index('data-testid="desk-nav"')
+        nav, body = page[start:page.index("</nav>", start)], page[page.index("</nav>", start):]
+        for other in _pages(s):
+            assert nav.count(f'href="{other}"') == 1, (url, other)
+        assert sum(f'href="{other}"' in body for other in _pages(s)) <= 1, url
+
+
 def test_review_page_forms_accept_reject_and_show_refusals(env):
     s = make_scene(review_share=1.0)
     tasks = []
