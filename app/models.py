@@ -2,6 +2,7 @@
 
 from app.agreement.models import Adjudication, PairAgreement, TaskAgreement
 from app.alerts.models import AlertSettings, DeliveryStatus, DriftCheck, SlaBreach, WebhookAttempt, WebhookDelivery
+from app.annotations.class_pixels import AnnotationClassPixels
 from app.annotations.models import Annotation, AnnotationStatus
 from app.audit.models import AuditLog
 from app.auth.models import ApiToken, LoginFailure, Role, User, UserSession
@@ -28,7 +29,8 @@ from app.queue.overlap_models import OverlapPolicy, OverlapTask, TaskCopy
 from app.review.models import ErrorType, Review, ReviewStatus
 
 __all__ = [
-    "Adjudication", "AlertSettings", "Annotation", "AnnotationStatus", "ApiToken", "AuditLog", "AutoAcceptPolicy",
+    "Adjudication", "AlertSettings", "Annotation", "AnnotationClassPixels", "AnnotationStatus", "ApiToken",
+    "AuditLog", "AutoAcceptPolicy",
     "Base", "Budget", "DeliveryStatus", "Draft", "DriftCheck", "ErrorType", "Flag", "GoldAnswer", "GoldTask",
     "Guideline", "GuidelineConfirmation", "GuidelineExample", "Item", "JobRun", "JobStatus", "LabelPick", "Lease",
     "LoginFailure", "MachineAudit", "Membership", "ModelStatus", "ModelVersion", "OverlapPolicy", "OverlapTask",

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.alerts import service as alert_service
 from app.alerts.sla import RULES
+from app.annotations.class_pixels import AnnotationClassPixels
 from app.annotations.models import Annotation
 from app.auth import service as auth_service
 from app.dashboards.models import LabelPick
@@ -211,6 +212,30 @@ def sampling_mix(session: Session, project: Project) -> Table:
     return table
 
 
+def sampling_mix_classes(session: Session, project: Project) -> Table:
+    """The class mix of the labels each kind of pick brought in: per pick kind and strategy, each class's
+    share of the labeled pixels of those picks' first labels (summed in SQL from the counts stored at
+    submit: annotation_class_pixels). Labels stored before those counts existed are not in it."""
+    classes = sorted(project.classes, key=lambda c: c.index)
+    table = Table("mix_classes", "Sampling mix by class", ["pick", "strategy", "class", "pixels", "share"])
+    refresh_label_picks(session, project.id)
+    pixels: dict[tuple[str, str], dict[int, int]] = {}
+    for kind, strategy, index, n in session.execute(
+            select(LabelPick.kind, LabelPick.strategy, AnnotationClassPixels.class_index,
+                   func.sum(AnnotationClassPixels.pixels))
+            .join(AnnotationClassPixels, AnnotationClassPixels.annotation_id == LabelPick.annotation_id)
+            .where(LabelPick.project_id == project.id)
+            .group_by(LabelPick.kind, LabelPick.strategy, AnnotationClassPixels.class_index)):
+        pixels.setdefault((str(kind), str(strategy)), {})[int(index)] = int(n or 0)
+    for (kind, strategy), counts in sorted(pixels.items()):
+        total = sum(counts.values())
+        for c in classes:
+            n = counts.get(c.index, 0)
+            table.rows.append([kind, strategy or "–", c.name, n, _r(n / total) if total else None])
+    table.summary = {"groups": [f"{k} · {s or '–'}" for k, s in sorted(pixels)], "classes": [c.name for c in classes]}
+    return table
+
+
 # --- people and the queue ------------------------------------------------------------------------------
 
 def throughput(session: Session, project: Project, *, days: int = 14, now: datetime | None = None) -> Table:
@@ -287,6 +312,7 @@ def breaches(session: Session, project: Project, *, now: datetime | None = None)
 
 
 CHARTS = {"iou": iou_per_version, "efficiency": efficiency, "calibration": calibration, "mix": sampling_mix,
+          "mix_classes": sampling_mix_classes,
           "throughput": throughput, "queue": queue_depth, "breaches": breaches}
 
 

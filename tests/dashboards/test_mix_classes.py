@@ -1,0 +1,80 @@
+"""The sampling mix by class: each class's share of the labeled pixels per pick kind and strategy, against a
+hand-computed case; and the per-class counts a submit stores, which the chart sums."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+from sqlalchemy import select
+
+from app.annotations.class_pixels import AnnotationClassPixels
+from app.annotations.models import Annotation
+from app.db import session_scope
+from app.queue.models import Task
+from tests.dashboards.desk_scene import seed_desk
+from tests.factories import login, make_project, make_user, png_bytes
+from tests.scenes import add_items, lease
+
+# By the seed's pick of each label (desk_scene: 3 random-share picks, 13 ranked, 7 before any ranking)
+RANDOM = [{0: 60, 1: 40}, {0: 90, 1: 10}, {0: 150}]  # class 0: 300, class 1: 50 of 350
+RANKED = [{1: 50}] + [{0: 10, 2: 30}] * 12  # 120, 50, 360 of 530
+UNRANKED = {0: 5}  # all background
+
+
+def _rows(client, pid):  # type: ignore[no-untyped-def]
+    r = client.get(f"/projects/{pid}/dashboard/mix_classes.csv")
+    assert r.status_code == 200
+    rows = csv.DictReader(io.StringIO(r.text))
+    return [(r["pick"], r["strategy"], r["class"], r["pixels"], r["share"]) for r in rows]
+
+
+def test_class_shares_per_pick_kind_match_a_hand_computed_case(client, backend):
+    pid = seed_desk()
+    login(client, "lead")
+    client.get(f"/projects/{pid}/dashboard")  # classifies the labels (label_pick)
+    from app.dashboards.models import LabelPick
+
+    with session_scope() as session:
+        picks = session.execute(select(LabelPick.annotation_id, LabelPick.kind).order_by(LabelPick.annotation_id))
+        by_kind: dict[str, list[int]] = {}
+        for annotation_id, kind in picks:
+            by_kind.setdefault(kind, []).append(annotation_id)
+        assert {k: len(v) for k, v in by_kind.items()} == {"random": 3, "ranked": 13, "unranked": 7}
+        for kind, counts in (("random", RANDOM), ("ranked", RANKED), ("unranked", [UNRANKED] * 7)):
+            for annotation_id, per_class in zip(by_kind[kind], counts, strict=True):
+                session.add_all(AnnotationClassPixels(annotation_id=annotation_id, class_index=k, pixels=n)
+                                for k, n in per_class.items())
+    assert _rows(client, pid) == [
+        ("random", "hybrid", "background", "300", "0.8571"), ("random", "hybrid", "curve-1", "50", "0.1429"),
+        ("random", "hybrid", "curve-2", "0", "0.0"),
+        ("ranked", "hybrid", "background", "120", "0.2264"), ("ranked", "hybrid", "curve-1", "50", "0.0943"),
+        ("ranked", "hybrid", "curve-2", "360", "0.6792"),
+        ("unranked", "–", "background", "35", "1.0"), ("unranked", "–", "curve-1", "0", "0.0"),
+        ("unranked", "–", "curve-2", "0", "0.0")]
+    page = client.get(f"/projects/{pid}/dashboard").text
+    assert 'data-testid="chart-mix_classes"' in page and "/dashboard/mix_classes.csv" in page
+    plot = client.get(f"/api/v1/projects/{pid}/dashboard/mix_classes").json()
+    assert plot["summary"]["groups"] == ["random · hybrid", "ranked · hybrid", "unranked · –"]
+
+
+def test_a_submit_stores_its_pixels_per_class(client):
+    make_user("lead", "lead")
+    make_user("ann")
+    pid = make_project(owner="lead", members=("ann",))
+    add_items(pid, 1)
+    task_id = lease(pid, "ann")
+    token = login(client, "ann")
+    mask = np.full((16, 16), 255, np.uint8)
+    mask[:4] = 0  # 64 background
+    mask[4:5] = 2  # 16 curve-2; the rest unlabeled
+    r = client.post(f"/api/v1/projects/{pid}/tasks/{task_id}/annotations", headers={"X-CSRF-Token": token},
+                    files={"mask": ("m.png", png_bytes(mask), "image/png")})
+    assert r.status_code == 201, r.text
+    with session_scope() as session:
+        annotation = session.scalars(select(Annotation).join(Task).where(Task.project_id == pid)).one()
+        rows = session.execute(select(AnnotationClassPixels.class_index, AnnotationClassPixels.pixels)
+                               .where(AnnotationClassPixels.annotation_id == annotation.id)
+                               .order_by(AnnotationClassPixels.class_index)).all()
+    assert [tuple(r) for r in rows] == [(0, 64), (2, 16)]
