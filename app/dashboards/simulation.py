@@ -63,7 +63,7 @@ def _page(request: Request, session: Session, project: Project, user: User, *, e
         "project": project, "user": user, "error": error, "runs": [run_context(r, project, user) for r in runs],
         "form": form or {"pool": defaults.pool, "rounds": defaults.rounds, "steps": defaults.steps,
                          "strategies": list(defaults.strategies)},
-        "strategies": STRATEGIES, "bounds": simulations.BOUNDS,
+        "strategies": STRATEGIES, "bounds": simulations.BOUNDS, "active_statuses": progress.ACTIVE,
     }, status_code=422 if error else 200)
 
 

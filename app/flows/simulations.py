@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 JOB = "labelwise.simulate"
 BOUNDS = {"pool": (8, 100), "rounds": (1, 4), "steps": (5, 150)}
 SIZE = 64  # chart side in px: a quarter of the CLI's default compute per step
+THREADS: int | None = None  # torch CPU threads of a run (None: torch's choice; the tests use 1 and 32 px charts)
 
 
 class SimulationRequestError(DomainError):
@@ -102,6 +105,22 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
             "seconds": results["timing"]["total_seconds"], "warnings": results.get("warnings", [])}
 
 
+@contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    """Set in the thread that runs the job (torch's thread count is that thread's OpenMP setting)."""
+    if n is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 @job(JOB, queue="training")
 def run_simulation_job(project_id: int, options: dict[str, Any]) -> dict[str, Any] | None:
     """One simulation; progress after each training run, a cancel stops it before the next one."""
@@ -123,7 +142,8 @@ def run_simulation_job(project_id: int, options: dict[str, Any]) -> dict[str, An
 
     progress.report(0, total, "loading the well-log charts")
     try:
-        results = run_simulation(_config(options), out, force=True, on_step=on_step, plot=False)
+        with _torch_threads(THREADS):
+            results = run_simulation(_config(options), out, force=True, on_step=on_step, plot=False)
     except progress.Cancelled:
         shutil.rmtree(out, ignore_errors=True)
         raise

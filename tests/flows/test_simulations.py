@@ -7,11 +7,21 @@ from __future__ import annotations
 import json
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from app.db import session_scope
 from app.jobs.models import JobRun
 from tests.factories import login, make_project, make_user
+
+
+@pytest.fixture(autouse=True)
+def tiny_runs(monkeypatch):  # type: ignore[no-untyped-def]
+    """32 px charts on one torch thread: a run of 3 trainings of 5 steps takes a second or two."""
+    from app.flows import simulations
+
+    monkeypatch.setattr(simulations, "SIZE", 32)
+    monkeypatch.setattr(simulations, "THREADS", 1)
 
 TINY = {"pool": "8", "rounds": "1", "steps": "5", "strategies": ["random"]}  # 3 training runs of 5 steps
 
@@ -105,6 +115,8 @@ def test_cancel_stops_at_the_next_training_run_and_keeps_no_results(client, monk
     assert r.status_code == 202, r.text
     run_id = r.json()["id"]
     assert reached.wait(timeout=60)
+    page = client.get(f"/projects/{pid}/simulation").text  # the running card polls itself
+    assert f'hx-get="/projects/{pid}/simulation/{run_id}" hx-trigger="every 1s"' in page
     card = client.post(f"/projects/{pid}/simulation/{run_id}/cancel", headers={"X-CSRF-Token": token})
     assert card.status_code == 200 and "stopping after this training run" in card.text
     go.set()
