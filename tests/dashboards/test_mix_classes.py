@@ -1,5 +1,6 @@
 """The sampling mix by class: each class's share of the labeled pixels per pick kind and strategy, against a
-hand-computed case; and the per-class counts a submit stores, which the chart sums."""
+hand-computed case (tests/dashboards/desk_scene.py); and the per-class counts a submit stores, which the
+chart sums."""
 
 from __future__ import annotations
 
@@ -17,11 +18,6 @@ from tests.dashboards.desk_scene import seed_desk
 from tests.factories import login, make_project, make_user, png_bytes
 from tests.scenes import add_items, lease
 
-# By the seed's pick of each label (desk_scene: 3 random-share picks, 13 ranked, 7 before any ranking)
-RANDOM = [{0: 60, 1: 40}, {0: 90, 1: 10}, {0: 150}]  # class 0: 300, class 1: 50 of 350
-RANKED = [{1: 50}] + [{0: 10, 2: 30}] * 12  # 120, 50, 360 of 530
-UNRANKED = {0: 5}  # all background
-
 
 def _rows(client, pid):  # type: ignore[no-untyped-def]
     r = client.get(f"/projects/{pid}/dashboard/mix_classes.csv")
@@ -31,21 +27,8 @@ def _rows(client, pid):  # type: ignore[no-untyped-def]
 
 
 def test_class_shares_per_pick_kind_match_a_hand_computed_case(client, backend):
-    pid = seed_desk()
+    pid = seed_desk()  # its labels' pixels per class: desk_scene's RANDOM_, RANKED_ and UNRANKED_PIXELS
     login(client, "lead")
-    client.get(f"/projects/{pid}/dashboard")  # classifies the labels (label_pick)
-    from app.dashboards.models import LabelPick
-
-    with session_scope() as session:
-        picks = session.execute(select(LabelPick.annotation_id, LabelPick.kind).order_by(LabelPick.annotation_id))
-        by_kind: dict[str, list[int]] = {}
-        for annotation_id, kind in picks:
-            by_kind.setdefault(kind, []).append(annotation_id)
-        assert {k: len(v) for k, v in by_kind.items()} == {"random": 3, "ranked": 13, "unranked": 7}
-        for kind, counts in (("random", RANDOM), ("ranked", RANKED), ("unranked", [UNRANKED] * 7)):
-            for annotation_id, per_class in zip(by_kind[kind], counts, strict=True):
-                session.add_all(AnnotationClassPixels(annotation_id=annotation_id, class_index=k, pixels=n)
-                                for k, n in per_class.items())
     assert _rows(client, pid) == [
         ("random", "hybrid", "background", "300", "0.8571"), ("random", "hybrid", "curve-1", "50", "0.1429"),
         ("random", "hybrid", "curve-2", "0", "0.0"),
