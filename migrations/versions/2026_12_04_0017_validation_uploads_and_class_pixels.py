@@ -1,5 +1,6 @@
 """uploads hold out the project's validation share: mark the images the upload draw put there;
-each label's pixels per class, counted once at submit (the dashboard's sampling mix by class)
+each label's pixels per class, counted once at submit, and their sums per pick kind and strategy (the
+dashboard's sampling mix by class)
 
 Revision ID: 0017
 Revises: 0015
@@ -27,8 +28,19 @@ def upgrade() -> None:
                             name=op.f('fk_annotation_class_pixels_annotation_id_annotation'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('annotation_id', 'class_index', name=op.f('pk_annotation_class_pixels'))
     )
+    op.create_table('label_mix_pixels',
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('strategy', sa.String(length=32), nullable=False),
+    sa.Column('class_index', sa.SmallInteger(), nullable=False),
+    sa.Column('pixels', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_label_mix_pixels_project_id_project'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('project_id', 'kind', 'strategy', 'class_index', name=op.f('pk_label_mix_pixels'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('label_mix_pixels')
     op.drop_table('annotation_class_pixels')
     op.drop_column('item', 'held_out_on_upload')

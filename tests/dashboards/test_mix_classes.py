@@ -36,6 +36,29 @@ def test_class_shares_per_pick_kind_match_a_hand_computed_case(client, backend):
         ("ranked", "hybrid", "curve-2", "360", "0.6792"),
         ("unranked", "–", "background", "35", "1.0"), ("unranked", "–", "curve-1", "0", "0.0"),
         ("unranked", "–", "curve-2", "0", "0.0")]
+    # A label arriving later (v2's random share: 50 curve-2 pixels) is added once, however often one looks.
+    with session_scope() as session:
+        from datetime import timedelta
+
+        from app.annotations.models import AnnotationStatus
+        from app.modeling.models import ModelVersion, Score
+        from app.queue.models import TaskStatus
+
+        v2 = session.scalars(select(ModelVersion).where(ModelVersion.version == 2)).one()
+        task = session.scalars(select(Task).where(Task.project_id == pid, Task.status == TaskStatus.open)).first()
+        assert task is not None
+        session.add(Score(task_id=task.id, model_version_id=v2.id, value=0.1, strategy="hybrid",
+                          components={"steered_random": 1.0}))
+        late = Annotation(task_id=task.id, item_id=task.item_id, version=1, author_id=2, mask_path="y.png",
+                          status=AnnotationStatus.submitted, model_version_id=v2.id,
+                          created_at=v2.created_at + timedelta(days=1))
+        session.add(late)
+        session.flush()
+        session.add(AnnotationClassPixels(annotation_id=late.id, class_index=2, pixels=50))
+    for _ in range(2):
+        assert _rows(client, pid)[:3] == [("random", "hybrid", "background", "300", "0.75"),
+                                          ("random", "hybrid", "curve-1", "50", "0.125"),
+                                          ("random", "hybrid", "curve-2", "50", "0.125")]
     page = client.get(f"/projects/{pid}/dashboard").text
     assert 'data-testid="chart-mix_classes"' in page and "/dashboard/mix_classes.csv" in page
     plot = client.get(f"/api/v1/projects/{pid}/dashboard/mix_classes").json()

@@ -94,6 +94,14 @@ def test_bad_settings_are_refused_naming_the_field_and_start_nothing(client):
         assert session.scalar(select(func.count()).select_from(JobRun)) == 0
 
 
+def test_the_job_runs_on_the_training_queue_and_a_celery_worker_knows_it():
+    from app import jobs
+    from workers.celery_app import celery_app
+
+    assert jobs.registry()["labelwise.simulate"].queue == "training"
+    assert "labelwise.simulate" in celery_app.tasks
+
+
 def test_cancel_stops_at_the_next_training_run_and_keeps_no_results(client, monkeypatch):
     from app.jobs import progress
 
