@@ -12,6 +12,7 @@ from app.dashboards.machine_labels import router as machine_label_views
 from app.dashboards.model_versions import router as model_views
 from app.dashboards.overview import router as overview_views
 from app.dashboards.policy import router as policy_views
+from app.dashboards.simulation import router as simulation_views
 from app.dashboards.validation_split import router as validation_views
 from app.people.audit_views import router as audit_views
 from app.people.views import router as people_views
@@ -23,5 +24,5 @@ from app.review.views import router as review_views
 router = APIRouter()
 for _r in (auth_views, project_views, overview_views, queue_views, labeling_views, agreement_views, review_views,
            people_views, audit_views, budget_views, validation_views, policy_views, model_views, guideline_views,
-           desk_views, jobs_views, machine_label_views):
+           desk_views, jobs_views, machine_label_views, simulation_views):
     router.include_router(_r)

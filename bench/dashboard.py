@@ -79,6 +79,11 @@ SELECT l.task_id, l.item_id, 1, (SELECT id FROM user_account WHERE username = 'a
        l.at
 FROM lab AS l;
 
+-- Each label's pixels per class, as a submit stores them (the sampling mix by class sums these).
+INSERT INTO annotation_class_pixels (annotation_id, class_index, pixels)
+SELECT a.id, c, CASE c WHEN 0 THEN 700 + a.id % 100 WHEN 1 THEN 200 - a.id % 50 ELSE 100 - a.id % 50 END
+FROM annotation AS a JOIN task t ON t.id = a.task_id, generate_series(0, 2) AS c WHERE t.project_id = :pid;
+
 INSERT INTO score (task_id, model_version_id, value, components, strategy, rank, created_at)
 SELECT a.task_id, a.model_version_id, 0.5,
        CASE WHEN a.task_id % 10 = 0 THEN '{"steered_random": 1.0}'::json

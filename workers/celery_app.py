@@ -39,3 +39,4 @@ celery_app = make_celery()
 import workers.tasks.alerts  # noqa: E402,F401
 import workers.tasks.imports  # noqa: E402,F401
 import workers.tasks.learning  # noqa: E402,F401  (registers the tasks)
+import workers.tasks.simulation  # noqa: E402,F401

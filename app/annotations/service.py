@@ -10,7 +10,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from app import imaging, storage
-from app.annotations import training_source
+from app.annotations import class_pixels, training_source
 from app.annotations.models import Annotation, AnnotationStatus
 from app.audit import service as audit
 from app.auth.models import Role, User
@@ -98,6 +98,7 @@ def submit(
     session.flush()
     annotation.mask_path = f"projects/{project.id}/masks/task{task.id}-v{version}-a{annotation.id}.png"
     storage.write_in_transaction(session, annotation.mask_path, imaging.encode_png(mask))
+    class_pixels.record(session=session, annotation_id=annotation.id, mask=mask)
     if gold_answer is None:
         overlap.record_submission(session=session, task=task, user_id=user.id, annotation_id=annotation.id)
     else:  # answered; app/review/gold.py scores it
@@ -271,6 +272,7 @@ def add_adjudicated(*, session: Session, project: Project, task: Task, user: Use
     session.flush()
     annotation.mask_path = f"projects/{project.id}/masks/task{task.id}-v{version}-a{annotation.id}-adjudicated.png"
     storage.write_in_transaction(session, annotation.mask_path, imaging.encode_png(mask))
+    class_pixels.record(session=session, annotation_id=annotation.id, mask=mask)
     audit.record(session=session, action="annotation.adjudicate", entity="annotation", entity_id=annotation.id,
                  user_id=user.id, project_id=project.id,
                  detail={"task_id": task.id, "version": version, "labeled_pixels": labeled, **detail})

@@ -23,7 +23,7 @@ from app.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-ORDER = ("efficiency", "iou", "calibration", "mix", "throughput", "queue", "breaches")
+ORDER = ("efficiency", "iou", "calibration", "mix", "mix_classes", "throughput", "queue", "breaches")
 REFRESH_SECONDS = 60
 
 

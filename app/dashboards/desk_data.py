@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from app.alerts import service as alert_service
 from app.alerts.sla import RULES
+from app.annotations.class_pixels import AnnotationClassPixels
 from app.annotations.models import Annotation
 from app.auth import service as auth_service
-from app.dashboards.models import LabelPick
+from app.dashboards.models import LabelMixPixels, LabelPick
 from app.db import utcnow
 from app.items.models import Item, Split
 from app.modeling.models import ModelStatus, ModelVersion, Score
@@ -121,8 +122,35 @@ def refresh_label_picks(session: Session, project_id: int) -> None:
     columns = ["annotation_id", "created_at", "kind", "strategy", "fg_fraction"]
     rows = new.add_columns(literal_column(str(int(project_id))).label("project_id")).subquery()
     insert = (postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(LabelPick)
-    session.execute(insert.from_select([*columns, "project_id"], select(*rows.c).where(literal_column("1") == 1))
-                    .on_conflict_do_nothing(index_elements=["annotation_id"]))
+    new_rows = select(*rows.c).where(literal_column("1") == 1)
+    added = session.execute(insert.from_select([*columns, "project_id"], new_rows)
+                            .on_conflict_do_nothing(index_elements=["annotation_id"])
+                            .returning(LabelPick.annotation_id, LabelPick.kind, LabelPick.strategy)).all()
+    if added:  # only the rows this call inserted: a concurrent look classifies the others, and counts them
+        _add_mix_pixels(session, project_id, [(int(a), str(k), str(st)) for a, k, st in added])
+
+
+def _add_mix_pixels(session: Session, project_id: int, labels: list[tuple[int, str, str]]) -> None:
+    """Add the newly classified labels' pixels per class (stored at submit) to label_mix_pixels."""
+    pick = {annotation_id: (kind, strategy) for annotation_id, kind, strategy in labels}
+    ids = sorted(pick)
+    sums: dict[tuple[str, str, int], int] = {}
+    for start in range(0, len(ids), 5000):
+        for annotation_id, index, n in session.execute(
+                select(AnnotationClassPixels.annotation_id, AnnotationClassPixels.class_index,
+                       AnnotationClassPixels.pixels)
+                .where(AnnotationClassPixels.annotation_id.in_(ids[start:start + 5000]))):
+            key = (*pick[annotation_id], int(index))
+            sums[key] = sums.get(key, 0) + int(n)
+    if not sums:
+        return
+    dialect_insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    upsert = dialect_insert(LabelMixPixels).values([
+        {"project_id": project_id, "kind": kind, "strategy": strategy, "class_index": index, "pixels": n}
+        for (kind, strategy, index), n in sorted(sums.items())])
+    session.execute(upsert.on_conflict_do_update(
+        index_elements=["project_id", "kind", "strategy", "class_index"],
+        set_={"pixels": LabelMixPixels.pixels + upsert.excluded.pixels}))
 
 
 def _pick_counts(session: Session, project_id: int,
@@ -211,6 +239,27 @@ def sampling_mix(session: Session, project: Project) -> Table:
     return table
 
 
+def sampling_mix_classes(session: Session, project: Project) -> Table:
+    """The class mix of the labels each kind of pick brought in: per pick kind and strategy, each class's
+    share of the labeled pixels of those picks' first labels (the counts stored at submit, summed into
+    label_mix_pixels as the labels are classified). Labels stored before those counts existed are not in it."""
+    classes = sorted(project.classes, key=lambda c: c.index)
+    table = Table("mix_classes", "Sampling mix by class", ["pick", "strategy", "class", "pixels", "share"])
+    refresh_label_picks(session, project.id)
+    pixels: dict[tuple[str, str], dict[int, int]] = {}
+    for kind, strategy, index, n in session.execute(
+            select(LabelMixPixels.kind, LabelMixPixels.strategy, LabelMixPixels.class_index, LabelMixPixels.pixels)
+            .where(LabelMixPixels.project_id == project.id)):
+        pixels.setdefault((str(kind), str(strategy)), {})[int(index)] = int(n or 0)
+    for (kind, strategy), counts in sorted(pixels.items()):
+        total = sum(counts.values())
+        for c in classes:
+            n = counts.get(c.index, 0)
+            table.rows.append([kind, strategy or "–", c.name, n, _r(n / total) if total else None])
+    table.summary = {"groups": [f"{k} · {s or '–'}" for k, s in sorted(pixels)], "classes": [c.name for c in classes]}
+    return table
+
+
 # --- people and the queue ------------------------------------------------------------------------------
 
 def throughput(session: Session, project: Project, *, days: int = 14, now: datetime | None = None) -> Table:
@@ -287,6 +336,7 @@ def breaches(session: Session, project: Project, *, now: datetime | None = None)
 
 
 CHARTS = {"iou": iou_per_version, "efficiency": efficiency, "calibration": calibration, "mix": sampling_mix,
+          "mix_classes": sampling_mix_classes,
           "throughput": throughput, "queue": queue_depth, "breaches": breaches}
 
 

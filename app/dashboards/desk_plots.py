@@ -49,6 +49,12 @@ def plot(table: Table) -> dict[str, Any] | None:
     if table.name == "mix":
         labels = [f"{p} · {s}" for p, s in zip(_col(table, "pick"), _col(table, "strategy"), strict=True)]
         return _categories(table, labels, _col(table, "labels"), "pick · strategy", "labels", "labels")
+    if table.name == "mix_classes":  # x: the classes; one line per pick kind and strategy
+        groups = table.summary["groups"]
+        names = table.summary["classes"]
+        share = {(f"{r[0]} · {r[1]}", r[2]): r[4] for r in table.rows}
+        return _plot("line", list(range(len(names))), [(g, [share.get((g, c)) for c in names]) for g in groups],
+                     "class", "share of labeled pixels", ticks=names)
     if table.name == "throughput":
         days = sorted(set(_col(table, "day")))
         people = sorted(set(_col(table, "annotator")))

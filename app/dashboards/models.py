@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, String
+from sqlalchemy import BigInteger, Float, ForeignKey, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -26,3 +26,16 @@ class LabelPick(Base):
     kind: Mapped[str] = mapped_column(String(16))  # random | ranked | unranked
     strategy: Mapped[str] = mapped_column(String(32))  # of the ranking that served it ("" before any)
     fg_fraction: Mapped[float | None] = mapped_column(Float)  # the model's expected foreground share
+
+
+class LabelMixPixels(Base):
+    """Pixels per class of the labels classified into label_pick, summed per pick kind and strategy as they are
+    classified (app/dashboards/desk_data.py): the sampling mix by class reads a few rows, not every label's."""
+
+    __tablename__ = "label_mix_pixels"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    strategy: Mapped[str] = mapped_column(String(32), primary_key=True)
+    class_index: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    pixels: Mapped[int] = mapped_column(BigInteger)

@@ -34,6 +34,7 @@ def _page(request: Request, session: Session, project: Project, user: User, erro
         "count": len(rows), "held_out": held_out, "target": round(project.validation_share * len(rows)),
         "share": share if share is not None else f"{project.validation_share:g}",
         "labeled": done, "validation_tasks": total,
+        "from_uploads": validation.held_out_on_upload(session=session, project_id=project.id),
     }, status_code=422 if error else 200)
 
 

@@ -12,6 +12,7 @@ from app import imaging
 from app.auth.models import User
 from app.config import get_settings
 from app.db import lock_row
+from app.flows import validation
 from app.items import service as item_service
 from app.items.models import Item, Split
 from app.projects.models import Project
@@ -38,6 +39,8 @@ def upload_items(
     the other's uncommitted row (a deadlock on Postgres, a 500 for one of them); in turn, the second
     finds the first's images and is refused as a duplicate.
 
+    Pool uploads hold out the project's validation share (flows.validation.hold_out_uploads).
+
     `after_each(n, item)` runs in the same transaction once the n-th item and its tasks are added (an
     import adds its starting annotations there); what it raises refuses the whole batch.
     """
@@ -55,6 +58,8 @@ def upload_items(
             if after_each is not None:
                 session.flush()
                 after_each(len(created) - 1, item)
+        # a pool upload holds out the project's validation share (an import's starting labels go with it)
+        validation.hold_out_uploads(session=session, project=project, new_items=created, by=user)
         session.commit()  # inside: a constraint that still fires rolls back and discards like any refusal
     except BaseException:
         paths = [item.storage_path for item in created]

@@ -4,10 +4,11 @@ put a label the model trained on into its measurement, or the other way round.""
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.annotations.models import Annotation
@@ -16,6 +17,7 @@ from app.auth.models import User
 from app.db import utcnow
 from app.errors import DomainError
 from app.items.models import Item, Split
+from app.projects import service as project_service
 from app.projects.models import Project
 from app.queue.models import Lease, Task
 
@@ -53,7 +55,7 @@ def set_split(*, session: Session, project: Project, item_ids: list[int], split:
         raise DomainError(f"item_ids: image {stuck[0].id} ({stuck[0].original_name}) has a label or is being "
                           "labeled; its split stays", status=409)
     for item in moving:
-        item.split = split
+        item.split, item.held_out_on_upload = split, False
     audit.record(session=session, action="validation.pick", entity="project", entity_id=project.id, user_id=by.id,
                  project_id=project.id, detail={"split": split.value, "item_ids": [i.id for i in moving]})
     return len(moving)
@@ -73,8 +75,7 @@ def redraw(*, session: Session, project: Project, by: User, share: float | None 
     split holds round(share x images). Images with labels stay where they are, so the split may miss the
     target; the result says by how much."""
     if share is not None:
-        if not 0.0 <= share <= 1.0:  # also refuses NaN
-            raise DomainError("validation_share must be between 0 and 1")
+        project_service.check_validation_share(share)
         project.validation_share = share
     rows = items(session=session, project_id=project.id)
     target = round(project.validation_share * len(rows))
@@ -84,14 +85,51 @@ def redraw(*, session: Session, project: Project, by: User, share: float | None 
     if len(held_out) < target:
         free = [r.item for r in rows if r.item.split == Split.pool and not r.fixed]
         for item in rng.sample(free, min(len(free), target - len(held_out))):
-            item.split, moved_in = Split.validation, moved_in + 1
+            item.split, item.held_out_on_upload, moved_in = Split.validation, False, moved_in + 1
     elif len(held_out) > target:
         free = [r.item for r in rows if r.item.split == Split.validation and not r.fixed]
         for item in rng.sample(free, min(len(free), len(held_out) - target)):
-            item.split, moved_out = Split.pool, moved_out + 1
+            item.split, item.held_out_on_upload, moved_out = Split.pool, False, moved_out + 1
     result = Redrawn(target=target, validation=len(held_out) + moved_in - moved_out, moved_in=moved_in,
                      moved_out=moved_out)
     audit.record(session=session, action="validation.redraw", entity="project", entity_id=project.id,
                  user_id=by.id, project_id=project.id,
                  detail={"share": project.validation_share, **result.__dict__})
     return result
+
+
+def upload_rank(project_id: int, checksum: str) -> int:
+    """Where an image stands in the upload draw: a hash of the project and the image's pixels, so the same
+    image in the same project is always drawn the same way (and a test can compute the draw by hand)."""
+    return int.from_bytes(hashlib.sha256(f"{project_id}:{checksum}".encode()).digest()[:8], "big")
+
+
+def hold_out_uploads(*, session: Session, project: Project, new_items: list[Item], by: User | None) -> list[Item]:
+    """Hold out part of a batch of new pool images so that the validation split keeps the project's share as
+    the pool grows: the split is topped up to round(share x all images), from the new images only (older
+    ones keep their split), lowest upload_rank first. Returns the images held out; the caller commits."""
+    fresh = [i for i in new_items if i.split == Split.pool]
+    if not fresh or project.validation_share <= 0:
+        return []
+    new_ids = [i.id for i in new_items if i.id is not None]
+    with session.no_autoflush:  # the older images only; the batch's own rows are counted from the list
+        counts = dict(session.execute(select(Item.split, func.count())
+                                      .where(Item.project_id == project.id, Item.id.not_in(new_ids))
+                                      .group_by(Item.split)).all())
+    target = round(project.validation_share * (sum(counts.values()) + len(new_items)))
+    need = min(len(fresh), target - counts.get(Split.validation, 0))
+    if need <= 0:
+        return []
+    drawn = sorted(fresh, key=lambda i: upload_rank(project.id, i.checksum))[:need]
+    for item in drawn:
+        item.split, item.held_out_on_upload = Split.validation, True
+    audit.record(session=session, action="validation.upload_draw", entity="project", entity_id=project.id,
+                 user_id=by.id if by else None, project_id=project.id,
+                 detail={"share": project.validation_share, "item_ids": [i.id for i in drawn]})
+    return drawn
+
+
+def held_out_on_upload(*, session: Session, project_id: int) -> int:
+    """Validation images that came there by the upload draw (not moved since)."""
+    return int(session.scalar(select(func.count()).select_from(Item).where(
+        Item.project_id == project_id, Item.split == Split.validation, Item.held_out_on_upload.is_(True))) or 0)

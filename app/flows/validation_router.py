@@ -25,6 +25,7 @@ class SplitItemRead(BaseModel):
     name: str
     split: Split
     fixed: bool  # labeled or being labeled: its split stays
+    held_out_on_upload: bool  # the upload draw put it in the validation split (not moved since)
 
 
 class SplitItemPage(Page[SplitItemRead]):
@@ -41,7 +42,7 @@ class PickRead(BaseModel):
 
 
 class RedrawIn(BaseModel):
-    validation_share: float | None = Field(default=None, ge=0.0, le=1.0)
+    validation_share: float | None = Field(default=None, ge=0.0, lt=1.0)
     seed: int | None = None
 
 
@@ -60,7 +61,7 @@ def list_items(project: ApiProject, user: ApiUser, session: SessionDep, paging: 
     require_project_role(session, project, user)
     return page_of_list(SplitItemPage, validation.items(session=session, project_id=project.id), paging, response,
                         lambda r: SplitItemRead(id=r.item.id, name=r.item.original_name, split=r.item.split,
-                                                fixed=r.fixed))
+                                                fixed=r.fixed, held_out_on_upload=r.item.held_out_on_upload))
 
 
 @router.post("/pick")

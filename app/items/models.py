@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -30,5 +30,7 @@ class Item(Base):
     height: Mapped[int]
     checksum: Mapped[str] = mapped_column(String(64))  # sha256 of the stored (re-encoded) pixels
     split: Mapped[Split] = mapped_column(Enum(Split, name="split", native_enum=False, length=16))
+    # drawn into the validation split as it was uploaded (the project's share); a lead's pick or redraw clears it
+    held_out_on_upload: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,7 +9,7 @@ from app.jobs.models import JobRun, JobStatus
 from app.pagination import Page
 from app.schemas import Timestamp
 
-KINDS = {"labelwise.import": "import", "labelwise.train": "training"}
+KINDS = {"labelwise.import": "import", "labelwise.train": "training", "labelwise.simulate": "simulation"}
 
 
 class JobRead(BaseModel):

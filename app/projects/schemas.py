@@ -27,7 +27,7 @@ class ProjectUpdate(BaseModel):
     description: str | None = None
     retrain_every: int | None = Field(default=None, ge=1, le=100_000)
     label_budget: int | None = Field(default=None, ge=1, le=100_000_000)
-    validation_share: float | None = Field(default=None, ge=0.0, le=1.0)
+    validation_share: float | None = Field(default=None, ge=0.0, lt=1.0)
     strategy: str | None = None
     steered_share: float | None = None
     task_tile: int | None = None

@@ -224,6 +224,15 @@ def set_classes(*, session: Session, project: Project, classes: Sequence[tuple[s
                  project_id=project.id, detail={"before": before, "after": [list(c) for c in classes]})
 
 
+VALIDATION_SHARE_RULE = "validation_share must be between 0 and 1 (0 included, 1 not: it would hold out every image)"
+
+
+def check_validation_share(share: float) -> None:
+    """The held-out share is in [0, 1): every upload holds out that share (also refuses NaN)."""
+    if not 0.0 <= share < 1.0:
+        raise ProjectError(VALIDATION_SHARE_RULE)
+
+
 def update(*, session: Session, project: Project, user: User, **changes: object) -> None:
     """Change settings (name, description, retrain_every, label_budget, validation_share, policy); old values
     go to the audit log. Everything is checked before anything is set.
@@ -234,8 +243,8 @@ def update(*, session: Session, project: Project, user: User, **changes: object)
     if "name" in changes:
         changes["name"] = rename(session=session, project=project, name=str(changes["name"]))
     share = changes.get("validation_share")
-    if share is not None and not 0.0 <= float(share) <= 1.0:  # type: ignore[arg-type]
-        raise ProjectError("validation_share must be between 0 and 1")
+    if share is not None:
+        check_validation_share(float(share))  # type: ignore[arg-type]
     retrain = changes.get("retrain_every")
     if retrain is not None and not 1 <= int(retrain) <= 100_000:  # type: ignore[call-overload]
         raise ProjectError("retrain_every must be between 1 and 100000")

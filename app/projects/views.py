@@ -84,8 +84,8 @@ def create_project(request: Request, user: PageUser, session: SessionDep,
               "classes": classes}
     try:
         share = _number(validation_share, "validation_share")
-        if share is not None and not 0.0 <= share <= 1.0:
-            raise DomainError("validation_share must be between 0 and 1")
+        if share is not None:
+            service.check_validation_share(share)
         project = service.create(
             session=session, name=name, classes=classes, creator=user, description=description.strip(),
             retrain_every=_number(retrain_every, "retrain_every", int) or 10, strategy=strategy,

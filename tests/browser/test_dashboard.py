@@ -13,7 +13,7 @@ def chart_image():  # type: ignore[no-untyped-def]
 
     return generate_dataset(1, seed=4, size=64)[0][0]
 
-CHARTS = ("efficiency", "iou", "calibration", "mix", "throughput", "queue")
+CHARTS = ("efficiency", "iou", "calibration", "mix", "mix_classes", "throughput", "queue")
 
 
 def test_the_dashboard_draws_every_chart_refreshes_and_downloads(live_server, page):

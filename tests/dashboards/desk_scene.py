@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from app.annotations.class_pixels import AnnotationClassPixels
 from app.annotations.models import Annotation, AnnotationStatus
 from app.db import session_scope, utcnow
 from app.modeling.models import ModelStatus, ModelVersion, Score
@@ -18,6 +19,10 @@ CAL = {"temperature": 1.5, "pixels": 100, "ece_before": 0.12, "ece_after": 0.03,
                                    {"lo": 0.5, "hi": 1.0, "count": 60, "confidence": 0.9, "accuracy": 0.8}]},
        "bins_after": {"overall": [{"lo": 0.0, "hi": 0.5, "count": 45, "confidence": 0.38, "accuracy": 0.36},
                                   {"lo": 0.5, "hi": 1.0, "count": 55, "confidence": 0.85, "accuracy": 0.84}]}}
+# Each label's pixels per class (as a submit stores them), by how it was picked, in the seed's order:
+RANDOM_PIXELS = [{0: 60, 1: 40}, {0: 90, 1: 10}, {0: 150}]  # background 300, curve-1 50 of 350
+RANKED_PIXELS = [{1: 50}] + [{0: 10, 2: 30}] * 12  # 120, 50, 360 of 530
+UNRANKED_PIXELS = {0: 5}  # every label before any ranking: background only
 
 
 def seed_desk() -> int:
@@ -53,11 +58,17 @@ def seed_desk() -> int:
                 session.add(Score(task_id=task.id, model_version_id=mv.id, value=0.5, strategy="hybrid",
                                   components={"steered_random": 1.0} if random else {"entropy": 0.5,
                                                                                       "fg_fraction": 0.2}))
-            session.add(Annotation(task_id=task.id, item_id=task.item_id, version=1, author_id=author,
-                                   mask_path="x.png", seconds_spent=seconds, status=AnnotationStatus.submitted,
-                                   model_version_id=mv.id if mv else None, created_at=at))
+            annotation = Annotation(task_id=task.id, item_id=task.item_id, version=1, author_id=author,
+                                    mask_path="x.png", seconds_spent=seconds, status=AnnotationStatus.submitted,
+                                    model_version_id=mv.id if mv else None, created_at=at)
+            session.add(annotation)
+            session.flush()
+            pixels = UNRANKED_PIXELS if mv is None else next(random_pixels if random else ranked_pixels)
+            session.add_all(AnnotationClassPixels(annotation_id=annotation.id, class_index=k, pixels=n)
+                            for k, n in pixels.items())
             task.status = TaskStatus.done
 
+        random_pixels, ranked_pixels = iter(RANDOM_PIXELS), iter(RANKED_PIXELS)
         it = iter(tasks)
         for _ in range(4):
             label(next(it), t1 - timedelta(days=1), None, False)

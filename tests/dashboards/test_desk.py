@@ -104,9 +104,9 @@ def test_the_dashboard_page_and_fragments_for_leads_only(client):
     login(client, "lead")
     page = client.get(f"/projects/{pid}/dashboard")
     assert page.status_code == 200
-    for name in ("efficiency", "iou", "calibration", "mix", "throughput", "queue", "breaches"):
+    for name in ("efficiency", "iou", "calibration", "mix", "mix_classes", "throughput", "queue", "breaches"):
         assert f'data-testid="chart-{name}"' in page.text and f"/dashboard/{name}.csv" in page.text
-    assert page.text.count('class="chart" data-plot=') == 6  # every chart but the breaches (none open)
+    assert page.text.count('class="chart" data-plot=') == 7  # every chart but the breaches (none open)
     fragment = client.get(f"/projects/{pid}/dashboard/charts/queue", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and fragment.text.lstrip().startswith("<section")
     assert client.get(f"/projects/{pid}/dashboard/nope.csv").status_code == 404
