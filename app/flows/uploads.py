@@ -12,6 +12,7 @@ from app import imaging
 from app.auth.models import User
 from app.config import get_settings
 from app.db import lock_row
+from app.flows import pretrain
 from app.items import service as item_service
 from app.items.models import Item, Split
 from app.projects.models import Project
@@ -61,6 +62,8 @@ def upload_items(
         session.rollback()
         item_service.discard_unstored_files(session=session, paths=paths)
         raise
+    if created:  # a pretraining may be due now; else the new images' embeddings are cached
+        pretrain.after_upload(project_id=project.id, item_ids=[item.id for item in created])
     return created
 
 
