@@ -30,10 +30,24 @@ log = logging.getLogger(__name__)
 JOB = "labelwise.pretrain"
 
 
+def _release_stopped(session: Session, project_id: int) -> None:
+    """A queued representation whose tracked job was cancelled (or died) before it started never runs: it
+    must not block the next pretraining."""
+    rep = representations.pending(session=session, project_id=project_id)
+    if rep is None:
+        return
+    stopped = session.scalars(select(JobRun.args).where(
+        JobRun.project_id == project_id, JobRun.name == JOB,
+        JobRun.status.in_((JobStatus.cancelled, JobStatus.dead))))
+    if any(args and args[0] == rep.id for args in stopped):
+        representations.mark_failed(session=session, representation_id=rep.id, error="cancelled")
+
+
 def maybe_pretrain(*, session: Session, project: Project) -> Representation | None:
     """Queue a representation when one is due (the pool reached 20 images, or grew by the regrow share since
     the newest ready one) and none is queued or training. The caller commits, then `enqueue_pretrain`."""
     lock_row(session, Project.name, project.id)
+    _release_stopped(session, project.id)
     if representations.pending(session=session, project_id=project.id) is not None:
         return None
     pool = representations.pool_size(session=session, project_id=project.id)
@@ -83,6 +97,7 @@ def start_pretrain_job(*, session: Session, project: Project, user: User) -> tup
     """A lead's pretraining, as a tracked job; audit-logged. Conflict (409) while one is queued or training.
     A pool under 20 images is accepted: the job then says it trains end to end. Commits, then sends it."""
     lock_row(session, Project.name, project.id)
+    _release_stopped(session, project.id)
     if representations.pending(session=session, project_id=project.id) is not None:
         raise Conflict("a pretraining is already queued or running", code="pretrain_running")
     pool = representations.pool_size(session=session, project_id=project.id)

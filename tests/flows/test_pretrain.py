@@ -225,3 +225,31 @@ def test_scoring_and_drift_read_the_cached_embeddings(env, monkeypatch):
         mv.created_at = mv.created_at.replace(year=2000)
     check = drift.check_project(project_id=pid)
     assert check is not None and read and computed == []
+
+
+def test_cancel_stops_it_and_does_not_block_the_next(project):
+    from app import jobs
+    from app.jobs import progress
+    from app.jobs.models import JobStatus
+
+    _pool(project, 20)
+    with session_scope() as session:  # cancelled while running: stops at its next progress report
+        rep_id = pretrain.maybe_pretrain(session=session, project=session.get(Project, project)).id
+        run = progress.track(session=session, name=pretrain.JOB, args=[rep_id], project_id=project, user_id=None)
+        job_id = run.job_id
+    with session_scope() as session:
+        progress.request_cancel(run=session.get(type(run), run.id), user_id=None)
+    assert jobs.execute(pretrain.JOB, (rep_id,), job_id=job_id) is None  # cancelled before it started
+    with session_scope() as session:
+        assert session.get(type(run), run.id).status == JobStatus.cancelled
+    again = _due(project)  # the stopped one does not block the next
+    assert again is not None and _rep(rep_id).error == "cancelled"
+    with session_scope() as session:
+        run = progress.track(session=session, name=pretrain.JOB, args=[again], project_id=project, user_id=None)
+        job_id = run.job_id
+    from app import storage
+
+    storage.write_atomic(f"jobs/{job_id}.cancel", b'{"user_id": null, "at": "2026-12-03T10:00:00+00:00"}')
+    with progress.running_as(job_id), pytest.raises(progress.Cancelled):
+        pretrain.run_pretrain(again)
+    assert _rep(again).status == RepresentationStatus.failed and _rep(again).error == "cancelled"
