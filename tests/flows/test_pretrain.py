@@ -99,7 +99,7 @@ def test_due_reason_is_pure_and_bounded():
     assert representations.due_reason(pool=40, last_pool=20, regrow=1.0) is not None
 
 
-def test_a_model_version_trained_afterwards_records_the_representation(env):
+def test_a_model_version_trained_afterwards_records_the_representation(client):
     from app.flows import training as training_flow
     from app.modeling.models import ModelStatus, ModelVersion
     from tests.scenes import labeled_chart_project
@@ -116,6 +116,10 @@ def test_a_model_version_trained_afterwards_records_the_representation(env):
         mv = session.get(ModelVersion, mv_id)
         assert mv.status == ModelStatus.ready and mv.representation_version == "1"
         assert mv.metrics["initialised_from"] == "representation"
+    login(client, "lead")
+    page = client.get(f"/projects/{pid}/models").text  # the table's column and the section say r1
+    assert "<td>r1</td>" in page and "New model versions start from <strong>r1</strong>" in page
+    assert client.get(f"/api/v1/projects/{pid}/models").json()["items"][0]["representation_version"] == "1"
 
 
 def test_under_20_images_it_falls_back_and_says_so(client):
