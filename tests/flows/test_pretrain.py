@@ -43,6 +43,13 @@ def _rep(rep_id: int) -> Representation:
         return rep
 
 
+def _idle() -> None:
+    from app.jobs import current_in_process_worker
+
+    worker = current_in_process_worker()
+    assert worker is not None and worker.wait_idle(timeout=120)
+
+
 @pytest.fixture
 def project(env) -> int:  # type: ignore[no-untyped-def]
     make_user("lead", "lead")
@@ -87,9 +94,29 @@ def test_regrow_below_the_share_does_not_rerun_above_it_does(project):
     pretrain.run_pretrain(first)
     _pool(project, 9, start=20)  # 29 < 20 * 1.5
     assert _due(project) is None
-    _pool(project, 1, start=29)  # 30 >= 20 * 1.5
-    again = _due(project)
-    assert again is not None and _rep(again).version == 2 and _rep(again).reason == "pool grew from 20 to 30 images"
+    from app.items.models import Item
+
+    with session_scope() as session:
+        new_ids = list(session.scalars(select(Item.id).where(Item.project_id == project).order_by(Item.id)))[20:]
+    pretrain.after_upload(project_id=project, item_ids=new_ids)  # not due: the new images' embeddings are cached
+    _idle()
+    with session_scope() as session:
+        cached = session.scalars(select(ItemEmbedding.item_id).where(ItemEmbedding.representation_id == first)).all()
+        assert set(new_ids) <= set(cached) and len(cached) == 29
+    # an upload that brings the pool to 30 >= 20 * 1.5 queues the next one, which the worker runs
+    from app import imaging
+    from app.flows import uploads
+    from app.items.models import Split
+
+    image = generate_dataset(1, seed=99, size=32)[0][0]
+    with session_scope() as session:
+        uploads.upload_items(session=session, project=session.get(Project, project),
+                             uploads=[("new.png", imaging.encode_png(image))], split=Split.pool, user=None)
+    _idle()
+    with session_scope() as session:
+        newest = representations.list_for(session=session, project_id=project)[0]
+        assert (newest.version, newest.reason, newest.status) == (2, "pool grew from 20 to 30 images",
+                                                                  RepresentationStatus.ready)
 
 
 def test_due_reason_is_pure_and_bounded():
@@ -132,10 +159,7 @@ def test_under_20_images_it_falls_back_and_says_so(client):
     r = client.post(f"/api/v1/projects/{pid}/representations/pretrain", headers={"X-CSRF-Token": csrf})
     assert r.status_code == 202, r.text
     body = r.json()
-    from app.jobs import current_in_process_worker
-
-    worker = current_in_process_worker()
-    assert worker is not None and worker.wait_idle(timeout=60)
+    _idle()
     job = client.get(f"/api/v1/projects/{pid}/jobs").json()["items"][0]
     assert job["kind"] == "pretraining" and job["status"] == "done"
     assert job["message"] == "training end to end: pool too small to pretrain (3 < 20)", job
@@ -163,7 +187,13 @@ def test_the_page_starts_it_and_a_second_start_is_refused(client):
     client.post("/logout", headers={"X-CSRF-Token": csrf})
     csrf = login(client, "ann")
     r = client.post(f"/api/v1/projects/{pid}/representations/pretrain", headers={"X-CSRF-Token": csrf})
-    assert r.status_code == 403
+    assert r.status_code == 403 and client.get(f"/api/v1/projects/{pid}/representations").status_code == 200
+    client.post("/logout", headers={"X-CSRF-Token": csrf})
+    make_user("outsider", "lead")
+    csrf = login(client, "outsider")  # not a member: the project does not exist for them
+    assert client.get(f"/api/v1/projects/{pid}/representations").status_code == 404
+    r = client.post(f"/api/v1/projects/{pid}/representations/pretrain", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 404
 
 
 @pytest.mark.parametrize("name,value", [("LABELWISE_PRETRAIN_REGROW", "0"), ("LABELWISE_PRETRAIN_REGROW", "-1"),
