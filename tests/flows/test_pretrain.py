@@ -287,3 +287,12 @@ def test_cancel_stops_it_and_does_not_block_the_next(project):
     with progress.running_as(job_id), pytest.raises(progress.Cancelled):
         pretrain.run_pretrain(again)
     assert _rep(again).status == RepresentationStatus.failed and _rep(again).error == "cancelled"
+
+
+def test_the_workers_run_the_pretrain_and_embed_jobs_on_their_queues():
+    from app import jobs
+    from workers.celery_app import celery_app
+
+    assert {"labelwise.pretrain", "labelwise.embed_items"} <= set(celery_app.tasks)
+    assert jobs.registry()["labelwise.pretrain"].queue == "training"
+    assert celery_app.conf.task_routes["labelwise.pretrain"] == {"queue": "training"}
