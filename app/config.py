@@ -89,6 +89,14 @@ class Settings(BaseSettings):
     # this many labeled images.
     drift_min_batch: int = Field(default=5, ge=1)
     drift_reference_max: int = Field(default=64, ge=2)
+    # Self-supervised pretraining of the project's trunk (app/flows/pretrain.py): once the pool holds 20
+    # images, and again when it has grown by this share since the last representation (0.5 = half as many
+    # images again); a bounded step count and wall time (tests shrink the steps).
+    pretrain_regrow: float = Field(default=0.5, gt=0.0, le=100.0)
+    pretrain_steps: int = Field(default=300, ge=1, le=100_000)
+    pretrain_max_seconds: float = Field(default=600.0, gt=0)
+    pretrain_batch_size: int = Field(default=16, ge=2, le=1024)
+    pretrain_crop: int = Field(default=64, ge=8, le=1024)
 
     @property
     def resolved_database_url(self) -> str:

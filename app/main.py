@@ -25,6 +25,7 @@ from app.edge import EdgeGuard
 from app.flows.housekeeping import sweep_orphan_files
 from app.flows.jobs_router import router as jobs_router
 from app.flows.policy_router import router as policy_router
+from app.flows.pretrain_router import router as pretrain_router
 from app.flows.router import router as flows_router
 from app.flows.simulation_router import router as simulation_router
 from app.flows.validation_router import router as validation_router
@@ -107,7 +108,8 @@ def create_app() -> FastAPI:
     for router in (auth_router, projects_router, items_router, queue_router, annotations_router, models_router,
                    flows_router, agreement_router, review_router, people_router, budget_router, validation_router,
                    policy_router, guidelines_router, alerts_router, dashboard_api_router, jobs_router,
-                   autolabel_router, simulation_router, views_router, webpages.router, observability.router):
+                   autolabel_router, simulation_router, pretrain_router, views_router, webpages.router,
+                   observability.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     return app

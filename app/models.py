@@ -13,6 +13,7 @@ from app.db import Base
 from app.items.models import Item, Split
 from app.jobs.models import JobRun, JobStatus
 from app.modeling.models import ModelStatus, ModelVersion, Score, ScoringRun, ScoringRunStatus
+from app.modeling.representation_models import ItemEmbedding, Representation, RepresentationStatus
 from app.projects.models import (
     Guideline,
     GuidelineConfirmation,
@@ -40,3 +41,4 @@ __all__ = [
     "TaskAgreement", "TaskCopy", "TaskReturn", "TaskStatus", "User", "UserSession", "WebhookAttempt",
     "WebhookDelivery",
 ]
+__all__ += ["ItemEmbedding", "Representation", "RepresentationStatus"]

@@ -29,6 +29,9 @@ FAST_SETTINGS = {
     "LABELWISE_TRAIN_MAX_SECONDS": "60",
     "LABELWISE_UNET_BASE_CHANNELS": "8",
     "LABELWISE_SCORE_CHUNK_SIZE": "4",
+    "LABELWISE_PRETRAIN_STEPS": "6",
+    "LABELWISE_PRETRAIN_BATCH_SIZE": "4",
+    "LABELWISE_PRETRAIN_CROP": "32",
     "LABELWISE_SECRET_KEY": "test-secret-key",
     # Models this small swing by more than the default 0.01 between versions: every new version goes live,
     # as the loop tests expect. The promotion tests (tests/flows/test_promotion.py) set their own margin.

@@ -14,8 +14,9 @@ from app.auth.models import Role
 from app.config import get_settings
 from app.deps import PageProject, PageUser, SessionDep, require_role
 from app.errors import NotFound
+from app.flows import pretrain as pretrain_flow
 from app.flows import promotion as promotion_flow
-from app.modeling import promotion
+from app.modeling import promotion, representations
 from app.modeling import service as model_service
 from app.modeling.models import ModelStatus, ModelVersion
 from app.projects import policy as policy_service
@@ -48,7 +49,10 @@ def models_page(request: Request, project: PageProject, user: PageUser, session:
         "margin": get_settings().promotion_margin, "batch": batch,
         "stop": model_service.stop_advice(versions, info_gain_per_label=model_service.next_batch_information(
             session=session, project_id=project.id, size=batch)),
-        "evidence": json.dumps(evidence(versions)), "done": done if done in ("promote", "rollback") else None,
+        "evidence": json.dumps(evidence(versions)),
+        "done": done if done in ("promote", "rollback", "pretrain") else None,
+        "representation": representations.overview(session=session, project_id=project.id),
+        "regrow": get_settings().pretrain_regrow,
     })
 
 
@@ -62,3 +66,11 @@ def make_live(model_version_id: int, action: str, project: PageProject, user: Pa
         raise NotFound("no model version with that id in this project")
     promotion_flow.make_live(session=session, project=project, mv=mv, user=user, action=action, reason=reason)
     return RedirectResponse(f"/projects/{project.id}/models?done={action}", status_code=303)
+
+
+@router.post("/projects/{project_id}/representations/pretrain", dependencies=[Depends(csrf_protect)])
+def start_pretrain(project: PageProject, user: PageUser, session: SessionDep) -> Response:
+    """A lead's pretraining as a tracked job (the Jobs panel shows it, with Cancel); one running: a 409 page."""
+    require_role(user, Role.lead)
+    pretrain_flow.start_pretrain_job(session=session, project=project, user=user)
+    return RedirectResponse(f"/projects/{project.id}/models?done=pretrain", status_code=303)

@@ -15,6 +15,7 @@ from app.config import get_settings
 from app.db import session_scope
 from app.items import service as item_service
 from app.items.models import Item, Split
+from app.modeling import representations
 from app.modeling import service as model_service
 from app.projects.models import Project
 from app.queue.models import Task, TaskStatus
@@ -71,8 +72,13 @@ def check_project(*, project_id: int) -> DriftCheck | None:
             return None
         settings = alert_service.settings_or_default(session=session, project_id=project_id)
         maps = {item.id: inference.uncertainty_maps(mv, item_service.load_pixels(item)) for item in batch + reference}
-        emb_new = np.stack([maps[i.id].embedding for i in batch])
-        emb_ref = np.stack([maps[i.id].embedding for i in reference])
+        embedding = {i.id: maps[i.id].embedding for i in batch + reference}
+        rep = representations.of_version(session=session, project_id=project_id, version=mv.representation_version)
+        if rep is not None:  # the representation's cached embeddings, as diversity uses
+            embedding = representations.embeddings_for(session=session, rep=rep, items=batch + reference,
+                                                       load_pixels=item_service.load_pixels)
+        emb_new = np.stack([embedding[i.id] for i in batch])
+        emb_ref = np.stack([embedding[i.id] for i in reference])
         score_new = [float(maps[i.id].entropy.mean()) for i in batch]
         score_ref = [float(maps[i.id].entropy.mean()) for i in reference]
         shift = embedding_shift(emb_ref, emb_new)

@@ -12,7 +12,7 @@ from app import imaging
 from app.auth.models import User
 from app.config import get_settings
 from app.db import lock_row
-from app.flows import validation
+from app.flows import pretrain, validation
 from app.items import service as item_service
 from app.items.models import Item, Split
 from app.projects.models import Project
@@ -66,6 +66,8 @@ def upload_items(
         session.rollback()
         item_service.discard_unstored_files(session=session, paths=paths)
         raise
+    if created:  # a pretraining may be due now; else the new images' embeddings are cached
+        pretrain.after_upload(project_id=project.id, item_ids=[item.id for item in created])
     return created
 
 

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 # Modules whose @job functions the in-process worker may be asked to run.
 JOB_MODULES = ("app.flows.training", "app.flows.scoring", "app.flows.housekeeping", "app.flows.policy",
-               "app.flows.alerts", "app.flows.import_jobs", "app.flows.simulations")
+               "app.flows.alerts", "app.flows.import_jobs", "app.flows.simulations", "app.flows.pretrain")
 
 
 class BrokerUnavailable(Unavailable):

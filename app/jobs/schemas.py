@@ -9,14 +9,15 @@ from app.jobs.models import JobRun, JobStatus
 from app.pagination import Page
 from app.schemas import Timestamp
 
-KINDS = {"labelwise.import": "import", "labelwise.train": "training", "labelwise.simulate": "simulation"}
+KINDS = {"labelwise.import": "import", "labelwise.train": "training", "labelwise.simulate": "simulation",
+         "labelwise.pretrain": "pretraining"}
 
 
 class JobRead(BaseModel):
     """A tracked job: what it is, how far it got, how it ended."""
 
     id: int
-    kind: str  # import, training
+    kind: str  # import, training, pretraining
     status: JobStatus
     done: int
     total: int | None

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -162,12 +162,14 @@ def recalibrate_batch_norm(model: UNet, images: Sequence[np.ndarray], rng: np.ra
 
 
 def pretrain_trunk(images: Sequence[np.ndarray], *, config: PretrainConfig | None = None,
-                   num_classes: int = 3) -> tuple[UNet, dict[str, Any]]:
+                   num_classes: int = 3,
+                   progress: Callable[[int, int], None] | None = None) -> tuple[UNet, dict[str, Any]]:
     """Pretrain a U-Net's trunk on unlabeled uint8 images [H,W,3] -> (UNet in eval mode, history).
 
     The returned U-Net's `features` are the pretrained trunk; its classifier is freshly initialised
     (a head is trained on labels later). Raises PoolTooSmall below `config.min_pool` images and
-    ValueError on an unknown task. Deterministic for a seed on CPU unless `max_seconds` cuts it.
+    ValueError on an unknown task. `progress(step, steps)` after every `log_every` steps (what it raises
+    stops the pretraining: a cancelled job). Deterministic for a seed on CPU unless `max_seconds` cuts it.
     The caller's torch RNG is left untouched.
 
     history: {"task", "loss": [mean per log_every steps], "first_loss", "last_loss", "steps", "seconds",
@@ -215,6 +217,8 @@ def pretrain_trunk(images: Sequence[np.ndarray], *, config: PretrainConfig | Non
             if len(window) == cfg.log_every:
                 history["loss"].append(float(np.mean(window)))
                 window = []
+                if progress is not None:
+                    progress(step + 1, cfg.steps)
             elapsed = time.perf_counter() - start
             frac = (step + 1) / cfg.steps
             if cfg.max_seconds is not None:

@@ -14,7 +14,7 @@ from app.db import utcnow
 from app.errors import Conflict, NotFound
 from app.items import service as item_service
 from app.items.models import Item
-from app.modeling import inference, suggestions
+from app.modeling import inference, representations, suggestions
 from app.modeling.models import ModelStatus, ModelVersion, Score, ScoringRun, ScoringRunStatus
 
 
@@ -80,6 +80,13 @@ def score_tasks(*, session: Session, run: ScoringRun, tasks: Sequence[TaskRef]) 
     if not todo:
         return False
     class_weights = mv.metrics.get("class_weights")
+    # Diversity is measured on the representation's cached embeddings when the version was built on one.
+    cached = {}
+    rep = representations.of_version(session=session, project_id=mv.project_id, version=mv.representation_version)
+    if rep is not None:
+        items = [session.get(Item, item_id) for item_id in dict.fromkeys(t.item_id for t in todo)]
+        cached = representations.embeddings_for(session=session, rep=rep, items=[i for i in items if i is not None],
+                                                load_pixels=item_service.load_pixels)
     maps = {}
     for task in todo:
         if task.item_id not in maps:
@@ -93,7 +100,8 @@ def score_tasks(*, session: Session, run: ScoringRun, tasks: Sequence[TaskRef]) 
         components["expected_iou"] = expected_iou(u.probs[:, y:y + h, x:x + w])
         session.add(Score(task_id=task.task_id, model_version_id=mv.id, value=components["entropy_weighted"],
                           components={k: round(v, 6) for k, v in components.items()},
-                          embedding=[round(float(v), 5) for v in u.embedding], strategy="unranked"))
+                          embedding=[round(float(v), 5) for v in cached.get(task.item_id, u.embedding)],
+                          strategy="unranked"))
     session.flush()
     row = session.execute(
         update(ScoringRun).where(ScoringRun.id == run.id)

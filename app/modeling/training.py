@@ -45,9 +45,11 @@ def begin_attempt(*, session: Session, model_version_id: int) -> ModelVersion | 
 
 def fit(train_images: list[np.ndarray], train_masks: list[np.ndarray], val_images: list[np.ndarray],
         val_masks: list[np.ndarray], *, num_classes: int, seed: int,
-        progress: Callable[..., None] | None = None) -> FitResult:
+        progress: Callable[..., None] | None = None, initial_model: Any | None = None) -> FitResult:
     """Train with the settings' schedule, then measure and calibrate on the labeled validation split.
-    `progress(epoch, epochs, what)` after each epoch (what it raises stops the training)."""
+    `progress(epoch, epochs, what)` after each epoch (what it raises stops the training). `initial_model`:
+    a U-Net to fine-tune (the project's pretrained trunk, app.modeling.representations.initial_model);
+    None trains end to end from scratch."""
     from app.learning.calibration import calibration_report, flatten_pixels
     from app.learning.decision import fit_decision_bias
     from app.learning.evaluation import split_confusion
@@ -67,7 +69,8 @@ def fit(train_images: list[np.ndarray], train_masks: list[np.ndarray], val_image
     )
     model, history = train_segmenter(
         train_images, train_masks, num_classes, config=config, model_config=model_config,
-        progress=None if progress is None else lambda epoch, _loss: progress(epoch, config.epochs, "training"))
+        progress=None if progress is None else lambda epoch, _loss: progress(epoch, config.epochs, "training"),
+        initial_model=initial_model)
     metrics: dict[str, Any] = {"evaluated_on": 0}
     temperature = 1.0
     if val_images:  # per-class figures and temperature scaling, on the labeled validation split
@@ -85,6 +88,7 @@ def fit(train_images: list[np.ndarray], train_masks: list[np.ndarray], val_image
     metrics["train_seconds"] = round(time.monotonic() - started, 2)
     metrics["train_steps"] = history["steps"]
     metrics["train_images"] = len(train_images)
+    metrics["initialised_from"] = "representation" if initial_model is not None else "scratch"
     return FitResult(model=model, model_config=model_config, metrics=metrics, temperature=temperature)
 
 

@@ -4,7 +4,7 @@ Every lease reads the live leases (app.queue.overlap.room_for, the held-task che
 that read scanned the whole lease history (50,000 released leases: 19 ms of a 21 ms lease statement).
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-04 09:50:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0018'
-down_revision: str | None = '0015'
+down_revision: str | None = '0017'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -185,7 +185,8 @@ def test_a_lead_reaches_every_desk_page_by_links(live_server, browser):
     needed = set(desk_pages(pid, ann).values())
     assert needed - _reached(result) == set(), f"not reached by links: {sorted(needed - _reached(result))}"
     assert not set(ADMIN_ONLY) & _reached(result)
-    _shots(page, live_server, "lead", [f"/projects/{pid}", f"/projects/{pid}/dashboard", f"/projects/{pid}/settings"])
+    _shots(page, live_server, "lead", [f"/projects/{pid}", f"/projects/{pid}/dashboard", f"/projects/{pid}/settings",
+                                       f"/projects/{pid}/models"])
     context.close()
 
 

@@ -43,6 +43,16 @@ def rank(self: Task, scoring_run_id: int) -> Any:
     return _attempt(self, scoring_run_id)
 
 
+@celery_app.task(name="labelwise.pretrain", **RELIABLE)
+def pretrain(self: Task, representation_id: int) -> Any:
+    return _attempt(self, representation_id)
+
+
+@celery_app.task(name="labelwise.embed_items", **RELIABLE)
+def embed_items(self: Task, representation_id: int, item_ids: list[int]) -> Any:
+    return _attempt(self, representation_id, item_ids)
+
+
 @celery_app.task(name="labelwise.release_expired_leases", bind=True)
 def release_expired_leases(self: Task) -> Any:
     return _attempt(self)
