@@ -39,8 +39,9 @@ def _statement() -> Select[Any]:
     now, since = bindparam("ctx_now", type_=UTCDateTime()), bindparam("ctx_return_since", type_=UTCDateTime())
     held = (select(Task.id).join(Lease, Lease.task_id == Task.id).join(Item, Item.id == Task.item_id)
             .where(Task.project_id == project_id,
-                   or_(Task.status == TaskStatus.open, routing.gold_pending(user_id)),  # see service._held_task
-                   Lease.user_id == user_id, Lease.released_at.is_(None), Lease.expires_at > now, Item.split == Split.pool)
+                   or_(Task.status == TaskStatus.open, routing.gold_pending(user_id)),  # type: ignore[arg-type]
+                   Lease.user_id == user_id, Lease.released_at.is_(None), Lease.expires_at > now,
+                   Item.split == Split.pool)
             .order_by(Lease.id).limit(1).scalar_subquery())
     current = (select(Guideline.version).where(Guideline.project_id == project_id)
                .order_by(Guideline.version.desc()).limit(1).scalar_subquery())
