@@ -110,6 +110,8 @@ def test_regrow_below_the_share_does_not_rerun_above_it_does(project):
 
     image = generate_dataset(1, seed=99, size=32)[0][0]
     with session_scope() as session:
+        session.get(Project, project).validation_share = 0.0  # an upload would hold out its share: keep all in the pool
+    with session_scope() as session:
         uploads.upload_items(session=session, project=session.get(Project, project),
                              uploads=[("new.png", imaging.encode_png(image))], split=Split.pool, user=None)
     _idle()
