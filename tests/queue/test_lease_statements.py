@@ -36,5 +36,5 @@ def test_a_next_task_request_runs_eleven_statements_and_gives_back_the_held_task
     # session+user 1, project 2 (its classes), budget 1, user lock 1, context 1, lease 1, look again 1,
     # audit and lease rows 2, the answer 1; SQLite's lock is an UPDATE, counted the same.
     print(f"next-task statements: {fresh} fresh, {len(statements)} held")
-    assert fresh <= 12, fresh  # 11 before gold tasks were answered on their source task (one look-up in the response)
-    assert len(statements) <= 9, statements  # 8 before the gold look-up; held: no lease statement, look-again or rows; the task by id
+    assert fresh <= 12, fresh  # 11 before the gold look-up in the answer
+    assert len(statements) <= 9, statements  # held: no lease statement, look-again or rows; the task by id
