@@ -36,10 +36,7 @@ def _release_stopped(session: Session, project_id: int) -> None:
     rep = representations.pending(session=session, project_id=project_id)
     if rep is None:
         return
-    stopped = session.scalars(select(JobRun.args).where(
-        JobRun.project_id == project_id, JobRun.name == JOB,
-        JobRun.status.in_((JobStatus.cancelled, JobStatus.dead))))
-    if any(args and args[0] == rep.id for args in stopped):
+    if progress.stopped_before_running(session=session, project_id=project_id, name=JOB, row_id=rep.id):
         representations.mark_failed(session=session, representation_id=rep.id, error="cancelled")
 
 

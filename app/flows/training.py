@@ -31,7 +31,12 @@ def request_training(*, session: Session, project: Project, reason: str,
     commits and then enqueues the `train` job (see `enqueue_training`).
     """
     lock_row(session, Project.name, project.id)
-    if model_service.pending_version(session=session, project_id=project.id) is not None:
+    pending = model_service.pending_version(session=session, project_id=project.id)
+    if pending is not None and progress.stopped_before_running(session=session, project_id=project.id,
+                                                              name="labelwise.train", row_id=pending.id):
+        training.mark_failed(session=session, model_version_id=pending.id, error="cancelled")  # not a blocker
+        pending = None
+    if pending is not None:
         return None
     labeled = annotation_service.pool_labels(session=session, project_id=project.id)
     if labeled == 0:

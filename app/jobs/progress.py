@@ -163,6 +163,16 @@ def _cancel_request(job_id: str) -> tuple[int | None, datetime] | None:
         return None, utcnow()
 
 
+def stopped_before_running(*, session: Session, project_id: int, name: str, row_id: int) -> bool:
+    """Whether a tracked `name` job for the row `row_id` (its first argument) was cancelled or died. Such a
+    job never runs its body (app.jobs.execute settles it first), so the queued row behind it would wait
+    forever and block the next one: the caller marks the row failed."""
+    stopped = session.scalars(select(JobRun.args).where(
+        JobRun.project_id == project_id, JobRun.name == name,
+        JobRun.status.in_((JobStatus.cancelled, JobStatus.dead))))
+    return any(args and args[0] == row_id for args in stopped)
+
+
 def of_project(*, session: Session, project_id: int, offset: int = 0, limit: int | None = 20) -> list[JobRun]:
     """The project's tracked jobs, newest first."""
     return list(session.scalars(select(JobRun).where(JobRun.project_id == project_id)
