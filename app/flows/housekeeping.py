@@ -11,6 +11,7 @@ from app import storage
 from app.annotations.models import Annotation
 from app.config import get_settings
 from app.db import session_scope
+from app.flows import simulations
 from app.items.models import Item
 from app.jobs import job, progress
 from app.queue import service as queue_service
@@ -39,6 +40,7 @@ def sweep_orphan_files(*, grace_seconds: float | None = None) -> list[str]:
     cutoff = time.time() - grace
     with session_scope() as session:  # what ended tracked jobs (imports) left in staging/ and jobs/
         deleted: list[str] = progress.sweep_leftovers(session=session, older_than=cutoff)
+        deleted += simulations.sweep_results(session=session, older_than=cutoff)
     if not projects.is_dir():
         return deleted
     with session_scope() as session:

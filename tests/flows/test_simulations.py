@@ -131,3 +131,27 @@ def test_cancel_stops_at_the_next_training_run_and_keeps_no_results(client, monk
     job = finished(client, pid, run_id)
     assert job["status"] == "cancelled" and "cancelled after 1 of 3" in job["message"], job
     assert client.get(f"/projects/{pid}/simulation/{run_id}/results.json").status_code == 404
+
+
+def test_the_sweep_keeps_finished_results_and_removes_what_no_finished_run_points_at(env):  # type: ignore[no-untyped-def]
+    from app import storage
+    from app.flows.housekeeping import sweep_orphan_files
+    from app.jobs import progress
+    from app.jobs.models import JobStatus
+
+    make_user("lead", "lead")
+    pid = make_project(owner="lead")
+    folders = {}
+    with session_scope() as session:
+        for status in (JobStatus.done, JobStatus.dead, JobStatus.cancelled, JobStatus.running):
+            run = progress.track(session=session, name="labelwise.simulate", args=[pid, {}], project_id=pid,
+                                 user_id=None)
+            run.status = status
+            folders[status.value] = f"simulations/{run.job_id}"
+    folders["no row"] = "simulations/sim-of-a-deleted-project"
+    for folder in folders.values():
+        storage.write_atomic(f"{folder}/results.json", b"{}")
+    assert sweep_orphan_files(grace_seconds=3600) == []  # too fresh: a run may be writing them now
+    removed = sweep_orphan_files(grace_seconds=0)
+    assert sorted(removed) == sorted(folders[k] for k in ("dead", "cancelled", "no row"))
+    assert [k for k, f in folders.items() if storage.absolute(f).exists()] == ["done", "running"]
