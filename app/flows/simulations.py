@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import storage
@@ -73,23 +72,9 @@ def results_path(run: JobRun) -> str:
 def sweep_results(*, session: Session, older_than: float) -> list[str]:
     """Result folders no finished simulation points at: its run ended without results (died, refused or
     cancelled mid-write) or its row is gone with its project. A finished simulation's results are kept, as
-    long as its run is listed. Only folders last modified before `older_than` (a time.time()), so a run
-    writing now is never touched. Returns the relative paths removed."""
-    root = storage.absolute("simulations")
-    if not root.is_dir():
-        return []
-    removed = []
-    for path in root.iterdir():
-        if path.stat().st_mtime >= older_than:
-            continue
-        run = session.scalar(select(JobRun).where(JobRun.job_id == path.name))
-        if run is None or run.status in (JobStatus.dead, JobStatus.cancelled):
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-            removed.append(f"simulations/{path.name}")
-    return removed
+    long as its run is listed; a folder being written now is never touched. Returns the paths removed."""
+    return progress.sweep_job_folder(session=session, folder="simulations", older_than=older_than,
+                                     keep=lambda run: run.status not in (JobStatus.dead, JobStatus.cancelled))
 
 
 def start(*, session: Session, project: Project, user: User, request: SimulationRequest) -> JobRun:

@@ -21,10 +21,11 @@ import contextvars
 import json
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -189,19 +190,29 @@ def sweep_leftovers(*, session: Session, older_than: float) -> list[str]:
     last modified before `older_than` (a time.time()). A job cleans up after itself when it succeeds, is
     refused or is cancelled; one that died on its last attempt leaves its files for a person to look at
     until this sweep (on server start) removes them. Returns the relative paths removed."""
-    removed: list[str] = []
-    for folder, stem_of in (("staging", lambda p: p.name), ("jobs", lambda p: p.name.split(".", 1)[0])):
-        root = storage.absolute(folder)
-        if not root.is_dir():
+    still_running = lambda run: run.status in ACTIVE  # noqa: E731
+    return [*sweep_job_folder(session=session, folder="staging", older_than=older_than, keep=still_running),
+            *sweep_job_folder(session=session, folder="jobs", older_than=older_than, keep=still_running,
+                              job_id_of=lambda path: path.name.split(".", 1)[0])]
+
+
+def sweep_job_folder(*, session: Session, folder: str, older_than: float, keep: Callable[[JobRun], bool],
+                     job_id_of: Callable[[Path], str] = lambda path: path.name) -> list[str]:
+    """Remove the entries of a folder named by tracked jobs' ids (files or folders) whose job has no row or
+    whose row `keep` refuses, once last modified before `older_than` (a time.time()): an entry being
+    written now is never touched. Returns the relative paths removed."""
+    root = storage.absolute(folder)
+    if not root.is_dir():
+        return []
+    removed = []
+    for path in root.iterdir():
+        if path.stat().st_mtime >= older_than:
             continue
-        for path in root.iterdir():
-            if path.stat().st_mtime >= older_than:
-                continue
-            run = session.scalar(select(JobRun).where(JobRun.job_id == stem_of(path)))
-            if run is None or run.status not in ACTIVE:
-                if path.is_dir():
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    path.unlink(missing_ok=True)
-                removed.append(f"{folder}/{path.name}")
+        run = session.scalar(select(JobRun).where(JobRun.job_id == job_id_of(path)))
+        if run is None or not keep(run):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(f"{folder}/{path.name}")
     return removed
