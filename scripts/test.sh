@@ -13,6 +13,7 @@
 #   LABELWISE_TORCH_INDEX_URL  pip index for torch, e.g. https://download.pytorch.org/whl/cpu on a
 #                              machine without a local CPU wheel (plain PyPI torch pulls GBs of CUDA)
 #   LABELWISE_TEST_ARTIFACTS   where tests write screenshots etc. (default ./test-artifacts)
+#   LABELWISE_TEST_PROCESSES   pytest-xdist processes (default 2 on a machine with 2 cores or more; 0: one)
 #   LABELWISE_TEST_PG_PORT, LABELWISE_TEST_REDIS_PORT, LABELWISE_SERVICES_DIR: see scripts/services.sh
 #   CI is passed through untouched.
 set -euo pipefail
@@ -116,9 +117,16 @@ if [ -x "$VENV/bin/mypy" ]; then
 fi
 phase_done mypy
 
-log "pytest -q $*"
+# Two test processes (pytest-xdist) on a machine with two cores or more: most tests are one Python thread
+# waiting on SQLite, Postgres, Chromium or a subprocess, so the second core was mostly idle. Each process
+# keeps its own SQLite template, Redis database and Postgres databases (tests/conftest.py).
+# LABELWISE_TEST_PROCESSES=0 runs everything in this process; an explicit -n in the arguments wins.
+PROCS=${LABELWISE_TEST_PROCESSES:-$(( $(nproc 2>/dev/null || echo 1) >= 2 ? 2 : 0 ))}
+XDIST=()
+if [ "$PROCS" -gt 0 ] && ! printf '%s\n' "$@" | grep -qE '^(-n|--numprocesses)'; then XDIST=(-n "$PROCS"); fi
+log "pytest -q ${XDIST[*]} $*"
 PYTEST_RC=0
-"$VENV/bin/python" -m pytest -q "$@" || PYTEST_RC=$?
+"$VENV/bin/python" -m pytest -q "${XDIST[@]}" "$@" || PYTEST_RC=$?
 phase_done pytest
 
 log "timings: ${TIMES[*]}; total $((SECONDS - T0))s"
