@@ -221,7 +221,12 @@ def _first_free(session: Session, user: User, free: Select[Task], params: dict[s
 
 
 def release(*, session: Session, task: Task, user: User) -> None:
-    lease = active_lease(session=session, task_id=task.id, user_id=user.id)
+    end_own_lease(active_lease(session=session, task_id=task.id, user_id=user.id), user)
+
+
+def end_own_lease(lease: Lease | None, user: User) -> None:
+    """End `lease` if it is `user`'s: the one lock_task read under the task's lock (a submit has it
+    already, and nobody can lease the locked task meanwhile: no second read)."""
     if lease is not None and lease.user_id == user.id:
         lease.released_at = utcnow()
 
