@@ -107,8 +107,11 @@ class RequestLimits:
             return
         kind = self.kind(scope["method"], scope["path"])
         limit = self.limits[kind]
-        # The login check asks the session table: off the event loop, as FastAPI runs plain `def` routes.
-        refusal = await run_in_threadpool(self.refusal, scope, kind, limit)
+        # The file routes' login check asks the session table: off the event loop, as FastAPI runs plain
+        # `def` routes. The other routes are answered from the headers alone, on the loop: a thread hop on
+        # every request (next-task's included) bought nothing.
+        refusal = (self.refusal(scope, kind, limit) if kind is BodyKind.default
+                   else await run_in_threadpool(self.refusal, scope, kind, limit))
         if refusal is not None:
             await refusal(scope, receive, send)
             return

@@ -184,7 +184,7 @@ def explain(url: str, project_id: int, uid: int) -> str:
     return "\n".join("    " + r[0] for r in rows)
 
 
-STEPS = ("session+user", "project", "lease", "commit", "serialize")
+STEPS = ("session+user", "project", "lease", "serialize", "commit")  # the route's order (app/flows/router.py)
 
 
 def profile_next(project_id: int, username: str, rounds: int) -> dict[str, float]:
@@ -256,10 +256,10 @@ def profile_next(project_id: int, username: str, rounds: int) -> dict[str, float
                 mark(STEPS[2])
                 task = leasing.next_task(session=session, project=project, user=user)
                 mark(STEPS[3])
-                session.commit()
-                mark(STEPS[4])
                 assert task is not None
                 task_read(session, task, user).model_dump_json()
+                mark(STEPS[4])
+                session.commit()
                 mark("release")
                 cpu.append((time.process_time() - c0) * 1000)
                 queue_service.release(session=session, task=task, user=user)  # give it back for the next round
@@ -276,8 +276,17 @@ def profile_next(project_id: int, username: str, rounds: int) -> dict[str, float
             out[f"{name}_statements"] = statistics.median(stmts[name])
             out[f"{name}_db_ms"] = statistics.median(db_ms[name])
         out["steps_cpu_ms"] = statistics.median(cpu)
-        out["asgi_ms"], out["asgi_cpu_ms"], out["asgi_statements"] = asyncio.run(
-            _asgi_next(project_id, username, rounds, lambda: statements))
+        checkouts = [0]
+
+        def checkout(*_: object) -> None:  # each checkout pings the server first (pool_pre_ping)
+            checkouts[0] += 1
+
+        event.listen(engine, "checkout", checkout)
+        try:
+            out["asgi_ms"], out["asgi_cpu_ms"], out["asgi_statements"], out["asgi_checkouts"] = asyncio.run(
+                _asgi_next(project_id, username, rounds, lambda: statements, lambda: checkouts[0]))
+        finally:
+            event.remove(engine, "checkout", checkout)
         return out
     finally:
         event.remove(engine, "before_cursor_execute", before)
@@ -287,9 +296,10 @@ def profile_next(project_id: int, username: str, rounds: int) -> dict[str, float
 PROFILE_STATEMENTS: list[tuple[str, str]] = []
 
 
-async def _asgi_next(project_id: int, username: str, rounds: int, count: object) -> tuple[float, float, float]:
-    """Median ms, CPU ms of this process (every thread) and statements of POST /tasks/next (then a release)
-    through the whole ASGI app, in process."""
+async def _asgi_next(project_id: int, username: str, rounds: int, count: object,
+                     checkouts: object) -> tuple[float, float, float, float]:
+    """Median ms, CPU ms of this process (every thread), statements and connection checkouts of POST
+    /tasks/next (then a release) through the whole ASGI app, in process."""
     import httpx
 
     from app.main import create_app
@@ -298,21 +308,23 @@ async def _asgi_next(project_id: int, username: str, rounds: int, count: object)
     times: list[float] = []
     cpu: list[float] = []
     per: list[int] = []
+    pings: list[int] = []
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
         r = await client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
         r.raise_for_status()
         client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
         api = f"/api/v1/projects/{project_id}"
         for _ in range(rounds):
-            s0 = count()  # type: ignore[operator]
+            s0, k0 = count(), checkouts()  # type: ignore[operator]
             t0, c0 = time.perf_counter(), time.process_time()
             r = await client.post(f"{api}/tasks/next")
             times.append((time.perf_counter() - t0) * 1000)
             cpu.append((time.process_time() - c0) * 1000)
             per.append(count() - s0)  # type: ignore[operator]
+            pings.append(checkouts() - k0)  # type: ignore[operator]
             r.raise_for_status()
             (await client.post(f"{api}/tasks/{r.json()['id']}/release")).raise_for_status()
-    return statistics.median(times), statistics.median(cpu), statistics.median(per)
+    return statistics.median(times), statistics.median(cpu), statistics.median(per), statistics.median(pings)
 
 
 async def run_annotators(base_url: str, project_id: int, names: list[str], seconds: float,
@@ -443,7 +455,8 @@ def main() -> None:
     in_process = sum(prof[s + "_ms"] for s in STEPS)
     print(f"  steps' total {in_process:.2f} ms ({prof['steps_cpu_ms']:.2f} ms of CPU in this process); the whole "
           f"request through the ASGI app (middleware, routing, dependencies, JSON) {prof['asgi_ms']:.2f} ms "
-          f"({prof['asgi_cpu_ms']:.2f} ms of CPU), {prof['asgi_statements']:.0f} statements: the framework's share "
+          f"({prof['asgi_cpu_ms']:.2f} ms of CPU), {prof['asgi_statements']:.0f} statements on "
+          f"{prof['asgi_checkouts']:.0f} connection checkout(s), each a ping: the framework's share "
           f"{prof['asgi_cpu_ms'] - prof['steps_cpu_ms']:.2f} ms of CPU (wall times move with the machine's load). "
           f"The rest of the HTTP p50 ({fig['next_p50_ms']} ms) is uvicorn, "
           "the client and queueing behind other requests on the CPUs")

@@ -103,7 +103,7 @@ def submit(
         overlap.record_submission(session=session, task=task, user_id=user.id, annotation_id=annotation.id)
     else:  # answered; app/review/gold.py scores it
         gold_answer.annotation_id = annotation.id
-    queue_service.release(session=session, task=task, user=user)
+    queue_service.end_own_lease(lease, user)  # read under the task's lock above
     # The draft became a label; a refused submit returns before this and keeps it.
     drafts.discard(session=session, task_id=task.id, user_id=user.id)
     audit.record(session=session, action="annotation.submit", entity="annotation", entity_id=annotation.id,

@@ -36,10 +36,13 @@ def next_task(project: ApiProject, user: ApiUser, session: SessionDep) -> TaskRe
     """Lease the next task: 404 when the queue is empty, 409 when a budget cap (code "budget_cap"), the
     total budget or the project's archive stops it; the message says which and when it resets."""
     task = leasing.next_task(session=session, project=project, user=user)
+    # The answer is read before the commit, on the lease's connection: after it the session would check
+    # a connection out of the pool again (and ping it), a round trip for nothing.
+    answer = task_read(session, task, user) if task is not None else None
     session.commit()
-    if task is None:
+    if answer is None:
         raise NotFound(queue_service.EMPTY_QUEUE)
-    return task_read(session, task, user)
+    return answer
 
 
 @router.post("/tasks/{task_id}/annotations", status_code=201, tags=["annotations"], response_model=SubmitRead,

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.audit import service as audit
 from app.auth.models import Role, User
@@ -91,9 +91,11 @@ def is_member(*, session: Session, project_id: int, user_id: int) -> bool:
 
 def get_for_member(*, session: Session, project_id: int, user: User) -> Project | None:
     """The project, or None when it does not exist or the user is not a member (callers answer 404)."""
-    # One statement with the membership check (every project route runs this), then its classes.
+    # One statement with the membership check and the classes (every project route runs this: a second
+    # round trip for the classes cost as much as the project's own).
     member = exists().where(Membership.project_id == project_id, Membership.user_id == user.id)
-    return session.scalar(select(Project).where(Project.id == project_id, member))
+    return session.scalars(select(Project).options(joinedload(Project.classes))
+                           .where(Project.id == project_id, member)).unique().first()
 
 
 def list_for_member(*, session: Session, user: User, archived: bool = False, offset: int = 0,

@@ -34,15 +34,21 @@ class LeaseContext:
     may_have_returns: bool  # the user has an open returned task (of any project: the lease narrows it)
 
 
+def held_task(what, project_id, user_id, now, split: Split = Split.pool) -> Select[Any]:  # type: ignore[no-untyped-def]
+    """The task of `split` the user holds, first leased first: an open one, or a gold task's source task
+    they were handed and have not answered (labeled already: app/queue/routing.py). One condition for the
+    lease's context (here) and service._held_task, so they cannot drift. `what`: Task or a column of it;
+    the ids and `now` values or bind parameters."""
+    return (select(what).join(Lease, Lease.task_id == Task.id).join(Item, Item.id == Task.item_id)
+            .where(Task.project_id == project_id, or_(Task.status == TaskStatus.open, routing.gold_pending(user_id)),
+                   Lease.user_id == user_id, Lease.released_at.is_(None), Lease.expires_at > now, Item.split == split)
+            .order_by(Lease.id).limit(1))
+
+
 def _statement() -> Select[Any]:
     project_id, user_id = bindparam("ctx_project_id", type_=Integer), bindparam("ctx_user_id", type_=Integer)
     now, since = bindparam("ctx_now", type_=UTCDateTime()), bindparam("ctx_return_since", type_=UTCDateTime())
-    held = (select(Task.id).join(Lease, Lease.task_id == Task.id).join(Item, Item.id == Task.item_id)
-            .where(Task.project_id == project_id,
-                   or_(Task.status == TaskStatus.open, routing.gold_pending(user_id)),  # type: ignore[arg-type]
-                   Lease.user_id == user_id, Lease.released_at.is_(None), Lease.expires_at > now,
-                   Item.split == Split.pool)
-            .order_by(Lease.id).limit(1).scalar_subquery())
+    held = held_task(Task.id, project_id, user_id, now).scalar_subquery()
     current = (select(Guideline.version).where(Guideline.project_id == project_id)
                .order_by(Guideline.version.desc()).limit(1).scalar_subquery())
     confirmed = exists().where(GuidelineConfirmation.project_id == project_id,

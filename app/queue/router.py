@@ -15,7 +15,7 @@ from app.items.superpixels import superpixels_png
 from app.modeling import service as model_service
 from app.modeling import suggestions
 from app.pagination import PageQuery, page
-from app.queue import drafts, routing, service, task_view
+from app.queue import drafts, service, task_view
 from app.queue.deps import TaskDep, read_task_mask
 from app.queue.models import Task, TaskStatus
 from app.queue.schemas import (
@@ -47,8 +47,7 @@ def task_read(session: Session, task: Task, user: User) -> TaskRead:
     return TaskRead(
         # A gold task is its source task, labeled already: to the annotator answering it, it is open.
         id=task.id, item_id=task.item_id,
-        status=TaskStatus.open.value if routing.pending_gold_answer(session=session, task_id=task.id,
-                                                                    user_id=user.id) else task.status.value,
+        status=TaskStatus.open.value if view.gold_pending else task.status.value,
         region=Region(x=task.x, y=task.y, width=task.width, height=task.height),
         image=ImageRef(width=item.width, height=item.height,
                        url=f"/api/v1/projects/{task.project_id}/items/{item.id}/image"),

@@ -41,9 +41,10 @@ def not_gold_copy():  # type: ignore[no-untyped-def]
                            GoldTask.source_task_id != Task.id)
 
 
-def gold_pending(user_id: int):  # type: ignore[no-untyped-def]
-    """SQL: the task is a gold region's source task that `user_id` was handed and has not answered."""
-    return exists().where(GoldAnswer.task_id == Task.id, GoldAnswer.user_id == user_id,
+def gold_pending(user_id, task_id=Task.id):  # type: ignore[no-untyped-def]
+    """SQL: the task (the enclosing statement's, or `task_id`) is a gold region's source task that `user_id`
+    was handed and has not answered. To them it is open until they answer it."""
+    return exists().where(GoldAnswer.task_id == task_id, GoldAnswer.user_id == user_id,
                           GoldAnswer.annotation_id.is_(None))
 
 
@@ -84,7 +85,7 @@ def not_returned_to_other(user_id, since):  # type: ignore[no-untyped-def]
     return ~exists().where(_open_return(since), TaskReturn.user_id != user_id)
 
 
-def routed_task(*, session: Session, project: Project, user: User, model_version_id: int | None,
+def routed_task(*, session: Session, project: Project, user: User,
                 may_have_returns: bool = True) -> tuple[Task, str] | None:
     """A task routed to `user` ahead of the ranking, and why ('returned' or 'gold'); None: use the queue.
     `may_have_returns=False` (the lease read that the user has no open return) skips that look-up."""
@@ -92,7 +93,7 @@ def routed_task(*, session: Session, project: Project, user: User, model_version
     if task is not None:
         return task, "returned"
     if project.gold_rate > 0 and _rng.random() < project.gold_rate:
-        task = _gold_copy(session=session, project=project, user=user, model_version_id=model_version_id)
+        task = _gold_copy(session=session, project=project, user=user)
         if task is not None:
             return task, "gold"
     return None
@@ -109,7 +110,7 @@ def _returned(*, session: Session, project: Project, user: User) -> Task | None:
         .order_by(Task.id).limit(1).with_for_update(skip_locked=True, of=Task))
 
 
-def _gold_copy(*, session: Session, project: Project, user: User, model_version_id: int | None) -> Task | None:
+def _gold_copy(*, session: Session, project: Project, user: User) -> Task | None:
     """A gold task's source task for `user` to answer (named for what it replaced: a copy task)."""
     # A gold task whose lease ran out unanswered is this annotator's again (unless they skipped it).
     skipped = exists().where(Skip.task_id == Task.id, Skip.user_id == user.id)

@@ -44,14 +44,7 @@ def active_lease(*, session: Session, task_id: int, user_id: int | None = None) 
 def _held_task(*, session: Session, project_id: int, user: User, split: Split = Split.pool) -> Task | None:
     """The open task of this split the user holds (a lead labeling the validation split holds those apart),
     or the gold task they hold (its source task may be labeled already: app/queue/routing.py)."""
-    now = utcnow()
-    return session.scalar(
-        select(Task).join(Lease, Lease.task_id == Task.id).join(Item, Item.id == Task.item_id)
-        .where(Task.project_id == project_id, or_(Task.status == TaskStatus.open, routing.gold_pending(user.id)),
-               Lease.user_id == user.id,
-               Lease.released_at.is_(None), Lease.expires_at > now, Item.split == split)
-        .order_by(Lease.id).limit(1)
-    )
+    return session.scalar(lease_context.held_task(Task, project_id, user.id, utcnow(), split))
 
 
 def _queue_order(project_id: int, model_version_id: int | None, held_back: int = 0) -> list[Select[Task]]:
@@ -150,8 +143,7 @@ def check_budget(*, session: Session, project: Project) -> None:
 def _claim(*, session: Session, project: Project, user: User, ctx: lease_context.LeaseContext) -> Task | None:
     now = utcnow()
     mv_id = ctx.model_version_id
-    routed = routing.routed_task(session=session, project=project, user=user, model_version_id=mv_id,
-                                 may_have_returns=ctx.may_have_returns)
+    routed = routing.routed_task(session=session, project=project, user=user, may_have_returns=ctx.may_have_returns)
     task, route = routed if routed is not None else (_claim_ranked(session, project, user, mv_id), "ranked")
     if task is None:
         return None
@@ -229,7 +221,12 @@ def _first_free(session: Session, user: User, free: Select[Task], params: dict[s
 
 
 def release(*, session: Session, task: Task, user: User) -> None:
-    lease = active_lease(session=session, task_id=task.id, user_id=user.id)
+    end_own_lease(active_lease(session=session, task_id=task.id, user_id=user.id), user)
+
+
+def end_own_lease(lease: Lease | None, user: User) -> None:
+    """End `lease` if it is `user`'s: the one lock_task read under the task's lock (a submit has it
+    already, and nobody can lease the locked task meanwhile: no second read)."""
     if lease is not None and lease.user_id == user.id:
         lease.released_at = utcnow()
 
