@@ -138,7 +138,7 @@ def run_level(level: str, args: argparse.Namespace) -> dict[str, Any]:
                            "last_loss": round(hist["last_loss"], 4)}
         print(f"pretrain ({args.pretext}, contrastive {args.contrastive}): {hist['steps']} steps in "
               f"{hist['seconds']:.0f} s, loss {hist['first_loss']:.3f} -> {hist['last_loss']:.3f}", flush=True)
-    head_cfg = HeadConfig(kernel=args.head_kernel, steps=args.head_steps)
+    head_cfg = HeadConfig(kernel=args.head_kernel, layers=args.head_layers, steps=args.head_steps)
     for method in args.methods:
         per_budget: dict[str, Any] = {}
         times: list[float] = []
@@ -227,6 +227,7 @@ def main() -> None:
     p.add_argument("--pretrain-seconds", type=float, default=None)
     p.add_argument("--head-steps", type=int, default=200)
     p.add_argument("--head-kernel", type=int, default=3)
+    p.add_argument("--head-layers", type=int, default=1, help="adapter conv + ReLU layers")
     p.add_argument("--finetune-steps", type=int, default=200)
     p.add_argument("--finetune-lr", type=float, default=3e-3)
     p.add_argument("--acquire", action="store_true", help="entropy vs random picks with the pretrained head")
@@ -239,7 +240,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
     results = {"budgets": args.budgets, "seeds": args.seeds, "size": args.size, "threads": args.threads,
-               "scratch_steps": args.scratch_steps, "head": {"kernel": args.head_kernel, "steps": args.head_steps},
+               "scratch_steps": args.scratch_steps, "head": {"kernel": args.head_kernel, "layers": args.head_layers,
+                                                             "steps": args.head_steps},
                "levels": {level: run_level(level, args) for level in args.redundancy.split(",")}}
     results["wall_seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(results))

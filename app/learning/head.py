@@ -17,6 +17,7 @@ and decision biases (decision.py) apply to it unchanged.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -29,9 +30,9 @@ from torch import nn
 from app.learning.constants import IGNORE_INDEX
 from app.learning.inference import images_to_batch
 from app.learning.losses import class_weights, segmentation_loss
-from app.learning.model import UNet
+from app.learning.model import ModelConfig, UNet, save_checkpoint
 
-__all__ = ["HeadConfig", "HeadedUNet", "cache_features", "train_head"]
+__all__ = ["HeadConfig", "HeadedUNet", "cache_features", "train_head", "save_headed", "load_any_checkpoint"]
 
 
 @dataclass(frozen=True)
@@ -178,3 +179,23 @@ def train_head(trunk: UNet, features: Sequence[torch.Tensor], masks: Sequence[np
     model.eval()
     history["seconds"] = time.perf_counter() - start
     return model, history
+
+
+def save_headed(path: str | os.PathLike[str], model: HeadedUNet, extra: dict[str, Any] | None = None) -> None:
+    """A head-mode model version as one checkpoint (trunk copy + adapter + classifier): save_checkpoint's
+    format with the head's config under extra["head"], so load_any_checkpoint rebuilds the HeadedUNet."""
+    save_checkpoint(path, model, model.config, {**(extra or {}), "head": model.head_config.to_dict()})
+
+
+def load_any_checkpoint(path: str | os.PathLike[str],
+                        device: str | torch.device = "cpu") -> tuple[UNet, ModelConfig, dict[str, Any]]:
+    """model.load_checkpoint, and a HeadedUNet when the checkpoint has extra["head"] (save_headed); eval mode."""
+    payload = torch.load(path, map_location=device, weights_only=True)
+    config = ModelConfig.from_dict(payload["config"])
+    extra = dict(payload.get("extra", {}))
+    model = UNet.from_config(config)
+    if extra.get("head") is not None:
+        model = HeadedUNet(model, HeadConfig(**extra["head"]), config.num_classes)
+    model.load_state_dict(payload["state_dict"])
+    model.to(device).eval()
+    return model, config, extra
