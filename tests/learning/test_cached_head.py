@@ -1,3 +1,5 @@
+import io
+
 import numpy as np
 import pytest
 import torch
@@ -91,3 +93,16 @@ def _save_plain(tmp_path) -> str:  # type: ignore[no-untyped-def]
     trunk = random_trunk(base_channels=8)
     save_checkpoint(tmp_path / "plain.pt", trunk, trunk.config)
     return str(tmp_path / "plain.pt")
+
+
+def test_a_headed_version_exports_with_its_adapter(headed: tuple[HeadedUNet, list[np.ndarray]]) -> None:
+    from app.learning.export import export_torchscript
+    from app.learning.mc_dropout import dropout_masks
+
+    model, images = headed
+    masks = dropout_masks(4, model.num_features, float(model.dropout.p), torch.Generator().manual_seed(7))
+    blob = export_torchscript(model, classes=["bg", "a", "b"], temperature=1.3, decision_bias=[], dropout_masks=masks)
+    scripted = torch.jit.load(io.BytesIO(blob))
+    _ids, probs = scripted(torch.from_numpy(images[0]))
+    want = predict_with_uncertainty(model, images[:1], samples=4, temperature=1.3, seed=7)[0].probs
+    assert np.allclose(probs.numpy(), want, atol=1e-5)
