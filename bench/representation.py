@@ -144,7 +144,7 @@ def run_level(level: str, args: argparse.Namespace) -> dict[str, Any]:
         times: list[float] = []
         for budget in args.budgets:
             values = []
-            for seed in range(args.seeds):
+            for seed in range(args.seed_start, args.seed_start + args.seeds):
                 pick = np.random.default_rng([seed, 5]).permutation(args.pool)[:budget]
                 ims, ms = [pool.images[i] for i in pick], [pool.masks[i] for i in pick]
                 t = time.perf_counter()
@@ -214,6 +214,7 @@ def main() -> None:
     p.add_argument("--redundancy", default="none,high")
     p.add_argument("--budgets", default="10,20,40,80")
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--seed-start", type=int, default=0, help="first seed (add seeds to an earlier run)")
     p.add_argument("--methods", default="scratch,head")
     p.add_argument("--pool", type=int, default=1000)
     p.add_argument("--test", type=int, default=60)
