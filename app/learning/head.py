@@ -43,8 +43,8 @@ class HeadConfig:
     # a round on 1,000 labeled charts of 128 px: 200 steps 8.3 s (kernel 3), 9.0 s (kernel 1; 100 steps
     # 3.0 s) on one thread of the shared 2-core machine, once the features are cached (1,000 charts:
     # 42 s, 500 MiB float16, paid once per image when it is labeled). Re-measured 2026-12-03 (cachedscore,
-    # bench/head_round.py, load 5-6): 12.1 s on one thread (cache 38.6 s); on 2 threads at load 5-15: 87 s
-    # (two OpenMP threads on a busy machine wait for each other, as mc_dropout.single_thread says)
+    # bench/head_round.py): 9.0 s on one thread at load 3 (cache 34.5 s), 12.1 s at load 5-6; 2 threads at
+    # load 5-15: 87 s (two OpenMP threads on a busy machine wait for each other, see mc_dropout.single_thread)
     steps: int = 200
     batch_size: int = 8
     crop_size: int = 64
