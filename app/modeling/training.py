@@ -81,10 +81,14 @@ def fit_head(trunk: Any, train_features: list[Any], train_masks: list[np.ndarray
     """Head mode: a light head (app.learning.head.train_head) on the frozen representation trunk's cached
     features [F,H,W] of the labeled pool images; measured and calibrated on the validation split as `fit`."""
     from app.learning.head import HeadConfig, train_head
+    from app.learning.mc_dropout import single_thread
 
     started = time.monotonic()
-    model, history = train_head(trunk, train_features, train_masks, num_classes,
-                                config=HeadConfig(steps=get_settings().head_steps, seed=seed))
+    # One thread: the head's small ops on 2 threads of a busy machine took 87 s a round against 12 s
+    # (bench/README.md, cachedscore).
+    with single_thread():
+        model, history = train_head(trunk, train_features, train_masks, num_classes,
+                                    config=HeadConfig(steps=get_settings().head_steps, seed=seed))
     metrics, temperature = _evaluate(model, val_images, val_masks, num_classes)
     metrics["class_weights"] = history["class_weights"]
     metrics["train_seconds"] = round(time.monotonic() - started, 2)
