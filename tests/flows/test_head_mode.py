@@ -138,3 +138,14 @@ def _rep(session, pid):  # type: ignore[no-untyped-def]
     from app.modeling import representations
 
     return representations.current(session=session, project_id=pid)
+
+
+@pytest.mark.parametrize("name,value", [("LABELWISE_TRAIN_MODE", "frozen"), ("LABELWISE_HEAD_STEPS", "0")])
+def test_bad_settings_are_refused(monkeypatch, name, value):  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from app.config import Settings
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=name.removeprefix("LABELWISE_").lower()):
+        Settings()
