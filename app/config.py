@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     # each: 6e-3 beat 2e-3 on 8 labeled charts (fg mIoU 0.34 vs 0.30) and on 100 (0.41 vs 0.38 at 1.2e-2).
     train_lr: float = 6e-3
     unet_base_channels: int = 16
+    # How a model version trains once the project has a representation (app/flows/training.py): "finetune"
+    # the whole U-Net from its trunk, or "head": a light head (app.learning.head) on the frozen trunk, whose
+    # per-image features are cached under the data dir so scoring is a head pass (bench/README.md, cachedscore).
+    # Without a representation both train end to end.
+    train_mode: Literal["finetune", "head"] = "finetune"
+    head_steps: int = Field(default=200, ge=1, le=100_000)  # head mode: steps of the head's training
 
     # Model promotion: a new version goes live unless its validation foreground mIoU is worse than the
     # live version's by more than this; otherwise it is held back for a lead to promote (app.modeling.promotion).

@@ -138,13 +138,13 @@ def run_level(level: str, args: argparse.Namespace) -> dict[str, Any]:
                            "last_loss": round(hist["last_loss"], 4)}
         print(f"pretrain ({args.pretext}, contrastive {args.contrastive}): {hist['steps']} steps in "
               f"{hist['seconds']:.0f} s, loss {hist['first_loss']:.3f} -> {hist['last_loss']:.3f}", flush=True)
-    head_cfg = HeadConfig(kernel=args.head_kernel, steps=args.head_steps)
+    head_cfg = HeadConfig(kernel=args.head_kernel, layers=args.head_layers, steps=args.head_steps)
     for method in args.methods:
         per_budget: dict[str, Any] = {}
         times: list[float] = []
         for budget in args.budgets:
             values = []
-            for seed in range(args.seeds):
+            for seed in range(args.seed_start, args.seed_start + args.seeds):
                 pick = np.random.default_rng([seed, 5]).permutation(args.pool)[:budget]
                 ims, ms = [pool.images[i] for i in pick], [pool.masks[i] for i in pick]
                 t = time.perf_counter()
@@ -214,6 +214,7 @@ def main() -> None:
     p.add_argument("--redundancy", default="none,high")
     p.add_argument("--budgets", default="10,20,40,80")
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--seed-start", type=int, default=0, help="first seed (add seeds to an earlier run)")
     p.add_argument("--methods", default="scratch,head")
     p.add_argument("--pool", type=int, default=1000)
     p.add_argument("--test", type=int, default=60)
@@ -227,6 +228,7 @@ def main() -> None:
     p.add_argument("--pretrain-seconds", type=float, default=None)
     p.add_argument("--head-steps", type=int, default=200)
     p.add_argument("--head-kernel", type=int, default=3)
+    p.add_argument("--head-layers", type=int, default=1, help="adapter conv + ReLU layers")
     p.add_argument("--finetune-steps", type=int, default=200)
     p.add_argument("--finetune-lr", type=float, default=3e-3)
     p.add_argument("--acquire", action="store_true", help="entropy vs random picks with the pretrained head")
@@ -239,7 +241,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
     results = {"budgets": args.budgets, "seeds": args.seeds, "size": args.size, "threads": args.threads,
-               "scratch_steps": args.scratch_steps, "head": {"kernel": args.head_kernel, "steps": args.head_steps},
+               "scratch_steps": args.scratch_steps, "head": {"kernel": args.head_kernel, "layers": args.head_layers,
+                                                             "steps": args.head_steps},
                "levels": {level: run_level(level, args) for level in args.redundancy.split(",")}}
     results["wall_seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(results))

@@ -188,6 +188,7 @@ class LabeledSet:
     images: list[np.ndarray] = field(default_factory=list)
     masks: list[np.ndarray] = field(default_factory=list)
     annotation_ids: list[int] = field(default_factory=list)
+    item_ids: list[int] = field(default_factory=list)  # one per image, in order
 
 
 def _not_a_gold_answer():  # type: ignore[no-untyped-def]
@@ -219,6 +220,7 @@ def labeled_set(*, session: Session, project_id: int, split: Split) -> LabeledSe
         else:
             by_item[item.id] = len(out.images)
             out.images.append(item_service.load_pixels(item))
+            out.item_ids.append(item.id)
             out.masks.append(mask.copy())
         out.annotation_ids.append(annotation.id)
     return out

@@ -14,6 +14,7 @@ from app.db import session_scope
 from app.flows import simulations
 from app.items.models import Item
 from app.jobs import job, progress
+from app.modeling import feature_cache
 from app.queue import service as queue_service
 from app.queue.models import Draft
 
@@ -51,6 +52,8 @@ def sweep_orphan_files(*, grace_seconds: float | None = None) -> list[str]:
                 if path.is_file() and relative not in known and path.stat().st_mtime < cutoff:
                     path.unlink(missing_ok=True)
                     deleted.append(relative)
+    with session_scope() as session:  # cached trunk features of items gone or representations replaced
+        deleted += feature_cache.sweep(session=session, grace_seconds=grace)
     for path in projects.rglob(f"{storage.TEMP_PREFIX}*"):
         if path.is_file() and path.stat().st_mtime < cutoff:
             path.unlink(missing_ok=True)

@@ -22,7 +22,7 @@ from app.items import service as item_service
 from app.items.models import Item, Split
 from app.jobs import BrokerUnavailable, enqueue, job, progress
 from app.jobs.models import JobRun, JobStatus
-from app.modeling import representations
+from app.modeling import feature_cache, representations
 from app.modeling.representation_models import Representation
 from app.projects.models import Project
 
@@ -160,6 +160,8 @@ def run_pretrain(representation_id: int) -> dict:
                                          vectors={i.id: v for i, v in zip(items, vectors, strict=True)})
         representations.mark_ready(session=session, representation_id=representation_id, weights=weights,
                                    pool=len(pool_items), history=history)
+        session.flush()  # the older representation's cached features go, unless the live version reads them
+        feature_cache.sweep(session=session, project_ids=[project_id], grace_seconds=float("inf"))
     summary = (f"representation r{version}: pretext loss {history['first_loss']:.4f} -> {history['last_loss']:.4f} "
                f"on {len(pool_items)} images in {history['seconds']:.1f} s")
     _say(summary)

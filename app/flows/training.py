@@ -13,7 +13,7 @@ from app.db import lock_row, session_scope
 from app.items.models import Split
 from app.jobs import BrokerUnavailable, enqueue, job, progress
 from app.jobs.models import JobRun, JobStatus
-from app.modeling import promotion, representations, training
+from app.modeling import feature_cache, promotion, representations, training
 from app.modeling import service as model_service
 from app.modeling.models import ModelVersion
 from app.modeling.service import TrainingError
@@ -108,14 +108,25 @@ def run_training(model_version_id: int) -> dict:
         val = annotation_service.labeled_set(session=session, project_id=project_id, split=Split.validation)
         rep = representations.current(session=session, project_id=project_id)
         rep_version, rep_weights = (rep.version, rep.weights_path) if rep is not None else (None, None)
+    settings = get_settings()
     try:
         if not train.images:
             raise TrainingError("no labeled pool images")
-        # Fine-tuned from the project's pretrained trunk when there is one; end to end otherwise.
+        # Fine-tuned from the project's pretrained trunk when there is one ("finetune"), or a light head on
+        # it frozen ("head", on cached features); end to end otherwise.
         initial = representations.initial_model(rep_weights, num_classes=num_classes,
-                                                base_channels=get_settings().unet_base_channels)
-        result = training.fit(train.images, train.masks, val.images, val.masks, num_classes=num_classes,
-                              seed=version, progress=progress.report, initial_model=initial)
+                                                base_channels=settings.unet_base_channels)
+        if settings.train_mode == "head" and initial is not None and rep_version is not None:
+            images = dict(zip(train.item_ids, train.images, strict=True))
+            features = feature_cache.features_for(project_id=project_id, rep_version=rep_version, model=initial,
+                                                  item_ids=train.item_ids, pixels=images.__getitem__)
+            result = training.fit_head(initial, features, train.masks, val.images, val.masks,
+                                       num_classes=num_classes, seed=version)
+        else:
+            result = training.fit(train.images, train.masks, val.images, val.masks, num_classes=num_classes,
+                                  seed=version, progress=progress.report, initial_model=initial)
+            if settings.train_mode == "head":  # asked for a head, but there is no representation to put it on
+                result.metrics["train_mode_note"] = "head mode needs a representation: trained end to end"
         weights = training.save_weights(result, project_id=project_id, version=version)
     except progress.Cancelled:  # a person stopped it (a tracked job): the version ends failed, saying so
         with session_scope() as session:
@@ -133,7 +144,7 @@ def run_training(model_version_id: int) -> dict:
         mv = session.get(ModelVersion, model_version_id)
         assert mv is not None
         mv.representation_version = str(rep_version) if initial is not None else None
-        gate = promotion.apply_gate(session=session, mv=mv, margin=get_settings().promotion_margin)
+        gate = promotion.apply_gate(session=session, mv=mv, margin=settings.promotion_margin)
     if not gate.passed:  # kept, held back: the queue stays ranked by the live version
         return {"model_version_id": model_version_id, "ready": True, "live": False, "gate": gate.reason}
     run_id, chunks = start_scoring(model_version_id)

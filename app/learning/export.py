@@ -27,6 +27,8 @@ class _Trunk(nn.Module):
         self.down = model.down
         self.up_reversed = nn.ModuleList(list(model.up)[::-1])
         self.mult = 2 ** model.config.depth
+        # a head-mode version (app.learning.head.HeadedUNet): its adapter is part of the features the head reads
+        self.adapter = getattr(model, "adapter", None) or nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2], x.shape[-1]
@@ -45,7 +47,7 @@ class _Trunk(nn.Module):
             skip = skips.pop()
             y = F.interpolate(y, size=[skip.shape[-2], skip.shape[-1]], mode="bilinear", align_corners=False)
             y = block(torch.cat([y, skip], dim=1))
-        return y[:, :, :h, :w]
+        return self.adapter(y[:, :, :h, :w])
 
 
 class SuggestingSegmenter(nn.Module):

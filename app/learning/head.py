@@ -17,6 +17,7 @@ and decision biases (decision.py) apply to it unchanged.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -29,9 +30,9 @@ from torch import nn
 from app.learning.constants import IGNORE_INDEX
 from app.learning.inference import images_to_batch
 from app.learning.losses import class_weights, segmentation_loss
-from app.learning.model import UNet
+from app.learning.model import ModelConfig, UNet, save_checkpoint
 
-__all__ = ["HeadConfig", "HeadedUNet", "cache_features", "train_head"]
+__all__ = ["HeadConfig", "HeadedUNet", "cache_features", "train_head", "save_headed", "load_any_checkpoint"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,9 @@ class HeadConfig:
     layers: int = 1  # adapter conv + ReLU layers
     # a round on 1,000 labeled charts of 128 px: 200 steps 8.3 s (kernel 3), 9.0 s (kernel 1; 100 steps
     # 3.0 s) on one thread of the shared 2-core machine, once the features are cached (1,000 charts:
-    # 42 s, 500 MiB float16, paid once per image when it is labeled)
+    # 42 s, 500 MiB float16, paid once per image when it is labeled). Re-measured 2026-12-03 (cachedscore,
+    # bench/head_round.py): 9.0 s on one thread at load 3 (cache 34.5 s), 12.1 s at load 5-6; 2 threads at
+    # load 5-15: 87 s (two OpenMP threads on a busy machine wait for each other, see mc_dropout.single_thread)
     steps: int = 200
     batch_size: int = 8
     crop_size: int = 64
@@ -178,3 +181,23 @@ def train_head(trunk: UNet, features: Sequence[torch.Tensor], masks: Sequence[np
     model.eval()
     history["seconds"] = time.perf_counter() - start
     return model, history
+
+
+def save_headed(path: str | os.PathLike[str], model: HeadedUNet, extra: dict[str, Any] | None = None) -> None:
+    """A head-mode model version as one checkpoint (trunk copy + adapter + classifier): save_checkpoint's
+    format with the head's config under extra["head"], so load_any_checkpoint rebuilds the HeadedUNet."""
+    save_checkpoint(path, model, model.config, {**(extra or {}), "head": model.head_config.to_dict()})
+
+
+def load_any_checkpoint(path: str | os.PathLike[str],
+                        device: str | torch.device = "cpu") -> tuple[UNet, ModelConfig, dict[str, Any]]:
+    """model.load_checkpoint, and a HeadedUNet when the checkpoint has extra["head"] (save_headed); eval mode."""
+    payload = torch.load(path, map_location=device, weights_only=True)
+    config = ModelConfig.from_dict(payload["config"])
+    extra = dict(payload.get("extra", {}))
+    model = UNet.from_config(config)
+    if extra.get("head") is not None:
+        model = HeadedUNet(model, HeadConfig(**extra["head"]), config.num_classes)
+    model.load_state_dict(payload["state_dict"])
+    model.to(device).eval()
+    return model, config, extra

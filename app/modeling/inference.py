@@ -18,7 +18,7 @@ CACHED_MODELS = 2  # a worker scores with the newest version; the one before may
 
 
 def load_model(weights_path: str):  # type: ignore[no-untyped-def]
-    from app.learning.model import load_checkpoint
+    from app.learning.head import load_any_checkpoint as load_checkpoint  # plain or head-mode versions
 
     path = storage.absolute(weights_path)
     key = str(path)  # absolute: two data directories may hold the same relative path
@@ -41,3 +41,13 @@ def uncertainty_maps(mv: ModelVersion, image: np.ndarray) -> Any:
     assert mv.weights_path
     return predict_with_uncertainty(load_model(mv.weights_path), [image], samples=settings.mc_samples,
                                     temperature=mv.temperature, device=settings.device, seed=mv.id)[0]
+
+
+def maps_from_features(mv: ModelVersion, features: Any) -> Any:
+    """uncertainty_maps of a head-mode version from the image's cached trunk features [F,H,W] (the trunk
+    does not run; app.learning.cached_head)."""
+    from app.learning.cached_head import predict_from_features
+
+    assert mv.weights_path
+    return predict_from_features(load_model(mv.weights_path), [features], samples=get_settings().mc_samples,
+                                 temperature=mv.temperature, seed=mv.id)[0]

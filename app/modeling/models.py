@@ -49,6 +49,12 @@ class ModelVersion(Base):
     # The shared image representation (the learning desk's pretrained trunk) it was built on; None = none.
     representation_version: Mapped[str | None] = mapped_column(String(64))
 
+    @property
+    def train_mode(self) -> str | None:
+        """How it was trained (kept in metrics, so no column): "head" on the frozen representation, "finetune"
+        from it, "scratch" end to end; None for versions from before this was recorded."""
+        return (self.metrics or {}).get("train_mode")
+
 
 class Score(Base):
     """A task's informativeness under one model version, with the parts it is made of."""

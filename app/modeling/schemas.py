@@ -22,6 +22,7 @@ class ModelVersionRead(ReadModel):
     held_back: bool = False  # worse than the live version on validation: kept, not live
     live_since: Timestamp | None = None
     representation_version: str | None = None
+    train_mode: str | None = None  # head (frozen representation + light head), finetune, scratch
     state: str | None = None  # live, held back, ready, or the status (set by routes that know the live one)
 
 

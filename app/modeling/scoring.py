@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -14,8 +15,9 @@ from app.db import utcnow
 from app.errors import Conflict, NotFound
 from app.items import service as item_service
 from app.items.models import Item
-from app.modeling import inference, representations, suggestions
+from app.modeling import feature_cache, inference, representations, suggestions
 from app.modeling.models import ModelStatus, ModelVersion, Score, ScoringRun, ScoringRunStatus
+from app.modeling.representation_models import Representation
 
 
 @dataclass(frozen=True)
@@ -87,12 +89,16 @@ def score_tasks(*, session: Session, run: ScoringRun, tasks: Sequence[TaskRef]) 
         items = [session.get(Item, item_id) for item_id in dict.fromkeys(t.item_id for t in todo)]
         cached = representations.embeddings_for(session=session, rep=rep, items=[i for i in items if i is not None],
                                                 load_pixels=item_service.load_pixels)
+    # A head-mode version on a representation scores from the items' cached trunk features (a head pass).
+    features = _cached_features(session=session, mv=mv, rep=rep, item_ids=[t.item_id for t in todo])
     maps = {}
     for task in todo:
         if task.item_id not in maps:
             item = session.get(Item, task.item_id)
             assert item is not None
-            maps[task.item_id] = inference.uncertainty_maps(mv, item_service.load_pixels(item))
+            maps[task.item_id] = (inference.uncertainty_maps(mv, item_service.load_pixels(item))
+                                  if task.item_id not in features else
+                                  inference.maps_from_features(mv, features[task.item_id]))
             suggestions.store(mv, item.id, maps[task.item_id].probs, maps[task.item_id].entropy)
         u = maps[task.item_id]
         components = score_candidates([Candidate(0, task.region)], [u], class_weights=class_weights)[0]
@@ -109,3 +115,21 @@ def score_tasks(*, session: Session, run: ScoringRun, tasks: Sequence[TaskRef]) 
         .returning(ScoringRun.chunks_done, ScoringRun.chunks_total)
     ).one()
     return bool(row[0] >= row[1])
+
+
+def _cached_features(*, session: Session, mv: ModelVersion, rep: Representation | None,
+                     item_ids: Sequence[int]) -> dict[int, Any]:
+    """Item id -> trunk features for a head-mode version built on `rep` (read from the cache, computed and
+    stored on a miss); empty for any other version."""
+    if rep is None or mv.metrics.get("train_mode") != "head" or not mv.weights_path:
+        return {}
+    ids = list(dict.fromkeys(item_ids))
+
+    def pixels(item_id: int) -> Any:
+        item = session.get(Item, item_id)
+        assert item is not None
+        return item_service.load_pixels(item)
+
+    feats = feature_cache.features_for(project_id=mv.project_id, rep_version=rep.version,
+                                       model=inference.load_model(mv.weights_path), item_ids=ids, pixels=pixels)
+    return dict(zip(ids, feats, strict=True))

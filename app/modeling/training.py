@@ -50,11 +50,6 @@ def fit(train_images: list[np.ndarray], train_masks: list[np.ndarray], val_image
     `progress(epoch, epochs, what)` after each epoch (what it raises stops the training). `initial_model`:
     a U-Net to fine-tune (the project's pretrained trunk, app.modeling.representations.initial_model);
     None trains end to end from scratch."""
-    from app.learning.calibration import calibration_report, flatten_pixels
-    from app.learning.decision import fit_decision_bias
-    from app.learning.evaluation import split_confusion
-    from app.learning.inference import logits_for
-    from app.learning.metrics import segmentation_metrics
     from app.learning.model import ModelConfig
     from app.learning.train import TrainConfig, train_segmenter
 
@@ -71,25 +66,62 @@ def fit(train_images: list[np.ndarray], train_masks: list[np.ndarray], val_image
         train_images, train_masks, num_classes, config=config, model_config=model_config,
         progress=None if progress is None else lambda epoch, _loss: progress(epoch, config.epochs, "training"),
         initial_model=initial_model)
-    metrics: dict[str, Any] = {"evaluated_on": 0}
-    temperature = 1.0
-    if val_images:  # per-class figures and temperature scaling, on the labeled validation split
-        logits = logits_for(model, val_images, device=settings.device)
-        metrics = segmentation_metrics(split_confusion(logits, val_masks, num_classes))
-        metrics["evaluated_on"] = len(val_images)
-        pixels, labels = flatten_pixels(logits, val_masks)
-        report = calibration_report(pixels, labels)
-        temperature = report["temperature"]
-        metrics["calibration"] = report
-        # Suggestions use the argmax after these (the metrics above are the plain argmax's: the
-        # biases are tuned on the same split, so its figures with them would flatter the model).
-        metrics["decision_bias"] = [float(b) for b in fit_decision_bias(pixels / temperature, labels)]
+    metrics, temperature = _evaluate(model, val_images, val_masks, num_classes)
     metrics["class_weights"] = history["class_weights"]
     metrics["train_seconds"] = round(time.monotonic() - started, 2)
     metrics["train_steps"] = history["steps"]
     metrics["train_images"] = len(train_images)
     metrics["initialised_from"] = "representation" if initial_model is not None else "scratch"
+    metrics["train_mode"] = "finetune" if initial_model is not None else "scratch"
     return FitResult(model=model, model_config=model_config, metrics=metrics, temperature=temperature)
+
+
+def fit_head(trunk: Any, train_features: list[Any], train_masks: list[np.ndarray], val_images: list[np.ndarray],
+             val_masks: list[np.ndarray], *, num_classes: int, seed: int) -> FitResult:
+    """Head mode: a light head (app.learning.head.train_head) on the frozen representation trunk's cached
+    features [F,H,W] of the labeled pool images; measured and calibrated on the validation split as `fit`."""
+    from app.learning.head import HeadConfig, train_head
+    from app.learning.mc_dropout import single_thread
+
+    started = time.monotonic()
+    # One thread: the head's small ops on 2 threads of a busy machine took 87 s a round against 12 s
+    # (bench/README.md, cachedscore).
+    with single_thread():
+        model, history = train_head(trunk, train_features, train_masks, num_classes,
+                                    config=HeadConfig(steps=get_settings().head_steps, seed=seed))
+    metrics, temperature = _evaluate(model, val_images, val_masks, num_classes)
+    metrics["class_weights"] = history["class_weights"]
+    metrics["train_seconds"] = round(time.monotonic() - started, 2)
+    metrics["train_steps"] = history["steps"]
+    metrics["train_images"] = len(train_features)
+    metrics["initialised_from"] = "representation"
+    metrics["train_mode"] = "head"
+    metrics["head"] = model.head_config.to_dict()
+    return FitResult(model=model, model_config=model.config, metrics=metrics, temperature=temperature)
+
+
+def _evaluate(model: Any, val_images: list[np.ndarray], val_masks: list[np.ndarray],
+              num_classes: int) -> tuple[dict[str, Any], float]:
+    """Per-class figures, temperature scaling and decision biases on the labeled validation split."""
+    from app.learning.calibration import calibration_report, flatten_pixels
+    from app.learning.decision import fit_decision_bias
+    from app.learning.evaluation import split_confusion
+    from app.learning.inference import logits_for
+    from app.learning.metrics import segmentation_metrics
+
+    if not val_images:
+        return {"evaluated_on": 0}, 1.0
+    logits = logits_for(model, val_images, device=get_settings().device)
+    metrics: dict[str, Any] = segmentation_metrics(split_confusion(logits, val_masks, num_classes))
+    metrics["evaluated_on"] = len(val_images)
+    pixels, labels = flatten_pixels(logits, val_masks)
+    report = calibration_report(pixels, labels)
+    temperature = float(report["temperature"])
+    metrics["calibration"] = report
+    # Suggestions use the argmax after these (the metrics above are the plain argmax's: the
+    # biases are tuned on the same split, so its figures with them would flatter the model).
+    metrics["decision_bias"] = [float(b) for b in fit_decision_bias(pixels / temperature, labels)]
+    return metrics, temperature
 
 
 def weights_path(project_id: int, version: int) -> str:
@@ -97,11 +129,15 @@ def weights_path(project_id: int, version: int) -> str:
 
 
 def save_weights(result: FitResult, *, project_id: int, version: int) -> str:
+    from app.learning.head import HeadedUNet, save_headed
     from app.learning.model import save_checkpoint
 
     relative = weights_path(project_id, version)
-    save_checkpoint(storage.absolute(relative), result.model, result.model_config,
-                    {"project_id": project_id, "version": version})
+    extra = {"project_id": project_id, "version": version}
+    if isinstance(result.model, HeadedUNet):  # head mode: trunk copy + adapter + classifier, one file
+        save_headed(storage.absolute(relative), result.model, extra)
+    else:
+        save_checkpoint(storage.absolute(relative), result.model, result.model_config, extra)
     return relative
 
 
