@@ -1,10 +1,11 @@
 """Pseudo-labels for the unlabeled pool (semi-supervision): pixels whose calibrated confidence is above a
 bar read off the reliability bins of the labeled validation split; every other pixel stays unlabeled.
 
-The simulator's `--pseudo-labels` lever uses them (app/simulation/levers.py). Measured (bench/README.md,
-2026-12-04): at bar 0.98 the kept pixels were 98-99.6% right and almost all paper, and they lowered the
-curves; `cap_background` keeps background pseudo-pixels to a share of the foreground ones, so the
-pseudo-labelled images teach the curves rather than the paper.
+The simulator's `--pseudo-labels` lever uses them (app/simulation/levers.py). Measured (bench/README.md):
+at bar 0.98 the kept pixels were 98-99.6% right and almost all paper, and they lowered the curves;
+`cap_background` keeps background pseudo-pixels to a share of the foreground ones (`--pseudo-background`).
+That did not help either: the bar is read off bins that paper dominates, so the foreground pixels above it
+were only 55-88% right. Neither is used by the product's training.
 """
 
 from __future__ import annotations

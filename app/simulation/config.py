@@ -68,7 +68,10 @@ class SimConfig:
     data_seed: int = 0
     # levers of issue 11 (app/simulation/levers.py); the defaults are the runs measured before them
     redundancy: str = "none"  # well-log pool: none (independent charts) | moderate | high (welllog_pool)
-    pretrain: bool = False  # start every run from a denoising-pretrained trunk, learned once per seed on the pool
+    # start every run from a denoising-pretrained trunk, learned once per seed on the pool. Measured (150 charts
+    # of 48 px, 100 pretraining steps, 150 fine-tuning steps, 5 seeds; bench/README.md, branch levers): it lowers
+    # the full-data reference at every fine-tuning LR tried (1e-3 to 1.2e-2, encoder at 1x or 0.1x).
+    pretrain: bool = False
     pretrain_steps: int = 300  # pretraining steps (once per seed, shared by every strategy and the reference)
     pseudo_labels: float | None = None  # accuracy the confidence bar must hold on the validation split's
     # reliability bins: pixels of unlabeled pool images above that bar join each round's training
