@@ -38,6 +38,9 @@ class TrainConfig:
     eval_every: int = 0
     patience: int = 4
     min_delta: float = 0.002
+    # The encoder's (stem + down path) LR as a share of `lr`: below 1 for a pretrained trunk, so that
+    # fine-tuning adapts the decoder and classifier without washing out what pretraining learned.
+    encoder_lr_scale: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,6 +60,14 @@ def _sample(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator,
         if rng.random() < 0.5:
             image, mask = image[::-1], mask[::-1]
     return image, mask
+
+
+def _param_groups(model: UNet, encoder_lr_scale: float) -> list[dict[str, Any]]:
+    """AdamW groups: the encoder (stem + down path) at `encoder_lr_scale` x the LR, the rest at 1x."""
+    encoder = [*model.stem.parameters(), *model.down.parameters()]
+    ids = {id(p) for p in encoder}
+    rest = [p for p in model.parameters() if id(p) not in ids]
+    return [{"params": encoder, "lr_scale": encoder_lr_scale}, {"params": rest, "lr_scale": 1.0}]
 
 
 def make_batch(images: Sequence[np.ndarray],
@@ -140,7 +151,10 @@ def train_segmenter(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], n
             model.load_state_dict(initial_model.state_dict())
         model.to(device).train()
         weights = torch.from_numpy(weights_np).to(device)
-        opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        opt = torch.optim.AdamW(_param_groups(model, config.encoder_lr_scale), lr=config.lr,
+                                weight_decay=config.weight_decay)
+        for group in opt.param_groups:
+            group["lr"] = config.lr * group["lr_scale"]
         lr = config.lr
         for epoch in range(1, config.epochs + 1):
             order = rng.permutation(len(images))
@@ -165,7 +179,7 @@ def train_segmenter(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], n
                 if config.cosine:
                     lr = 0.5 * config.lr * (1.0 + math.cos(math.pi * min(frac, 1.0)))
                     for group in opt.param_groups:
-                        group["lr"] = lr
+                        group["lr"] = lr * group["lr_scale"]
                 if watch and history["steps"] % config.eval_every == 0:
                     assert validate is not None
                     model.eval()

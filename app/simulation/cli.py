@@ -96,6 +96,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a("--pseudo-labels", type=float, default=None, metavar="BAR",
       help="add the previous round's confident pixels of untouched pool images to each round's training; BAR is "
            "the accuracy the confidence bins must hold on the validation split, e.g. 0.98 (default: off)")
+    a("--pseudo-background", type=float, default=None, metavar="SHARE",
+      help="class-balanced pseudo-labels: keep at most SHARE background pixels per foreground pixel in each "
+           "pseudo-labelled image (0 = foreground only; default: keep all)")
     a("--device", default=_D.device, help="cpu or cuda (default %(default)s)")
     a("--seed", type=int, default=_D.data_seed, help="data / split seed (default %(default)s)")
     a("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice; 1 can be faster on a "
@@ -122,7 +125,8 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         steered_share=args.steered_share, decision_bias=args.decision_bias,
         region_embeddings=args.region_embeddings, target=args.target, min_reference=args.min_reference,
         device=args.device, data_seed=args.seed, redundancy=args.redundancy, pretrain=args.pretrain,
-        pretrain_steps=args.pretrain_steps, pseudo_labels=args.pseudo_labels)
+        pretrain_steps=args.pretrain_steps, pseudo_labels=args.pseudo_labels,
+        pseudo_background=args.pseudo_background)
 
 
 def run_with_progress(cfg: SimConfig, out: str, *, force: bool = False, cache_dir: str | None = None,

@@ -68,10 +68,16 @@ class SimConfig:
     data_seed: int = 0
     # levers of issue 11 (app/simulation/levers.py); the defaults are the runs measured before them
     redundancy: str = "none"  # well-log pool: none (independent charts) | moderate | high (welllog_pool)
-    pretrain: bool = False  # start every run from a denoising-pretrained trunk, learned once per seed on the pool
+    # start every run from a denoising-pretrained trunk, learned once per seed on the pool. Measured (150 charts
+    # of 48 px, 100 pretraining steps, 150 fine-tuning steps, 5 seeds; bench/README.md, branch levers): it lowers
+    # the full-data reference at every fine-tuning LR tried (1e-3 to 1.2e-2, encoder at 1x or 0.1x).
+    pretrain: bool = False
     pretrain_steps: int = 300  # pretraining steps (once per seed, shared by every strategy and the reference)
     pseudo_labels: float | None = None  # accuracy the confidence bar must hold on the validation split's
     # reliability bins: pixels of unlabeled pool images above that bar join each round's training
+    pseudo_background: float | None = None  # class-balanced pseudo-labels: at most this many background
+    # pixels per foreground pixel in each pseudo-labelled image (0 = foreground only; None = all, as before).
+    # Measured: at bar 0.98 the kept pixels were almost all paper and lowered the curves (bench/README.md)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -132,6 +138,8 @@ def check_config(cfg: SimConfig, known: Sequence[str]) -> None:
         (cfg.redundancy == "none" or cfg.data == "welllog", "--redundancy applies to the well-log charts only"),
         (cfg.pretrain_steps >= 1, "--pretrain-steps must be at least 1"),
         (cfg.pseudo_labels is None or 0 < cfg.pseudo_labels <= 1, "--pseudo-labels must be an accuracy in (0, 1]"),
+        (cfg.pseudo_background is None or cfg.pseudo_background >= 0, "--pseudo-background must be at least 0"),
+        (cfg.pseudo_background is None or cfg.pseudo_labels is not None, "--pseudo-background needs --pseudo-labels"),
         (cfg.device in ("cpu", "cuda") or cfg.device.startswith("cuda:"), "--device must be cpu or cuda"),
     ]
     for ok, message in checks:

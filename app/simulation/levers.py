@@ -20,7 +20,7 @@ from app.learning.constants import IGNORE_INDEX
 from app.learning.inference import logits_for, softmax
 from app.learning.model import UNet
 from app.learning.pretrain import PoolTooSmall, PretrainConfig, pretrain_trunk
-from app.learning.pseudo import bar_from_reliability, pseudo_labels
+from app.learning.pseudo import bar_from_reliability, cap_background, pseudo_labels
 
 __all__ = ["pretrained_start", "pseudo_samples", "mix_samples", "BIN_MIN_PIXELS"]
 
@@ -48,7 +48,8 @@ def pretrained_start(images: Sequence[np.ndarray], num_classes: int, *, steps: i
 
 def pseudo_samples(model: UNet, temperature: float, accuracy: float, images: Sequence[np.ndarray],
                    truth: Sequence[np.ndarray], val_images: Sequence[np.ndarray], val_masks: Sequence[np.ndarray],
-                   *, device: str) -> tuple[list[np.ndarray], list[np.ndarray], dict[str, Any]]:
+                   *, device: str, background_share: float | None = None,
+                   seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray], dict[str, Any]]:
     """Pseudo-labelled copies of unlabeled pool `images` -> (images, masks, info).
 
     The bar is read off the reliability bins of `model` on the labeled validation split after temperature
@@ -56,8 +57,11 @@ def pseudo_samples(model: UNet, temperature: float, accuracy: float, images: Seq
     `accuracy` right (app.learning.pseudo). Pixels above it get the model's argmax, the rest IGNORE_INDEX.
     `truth` is the simulator's hidden ground truth, used only to report how right the pseudo-labels were
     (info "accuracy"), never for training. No validation split or no bin good enough: no pseudo-labels.
+    With `background_share` (class-balanced), each image keeps at most that many background pixels per
+    foreground pixel, drawn at random with `seed` (app.learning.pseudo.cap_background); 0 = foreground only.
     """
-    info: dict[str, Any] = {"bar": None, "images": 0, "pixels": 0, "accuracy": None}
+    info: dict[str, Any] = {"bar": None, "images": 0, "pixels": 0, "accuracy": None, "foreground_pixels": 0}
+    rng = np.random.default_rng([seed, 23])
     if not len(val_images) or not len(images):
         return [], [], info
     val_probs = [softmax(lg, temperature) for lg in logits_for(model, val_images, device=device, batch_size=16)]
@@ -69,12 +73,15 @@ def pseudo_samples(model: UNet, temperature: float, accuracy: float, images: Seq
     xs, ys, right = [], [], 0
     for image, true, lg in zip(images, truth, logits_for(model, images, device=device, batch_size=16), strict=True):
         mask = pseudo_labels(softmax(lg, temperature), bar)
+        if background_share is not None:
+            mask = cap_background(mask, background_share, rng)
         kept = mask != IGNORE_INDEX
         if not kept.any():
             continue
         xs.append(image)
         ys.append(mask)
         info["pixels"] += int(kept.sum())
+        info["foreground_pixels"] += int((kept & (mask != 0)).sum())
         right += int((mask[kept] == true[kept]).sum())
     info["images"] = len(xs)
     info["accuracy"] = right / info["pixels"] if info["pixels"] else None

@@ -306,7 +306,8 @@ def _pseudo(run: _Run, state: LabelState, model: Any,
     untouched = [i for i, rev in enumerate(state.revealed) if not rev.any()]
     xs, ys, info = pseudo_samples(model, float(prev.get("temperature") or 1.0), cfg.pseudo_labels,
                                   [d.pool_images[i] for i in untouched], [d.pool_masks[i] for i in untouched],
-                                  d.val_images, d.val_masks, device=cfg.device)
+                                  d.val_images, d.val_masks, device=cfg.device,
+                                  background_share=cfg.pseudo_background, seed=len(state.labeled))
     run.timing["pseudo_seconds"] = run.timing.get("pseudo_seconds", 0.0) + time.perf_counter() - t0
     return (xs, ys), {"pseudo": info}
 

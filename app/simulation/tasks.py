@@ -126,7 +126,8 @@ def train_round(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], num_c
                 steps: int, batch_size: int, lr: float, crop: int | None, seed: int,
                 device: str, base_channels: int = 16, val_images: Sequence[np.ndarray] = (),
                 val_masks: Sequence[np.ndarray] = (), eval_every: int = 0, patience: int = 4,
-                max_seconds: float | None = None, initial_model: UNet | None = None) -> tuple[UNet, dict[str, Any]]:
+                max_seconds: float | None = None, initial_model: UNet | None = None,
+                encoder_lr_scale: float = 1.0) -> tuple[UNet, dict[str, Any]]:
     """Train from scratch (or from a copy of `initial_model`, e.g. a pretrained trunk) for `steps`
     optimisation steps on one cosine schedule.
 
@@ -142,7 +143,8 @@ def train_round(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], num_c
     order = np.concatenate([rng.permutation(n) for _ in range(math.ceil(want / n))])[:want]
     watch = eval_every > 0 and len(val_images) > 0
     cfg = TrainConfig(epochs=1, batch_size=batch_size, lr=lr, cosine=True, crop_size=crop, seed=seed, device=device,
-                      eval_every=eval_every if watch else 0, patience=patience, max_seconds=max_seconds)
+                      eval_every=eval_every if watch else 0, patience=patience, max_seconds=max_seconds,
+                      encoder_lr_scale=encoder_lr_scale)
     validate = val_scorer(val_images, val_masks, num_classes, device=device) if watch else None
     return train_segmenter([images[int(i)] for i in order], [masks[int(i)] for i in order], num_classes, config=cfg,
                            model_config=ModelConfig(num_classes=num_classes, base_channels=base_channels),

@@ -115,3 +115,19 @@ def test_training_rejects_no_labels(tiny_data: list[tuple[np.ndarray, np.ndarray
     image, mask = tiny_data[0]
     with pytest.raises(ValueError):
         train_segmenter([image], [np.full_like(mask, IGNORE_INDEX)], 3, config=TrainConfig(epochs=1))
+
+
+def test_encoder_lr_scale_slows_only_the_encoder(tiny_data: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    # scale 0: the stem and down path keep their initial weights, the decoder and classifier still train
+    images, masks = [im for im, _ in tiny_data], [m for _, m in tiny_data]
+    mcfg = ModelConfig(base_channels=4, depth=2)
+    start, _ = train_segmenter(images[:1], masks[:1], 3, config=TrainConfig(epochs=1, batch_size=1), model_config=mcfg)
+    cfg = TrainConfig(epochs=2, batch_size=3, lr=5e-3, seed=1, encoder_lr_scale=0.0)
+    model, _ = train_segmenter(images, masks, 3, config=cfg, initial_model=start)
+    before, after = start.state_dict(), model.state_dict()
+    weights = [k for k in before if k.endswith(".weight")]
+    enc = [k for k in weights if k.startswith(("stem.", "down."))]
+    rest = [k for k in weights if not k.startswith(("stem.", "down."))]
+    assert enc and rest
+    assert all(torch.equal(before[k], after[k]) for k in enc)
+    assert all(not torch.equal(before[k], after[k]) for k in rest)

@@ -75,6 +75,12 @@ def test_pseudo_labels_never_keep_a_pixel_at_or_below_the_bar() -> None:
         conf = softmax(logits_for(model, [image])[0], 1.0).max(0)
         assert (conf[mask != IGNORE_INDEX] > info["bar"]).all()
         assert (conf[mask == IGNORE_INDEX] <= info["bar"]).all()
+    capped = pseudo_samples(model, 1.0, 0.05, data.pool_images, data.pool_masks, data.val_images, data.val_masks,
+                            device="cpu", background_share=1.0)
+    assert capped[2]["bar"] == info["bar"] and capped[2]["pixels"] <= 2 * capped[2]["foreground_pixels"]
+    assert capped[2]["pixels"] < info["pixels"]  # the paper no longer dominates
+    for mask in capped[1]:
+        assert ((mask != 0) & (mask != IGNORE_INDEX)).any()  # no image of paper alone
     none = pseudo_samples(model, 1.0, 1.0, data.pool_images, data.pool_masks, data.val_images, data.val_masks,
                           device="cpu")
     assert none[0] == [] or none[2]["bar"] is not None  # an unreachable accuracy gives no bar, no pixels
@@ -91,9 +97,14 @@ def test_cli_flags_reach_the_config_and_bad_values_are_refused() -> None:
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     cfg = config_from_args(parser.parse_args(["--out", "x", "--redundancy", "high", "--pool", "300", "--pretrain",
-                                              "--pretrain-steps", "50", "--pseudo-labels", "0.98"]))
-    assert (cfg.redundancy, cfg.pool, cfg.pretrain, cfg.pretrain_steps, cfg.pseudo_labels) == ("high", 300, True,
-                                                                                                50, 0.98)
+                                              "--pretrain-steps", "50", "--pseudo-labels", "0.98",
+                                              "--pseudo-background", "1"]))
+    assert (cfg.redundancy, cfg.pool, cfg.pretrain, cfg.pretrain_steps, cfg.pseudo_labels,
+            cfg.pseudo_background) == ("high", 300, True, 50, 0.98, 1.0)
+    with pytest.raises(SimulationInputError, match="--pseudo-background"):
+        check_config(replace(cfg, pseudo_background=-0.5), ["random", "hybrid"])
+    with pytest.raises(SimulationInputError, match="--pseudo-background"):
+        check_config(replace(cfg, pseudo_labels=None), ["random", "hybrid"])
     with pytest.raises(SimulationInputError, match="--pseudo-labels"):
         check_config(replace(cfg, pseudo_labels=1.5), ["random", "hybrid"])
     with pytest.raises(SimulationInputError, match="--redundancy"):
