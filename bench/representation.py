@@ -91,8 +91,9 @@ def repeat_to_steps(images: list[np.ndarray], masks: list[np.ndarray], steps: in
 
 def train_scratch(images: list[np.ndarray], masks: list[np.ndarray], args: argparse.Namespace, seed: int) -> UNet:
     ims, ms = repeat_to_steps(images, masks, args.scratch_steps, 8, seed)
-    cfg = TrainConfig(epochs=1, batch_size=8, lr=1.2e-2, crop_size=64, seed=seed)
-    model, _ = train_segmenter(ims, ms, 3, config=cfg, model_config=ModelConfig(num_classes=3, base_channels=8))
+    cfg = TrainConfig(epochs=1, batch_size=8, lr=args.scratch_lr, crop_size=64, seed=seed)
+    model, _ = train_segmenter(ims, ms, 3, config=cfg,
+                               model_config=ModelConfig(num_classes=3, base_channels=args.scratch_channels))
     return model
 
 
@@ -221,6 +222,10 @@ def main() -> None:
     p.add_argument("--size", type=int, default=128)
     p.add_argument("--archive", type=int, default=0, help="template seed shared by pool and test")
     p.add_argument("--scratch-steps", type=int, default=1000)
+    p.add_argument("--scratch-lr", type=float, default=1.2e-2)
+    p.add_argument("--scratch-channels", type=int, default=8,
+                   help="the U-Net's base channels from scratch (the pretrained trunk's are 16: set 16 to compare "
+                        "like with like)")
     p.add_argument("--pretext", default="denoise", choices=("masked", "denoise"))
     p.add_argument("--contrastive", type=float, default=0.0)
     p.add_argument("--pretrain-steps", type=int, default=800)
