@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
@@ -226,7 +227,10 @@ def drive(client, backend: str, auth: str, monkeypatch) -> None:  # type: ignore
                 if r.status_code >= 500:
                     errors.append((method, url[:120], str(kwargs)[:160], r.status_code, r.text[:200]))
 
-    asyncio.run(send_all())
+    # On a thread of its own: a session-wide Playwright (the browser tests) keeps an event loop running on this
+    # one, and asyncio.run refuses to start a second there.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, send_all()).result()
     print(f"\n{total} hostile cases over {sum(len(v) for v in spec['paths'].values())} operations on {backend} "
           f"({auth}): {dict(sorted(answered.items()))}; {len(enqueued)} jobs enqueued, not run")
     assert other is not None
