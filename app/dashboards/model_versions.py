@@ -53,6 +53,7 @@ def models_page(request: Request, project: PageProject, user: PageUser, session:
         "done": done if done in ("promote", "rollback", "pretrain") else None,
         "representation": representations.overview(session=session, project_id=project.id),
         "regrow": get_settings().pretrain_regrow,
+        "train_mode": get_settings().train_mode,
     })
 
 

@@ -95,6 +95,7 @@ def test_head_version_trains_on_cached_features_and_scores_from_them(client, hea
     login(client, "lead")
     page = client.get(f"/projects/{pid}/models").text
     assert "head on frozen trunk" in page
+    assert "New model versions train a light head on the newest ready one" in page  # the card says how
     assert client.get(f"/api/v1/projects/{pid}/models").json()["items"][0]["train_mode"] == "head"
 
 
