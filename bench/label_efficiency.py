@@ -84,6 +84,7 @@ def last_line(cfg: SimConfig, f: dict[str, Any]) -> dict[str, Any]:
             "labels_to_target": f["labels_to_target"], "labels_to_target_spread": f["labels_to_target_spread"],
             "best": f["best"], "best_over_random": f["best_over_random"],
             "pretrain": cfg.pretrain, "pseudo_labels": cfg.pseudo_labels, "pseudo_background": cfg.pseudo_background,
+            "pseudo_per_class": cfg.pseudo_per_class,
             "initial": cfg.initial, "batch": cfg.batch, "lr": cfg.lr, "pool": cfg.pool, "size": cfg.size,
             "steps": cfg.steps, "strategies": list(cfg.strategies), "full_data_miou_fg": f["full_data_miou_fg"],
             "verdict": f["verdict"], "ece_calibrated_max": f["ece_calibrated_max"], "seconds": f["seconds"],
@@ -106,6 +107,8 @@ def main() -> None:
                     help="pseudo-label untouched pool images above the bar the validation bins give for this accuracy")
     ap.add_argument("--pseudo-background", type=float, default=None, metavar="SHARE",
                     help="class-balanced pseudo-labels: at most SHARE background pixels per foreground pixel")
+    ap.add_argument("--pseudo-per-class", action="store_true", default=None,
+                    help="one pseudo-label bar per class, off the validation pixels predicted as that class")
     ap.add_argument("--initial", type=int, default=None, help="tasks in the seed set (default: --batch)")
     ap.add_argument("--budget", type=float, default=None, help="largest labeled fraction")
     ap.add_argument("--min-reference", type=float, default=None, help="refuse under this full-data fg mIoU")
@@ -138,6 +141,7 @@ def main() -> None:
              "test": args.test, "min_reference": args.min_reference, "growth": args.growth,
              "pretrain": args.pretrain, "pretrain_steps": args.pretrain_steps,
              "pseudo_labels": args.pseudo_labels, "pseudo_background": args.pseudo_background,
+             "pseudo_per_class": args.pseudo_per_class,
              "initial": args.initial, "budget": args.budget, "steps": args.steps, "epochs": args.epochs,
              "min_steps": args.min_steps, "base_channels": args.base_channels, "lr": args.lr, "batch": args.batch,
              "steered_share": args.steered_share, "decision_bias": args.decision_bias,
