@@ -74,6 +74,33 @@ def figures(results: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def pseudo_precision(results: dict[str, Any]) -> list[str]:
+    """One line per strategy and round with pseudo-labels: the seeds that had any, the bar(s), and per
+    predicted class the pseudo-pixels kept (summed over seeds) and the share of them right (pooled)."""
+    lines = []
+    for name, strategy in results["strategies"].items():
+        by_round: dict[int, list[dict[str, Any]]] = {}
+        for rounds in strategy["seeds"]:
+            for r, entry in enumerate(rounds):
+                if "pseudo" in entry:
+                    by_round.setdefault(r, []).append(entry["pseudo"])
+        for r, infos in sorted(by_round.items()):
+            bars = [i.get("bars", [i.get("bar")]) for i in infos]
+            shown = "; ".join("/".join("-" if b is None else f"{b:.2f}" for b in bs) for bs in bars)
+            classes: dict[str, list[float]] = {}
+            for info in infos:
+                for c, fig in info.get("per_class", {}).items():
+                    kept, acc = fig["pixels"], fig["accuracy"] or 0.0
+                    tot = classes.setdefault(c, [0.0, 0.0])
+                    tot[0] += kept
+                    tot[1] += kept * acc
+            per = ", ".join(f"class {c}: {int(k)} px" + (f" {rt / k:.1%} right" if k else "")
+                            for c, (k, rt) in classes.items())
+            used = sum(1 for i in infos if i["images"])
+            lines.append(f"pseudo {name} round {r}: {used}/{len(infos)} seeds, bars {shown}; {per}")
+    return lines
+
+
 def last_line(cfg: SimConfig, f: dict[str, Any]) -> dict[str, Any]:
     """The issue's JSON first, then the settings that produced it and the other figures."""
     unit = cfg.unit
@@ -159,6 +186,9 @@ def main() -> None:
     results = run_with_progress(cfg, str(out), force=True, cache_dir=args.cache_dir, console=console)
     print_summary(results, str(out), console)
     f = figures(results)
+    if cfg.pseudo_labels is not None:
+        for line in pseudo_precision(results):
+            console.print(line, highlight=False)
     console.print(f"[bold]{unit}[/]: best {f['best']} at {f['best_labeled_fraction_at_target']}, "
                   f"best/random {f['best_over_random']}, ECE after scaling (worst strategy) "
                   f"{f['ece_calibrated_max']}; {time.perf_counter() - t0:.0f} s")
