@@ -74,6 +74,33 @@ def figures(results: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def pseudo_precision(results: dict[str, Any]) -> list[str]:
+    """One line per strategy and round with pseudo-labels: the seeds that had any, the bar(s), and per
+    predicted class the pseudo-pixels kept (summed over seeds) and the share of them right (pooled)."""
+    lines = []
+    for name, strategy in results["strategies"].items():
+        by_round: dict[int, list[dict[str, Any]]] = {}
+        for rounds in strategy["seeds"]:
+            for r, entry in enumerate(rounds):
+                if "pseudo" in entry:
+                    by_round.setdefault(r, []).append(entry["pseudo"])
+        for r, infos in sorted(by_round.items()):
+            bars = [i.get("bars", [i.get("bar")]) for i in infos]
+            shown = "; ".join("/".join("-" if b is None else f"{b:.2f}" for b in bs) for bs in bars)
+            classes: dict[str, list[float]] = {}
+            for info in infos:
+                for c, fig in info.get("per_class", {}).items():
+                    kept, acc = fig["pixels"], fig["accuracy"] or 0.0
+                    tot = classes.setdefault(c, [0.0, 0.0])
+                    tot[0] += kept
+                    tot[1] += kept * acc
+            per = ", ".join(f"class {c}: {int(k)} px" + (f" {rt / k:.1%} right" if k else "")
+                            for c, (k, rt) in classes.items())
+            used = sum(1 for i in infos if i["images"])
+            lines.append(f"pseudo {name} round {r}: {used}/{len(infos)} seeds, bars {shown}; {per}")
+    return lines
+
+
 def last_line(cfg: SimConfig, f: dict[str, Any]) -> dict[str, Any]:
     """The issue's JSON first, then the settings that produced it and the other figures."""
     unit = cfg.unit
@@ -84,6 +111,7 @@ def last_line(cfg: SimConfig, f: dict[str, Any]) -> dict[str, Any]:
             "labels_to_target": f["labels_to_target"], "labels_to_target_spread": f["labels_to_target_spread"],
             "best": f["best"], "best_over_random": f["best_over_random"],
             "pretrain": cfg.pretrain, "pseudo_labels": cfg.pseudo_labels, "pseudo_background": cfg.pseudo_background,
+            "pseudo_per_class": cfg.pseudo_per_class,
             "initial": cfg.initial, "batch": cfg.batch, "lr": cfg.lr, "pool": cfg.pool, "size": cfg.size,
             "steps": cfg.steps, "strategies": list(cfg.strategies), "full_data_miou_fg": f["full_data_miou_fg"],
             "verdict": f["verdict"], "ece_calibrated_max": f["ece_calibrated_max"], "seconds": f["seconds"],
@@ -106,6 +134,8 @@ def main() -> None:
                     help="pseudo-label untouched pool images above the bar the validation bins give for this accuracy")
     ap.add_argument("--pseudo-background", type=float, default=None, metavar="SHARE",
                     help="class-balanced pseudo-labels: at most SHARE background pixels per foreground pixel")
+    ap.add_argument("--pseudo-per-class", action="store_true", default=None,
+                    help="one pseudo-label bar per class, off the validation pixels predicted as that class")
     ap.add_argument("--initial", type=int, default=None, help="tasks in the seed set (default: --batch)")
     ap.add_argument("--budget", type=float, default=None, help="largest labeled fraction")
     ap.add_argument("--min-reference", type=float, default=None, help="refuse under this full-data fg mIoU")
@@ -138,6 +168,7 @@ def main() -> None:
              "test": args.test, "min_reference": args.min_reference, "growth": args.growth,
              "pretrain": args.pretrain, "pretrain_steps": args.pretrain_steps,
              "pseudo_labels": args.pseudo_labels, "pseudo_background": args.pseudo_background,
+             "pseudo_per_class": args.pseudo_per_class,
              "initial": args.initial, "budget": args.budget, "steps": args.steps, "epochs": args.epochs,
              "min_steps": args.min_steps, "base_channels": args.base_channels, "lr": args.lr, "batch": args.batch,
              "steered_share": args.steered_share, "decision_bias": args.decision_bias,
@@ -155,6 +186,9 @@ def main() -> None:
     results = run_with_progress(cfg, str(out), force=True, cache_dir=args.cache_dir, console=console)
     print_summary(results, str(out), console)
     f = figures(results)
+    if cfg.pseudo_labels is not None:
+        for line in pseudo_precision(results):
+            console.print(line, highlight=False)
     console.print(f"[bold]{unit}[/]: best {f['best']} at {f['best_labeled_fraction_at_target']}, "
                   f"best/random {f['best_over_random']}, ECE after scaling (worst strategy) "
                   f"{f['ece_calibrated_max']}; {time.perf_counter() - t0:.0f} s")

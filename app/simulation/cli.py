@@ -99,6 +99,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a("--pseudo-background", type=float, default=None, metavar="SHARE",
       help="class-balanced pseudo-labels: keep at most SHARE background pixels per foreground pixel in each "
            "pseudo-labelled image (0 = foreground only; default: keep all)")
+    a("--pseudo-per-class", action="store_true",
+      help="with --pseudo-labels: one bar per class, read off the validation pixels predicted as that class "
+           "(default: one bar for all pixels)")
     a("--device", default=_D.device, help="cpu or cuda (default %(default)s)")
     a("--seed", type=int, default=_D.data_seed, help="data / split seed (default %(default)s)")
     a("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice; 1 can be faster on a "
@@ -126,7 +129,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         region_embeddings=args.region_embeddings, target=args.target, min_reference=args.min_reference,
         device=args.device, data_seed=args.seed, redundancy=args.redundancy, pretrain=args.pretrain,
         pretrain_steps=args.pretrain_steps, pseudo_labels=args.pseudo_labels,
-        pseudo_background=args.pseudo_background)
+        pseudo_background=args.pseudo_background, pseudo_per_class=args.pseudo_per_class)
 
 
 def run_with_progress(cfg: SimConfig, out: str, *, force: bool = False, cache_dir: str | None = None,

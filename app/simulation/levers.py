@@ -20,7 +20,12 @@ from app.learning.constants import IGNORE_INDEX
 from app.learning.inference import logits_for, softmax
 from app.learning.model import UNet
 from app.learning.pretrain import PoolTooSmall, PretrainConfig, pretrain_trunk
-from app.learning.pseudo import bar_from_reliability, cap_background, pseudo_labels
+from app.learning.pseudo import (
+    bar_from_reliability,
+    bars_per_predicted_class,
+    cap_background,
+    pseudo_labels_per_class,
+)
 
 __all__ = ["pretrained_start", "pseudo_samples", "mix_samples", "BIN_MIN_PIXELS"]
 
@@ -48,7 +53,7 @@ def pretrained_start(images: Sequence[np.ndarray], num_classes: int, *, steps: i
 
 def pseudo_samples(model: UNet, temperature: float, accuracy: float, images: Sequence[np.ndarray],
                    truth: Sequence[np.ndarray], val_images: Sequence[np.ndarray], val_masks: Sequence[np.ndarray],
-                   *, device: str, background_share: float | None = None,
+                   *, device: str, background_share: float | None = None, per_class: bool = False,
                    seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray], dict[str, Any]]:
     """Pseudo-labelled copies of unlabeled pool `images` -> (images, masks, info).
 
@@ -59,20 +64,32 @@ def pseudo_samples(model: UNet, temperature: float, accuracy: float, images: Seq
     (info "accuracy"), never for training. No validation split or no bin good enough: no pseudo-labels.
     With `background_share` (class-balanced), each image keeps at most that many background pixels per
     foreground pixel, drawn at random with `seed` (app.learning.pseudo.cap_background); 0 = foreground only.
+    With `per_class`, one bar per class off the bins of the validation pixels predicted as that class
+    (info "bars"; "bar" stays None); a class without a bar keeps no pixel. info "per_class" gives, for each
+    predicted class, the pseudo-pixels kept and the share of them right (the figure that says if a bar works).
     """
     info: dict[str, Any] = {"bar": None, "images": 0, "pixels": 0, "accuracy": None, "foreground_pixels": 0}
     rng = np.random.default_rng([seed, 23])
     if not len(val_images) or not len(images):
         return [], [], info
     val_probs = [softmax(lg, temperature) for lg in logits_for(model, val_images, device=device, batch_size=16)]
-    bins = reliability_bins(val_probs, list(val_masks), per_class=False)["overall"]
-    bar = bar_from_reliability(bins, accuracy, min_count=BIN_MIN_PIXELS)
-    info["bar"] = bar
-    if bar is None:
-        return [], [], info
+    if per_class:
+        bars = bars_per_predicted_class(val_probs, list(val_masks), accuracy, min_count=BIN_MIN_PIXELS)
+        info["bars"] = bars
+        if all(b is None for b in bars):
+            return [], [], info
+    else:
+        bins = reliability_bins(val_probs, list(val_masks), per_class=False)["overall"]
+        bar = bar_from_reliability(bins, accuracy, min_count=BIN_MIN_PIXELS)
+        info["bar"] = bar
+        if bar is None:
+            return [], [], info
+        bars = [bar] * val_probs[0].shape[0]  # one bar for every class: pseudo_labels' rule
+    n_classes = val_probs[0].shape[0]
+    kept_c, right_c = np.zeros(n_classes, np.int64), np.zeros(n_classes, np.int64)
     xs, ys, right = [], [], 0
     for image, true, lg in zip(images, truth, logits_for(model, images, device=device, batch_size=16), strict=True):
-        mask = pseudo_labels(softmax(lg, temperature), bar)
+        mask = pseudo_labels_per_class(softmax(lg, temperature), bars)
         if background_share is not None:
             mask = cap_background(mask, background_share, rng)
         kept = mask != IGNORE_INDEX
@@ -83,8 +100,13 @@ def pseudo_samples(model: UNet, temperature: float, accuracy: float, images: Seq
         info["pixels"] += int(kept.sum())
         info["foreground_pixels"] += int((kept & (mask != 0)).sum())
         right += int((mask[kept] == true[kept]).sum())
+        kept_c += np.bincount(mask[kept], minlength=n_classes)[:n_classes]
+        right_c += np.bincount(mask[kept][mask[kept] == true[kept]], minlength=n_classes)[:n_classes]
     info["images"] = len(xs)
     info["accuracy"] = right / info["pixels"] if info["pixels"] else None
+    info["per_class"] = {str(c): {"pixels": int(kept_c[c]),
+                                  "accuracy": float(right_c[c] / kept_c[c]) if kept_c[c] else None}
+                         for c in range(n_classes)}
     return xs, ys, info
 
 

@@ -307,7 +307,8 @@ def _pseudo(run: _Run, state: LabelState, model: Any,
     xs, ys, info = pseudo_samples(model, float(prev.get("temperature") or 1.0), cfg.pseudo_labels,
                                   [d.pool_images[i] for i in untouched], [d.pool_masks[i] for i in untouched],
                                   d.val_images, d.val_masks, device=cfg.device,
-                                  background_share=cfg.pseudo_background, seed=len(state.labeled))
+                                  background_share=cfg.pseudo_background, per_class=cfg.pseudo_per_class,
+                                  seed=len(state.labeled))
     run.timing["pseudo_seconds"] = run.timing.get("pseudo_seconds", 0.0) + time.perf_counter() - t0
     return (xs, ys), {"pseudo": info}
 

@@ -7,7 +7,13 @@ import pytest
 
 from app.learning.calibration import reliability_bins
 from app.learning.constants import IGNORE_INDEX
-from app.learning.pseudo import bar_from_reliability, cap_background, pseudo_labels
+from app.learning.pseudo import (
+    bar_from_reliability,
+    bars_per_predicted_class,
+    cap_background,
+    pseudo_labels,
+    pseudo_labels_per_class,
+)
 
 
 @pytest.mark.parametrize("bar", [0.0, 0.5, 0.8, 0.95, 0.999])
@@ -57,3 +63,49 @@ def test_capped_background_keeps_the_foreground_and_at_most_share_background(sha
     assert (cap_background(empty, share, np.random.default_rng(0)) == IGNORE_INDEX).all()
     with pytest.raises(ValueError):
         cap_background(full, -1.0, np.random.default_rng(0))
+
+
+def _pixels(top: list[int], conf: list[float], n_classes: int = 3) -> np.ndarray:
+    """[P, C] probabilities: class top[i] at conf[i], the rest shared evenly."""
+    probs = np.repeat(((1 - np.asarray(conf)) / (n_classes - 1))[:, None], n_classes, axis=1)
+    probs[np.arange(len(top)), top] = conf
+    return probs
+
+
+def test_per_class_bar_keeps_out_the_curve_pixels_the_paper_vouches_for() -> None:
+    # validation: 2000 paper pixels, all right (half at 0.95, half at 0.85); 40 curve predictions, right at 0.95
+    # and half wrong at 0.85. Overall the 0.8 bin is 99% right thanks to the paper, so one bar admits the
+    # 0.85 curve pixels; class 1's own bins put its bar at 0.9. No pixel is ever predicted as class 2.
+    top = [0] * 2000 + [1] * 40
+    conf = [0.95] * 1000 + [0.85] * 1000 + [0.95] * 20 + [0.85] * 20
+    labels = np.array([0] * 2000 + [1] * 20 + [1, 0] * 10)
+    probs = _pixels(top, conf)
+    overall = reliability_bins(probs, labels, n_bins=10, per_class=False)["overall"]
+    assert bar_from_reliability(overall, 0.98) == pytest.approx(0.8)
+    bars = bars_per_predicted_class(probs, labels, 0.98, n_bins=10)
+    assert bars[0] == pytest.approx(0.8) and bars[1] == pytest.approx(0.9) and bars[2] is None
+    # a chart: paper at 0.85, a curve pixel at 0.95 and one at 0.85, a class-2 pixel at 0.99
+    chart = _pixels([0, 1, 1, 2], [0.85, 0.95, 0.85, 0.99]).T.reshape(3, 2, 2)
+    assert pseudo_labels(chart, 0.8).ravel().tolist() == [0, 1, 1, 2]  # the global bar takes the unsure curve
+    assert pseudo_labels_per_class(chart, bars).ravel().tolist() == [0, 1, IGNORE_INDEX, IGNORE_INDEX]
+    worse = labels.copy()
+    worse[2000] = 0  # one of the 20 sure curve pixels wrong: class 1's top bin is 95% right, no bin holds 98%
+    no_curve = bars_per_predicted_class(probs, worse, 0.98, n_bins=10)
+    assert no_curve[1] is None and no_curve[0] == pytest.approx(0.8)
+    assert pseudo_labels_per_class(chart, no_curve).ravel().tolist() == [0] + [IGNORE_INDEX] * 3
+    with pytest.raises(ValueError, match="bars"):
+        pseudo_labels_per_class(chart, bars[:2])
+
+
+def test_per_class_pseudo_labels_never_include_a_pixel_at_or_below_its_class_bar() -> None:
+    rng = np.random.default_rng(3)
+    logits = rng.normal(0, 3, (4, 32, 32))
+    probs = np.exp(logits) / np.exp(logits).sum(0)
+    conf, pred = probs.max(0), probs.argmax(0)
+    for bars in ([0.5, 0.9, 0.7, None], [0.0, 0.0, 0.0, 0.0], [None] * 4, [0.99, 0.6, None, 0.8]):
+        out = pseudo_labels_per_class(probs, bars)
+        limit = np.array([np.inf if b is None else b for b in bars])[pred]
+        kept = out != IGNORE_INDEX
+        assert not kept[conf <= limit].any() and kept[conf > limit].all()
+        assert (out[kept] == pred[kept]).all()
+    assert (pseudo_labels_per_class(probs, [0.5] * 4) == pseudo_labels(probs, 0.5)).all()  # one bar: as before

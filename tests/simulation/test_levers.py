@@ -86,6 +86,32 @@ def test_pseudo_labels_never_keep_a_pixel_at_or_below_the_bar() -> None:
     assert none[0] == [] or none[2]["bar"] is not None  # an unreachable accuracy gives no bar, no pixels
 
 
+def test_per_class_pseudo_labels_keep_each_pixel_above_its_class_bar_and_report_its_precision(
+        tmp_path: Path) -> None:
+    data = load_data("welllog", pool=6, test=1, val=3, size=32)
+    model = UNet.from_config(ModelConfig(num_classes=3, base_channels=4)).eval()
+    with torch.no_grad():  # as above: an untrained model leaning to the paper
+        model.classifier.bias.copy_(torch.tensor([1.5, 0.0, 0.0]))
+    xs, ys, info = pseudo_samples(model, 1.0, 0.05, data.pool_images, data.pool_masks, data.val_images,
+                                  data.val_masks, device="cpu", per_class=True)
+    bars = info["bars"]
+    assert info["bar"] is None and len(bars) == 3 and bars[0] is not None and xs
+    limit = np.array([np.inf if b is None else b for b in bars])
+    for image, mask in zip(xs, ys, strict=True):
+        probs = softmax(logits_for(model, [image])[0], 1.0)
+        conf, pred = probs.max(0), probs.argmax(0)
+        kept = mask != IGNORE_INDEX
+        assert (conf[kept] > limit[pred[kept]]).all() and (conf[~kept] <= limit[pred[~kept]]).all()
+    per_class = info["per_class"]
+    assert sum(c["pixels"] for c in per_class.values()) == info["pixels"] > 0
+    assert all(c["accuracy"] is None or 0 <= c["accuracy"] <= 1 for c in per_class.values())
+    # and through the simulator: the rounds after the seed set record the class bars
+    results = run_simulation(replace(TINY, strategies=("random",), pseudo_labels=0.05, pseudo_per_class=True),
+                             tmp_path / "per-class", plot=False)
+    second = results["strategies"]["random"]["seeds"][0][1]["pseudo"]
+    assert second["bar"] is None and len(second["bars"]) == 3 and "per_class" in second
+
+
 def test_mixed_samples_keep_the_labeled_half() -> None:
     a, b = np.zeros((2, 2, 3), np.uint8), np.ones((2, 2), np.uint8)
     xs, ys = mix_samples(([a, a], [b, b]), ([a] * 7, [b] * 7))
@@ -98,9 +124,12 @@ def test_cli_flags_reach_the_config_and_bad_values_are_refused() -> None:
     add_arguments(parser)
     cfg = config_from_args(parser.parse_args(["--out", "x", "--redundancy", "high", "--pool", "300", "--pretrain",
                                               "--pretrain-steps", "50", "--pseudo-labels", "0.98",
-                                              "--pseudo-background", "1"]))
+                                              "--pseudo-background", "1", "--pseudo-per-class"]))
     assert (cfg.redundancy, cfg.pool, cfg.pretrain, cfg.pretrain_steps, cfg.pseudo_labels,
-            cfg.pseudo_background) == ("high", 300, True, 50, 0.98, 1.0)
+            cfg.pseudo_background, cfg.pseudo_per_class) == ("high", 300, True, 50, 0.98, 1.0, True)
+    assert not config_from_args(parser.parse_args(["--out", "x", "--pseudo-labels", "0.98"])).pseudo_per_class
+    with pytest.raises(SimulationInputError, match="--pseudo-per-class needs --pseudo-labels"):
+        check_config(replace(cfg, pseudo_labels=None, pseudo_background=None), ["random", "hybrid"])
     with pytest.raises(SimulationInputError, match="--pseudo-background"):
         check_config(replace(cfg, pseudo_background=-0.5), ["random", "hybrid"])
     with pytest.raises(SimulationInputError, match="--pseudo-background"):
