@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -76,8 +77,11 @@ async def annotator(
     (time.monotonic()) or `stop`. `logged_in`, when given, is awaited after the login and returns the
     deadline to use from then on (a benchmark's clock starts once everyone has logged in). Transport
     errors and 503s are retried (the same submit key for a submit)
-    until the deadline; other failures are counted in `tally.errors` and end this annotator. `think_s`: a
-    pause after each submit (an annotator painting), none by default (a closed loop)."""
+    until the deadline; other failures are counted in `tally.errors` and end this annotator. `think_s`: the
+    mean pause after each submit (an annotator painting), none by default (a closed loop). The pauses are
+    drawn from an exponential distribution (seeded by the user name) and the first request waits a uniform
+    share of one, so annotators do not move in lockstep: 50 equal pauses would send 50 requests at once
+    every `think_s`, a burst no group of people makes."""
     api = f"/api/v1/projects/{project_id}"
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
@@ -106,6 +110,9 @@ async def annotator(
         client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
         if logged_in is not None:
             deadline = await logged_in()
+        pauses = random.Random(username)
+        if think_s > 0:
+            await asyncio.sleep(pauses.uniform(0, think_s))
         cycles = 0
         while max_cycles is None or cycles < max_cycles:
             if time.monotonic() >= deadline or (stop is not None and stop.is_set()):
@@ -138,7 +145,7 @@ async def annotator(
             cycles += 1
             tally.cycles += 1
             if think_s > 0:
-                await asyncio.sleep(think_s)
+                await asyncio.sleep(pauses.expovariate(1 / think_s))
 
 
 def server_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
