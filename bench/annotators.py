@@ -20,7 +20,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +38,43 @@ def mask_png(width: int, height: int, value: int = 0) -> bytes:
     buf = io.BytesIO()
     Image.new("L", (width, height), value).save(buf, format="PNG")
     return buf.getvalue()
+
+
+REDIS_OWNER_KEY = "labelwise-test-owner"
+
+
+@contextmanager
+def claimed_redis_database(base_url: str, *, databases: Iterable[int] = range(1, 16),
+                           ttl: int = 3600) -> Iterator[str]:
+    """A Redis database no other live test or bench process holds, emptied: test runs, xdist processes and
+    benches that overlap on one machine must not take each other's jobs. Claimed with an owner key (this
+    process's pid, expiring after `ttl` s), tried in the order of `databases`; the owner key is dropped
+    after. LookupError when every one is held."""
+    import redis
+
+    base, me = base_url.rsplit("/", 1)[0], str(os.getpid())
+    for db in databases:
+        url = f"{base}/{db}"
+        client = redis.Redis.from_url(url)
+        owner = client.get(REDIS_OWNER_KEY)
+        if owner is not None and owner.decode() != me and _alive(int(owner)):
+            continue
+        client.flushdb()
+        client.set(REDIS_OWNER_KEY, me, ex=ttl)
+        try:
+            yield url
+        finally:
+            client.delete(REDIS_OWNER_KEY)
+        return
+    raise LookupError("every Redis database is held by another live process")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
 
 
 def free_port() -> int:

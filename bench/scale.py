@@ -51,6 +51,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.annotators import claimed_redis_database  # noqa: E402
 from bench.load import database  # noqa: E402
 
 DEFAULT_REDIS = "redis://127.0.0.1:56379/0"
@@ -59,30 +60,6 @@ PRELOADED_CELERY = ("import sys; import torch; import app.learning.mc_dropout, a
                     "from celery.__main__ import main; sys.argv[0] = 'celery'; main()")
 
 
-@contextmanager
-def redis_db(base_url: str) -> Iterator[str]:
-    """A Redis database no live test or bench process holds (the tests' owner-key convention), emptied."""
-    import redis
-
-    base, me = base_url.rsplit("/", 1)[0], str(os.getpid())
-    for db in range(15, 0, -1):
-        url = f"{base}/{db}"
-        client = redis.Redis.from_url(url)
-        owner = client.get("labelwise-test-owner")
-        if owner is not None:
-            try:
-                os.kill(int(owner), 0)
-                continue
-            except OSError:
-                pass
-        client.flushdb()
-        client.set("labelwise-test-owner", me, ex=7200)
-        try:
-            yield url
-        finally:
-            client.flushdb()
-        return
-    raise SystemExit("every Redis database is held by a live process")
 
 
 def seed_pool(project_id: int, n: int, size: int, distinct: int) -> list[int]:
@@ -284,7 +261,9 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)  # the in-process chunk is timed as a worker runs it
     data_dir = Path(tempfile.mkdtemp(prefix="lw-scale-"))
-    with database(args) as db_url, redis_db(args.redis_url) as broker:
+    # From database 15 down, clear of the tests' low numbers; held two hours, the longest bench run.
+    broker_db = claimed_redis_database(args.redis_url, databases=range(15, 0, -1), ttl=7200)
+    with database(args) as db_url, broker_db as broker:
         env = {"LABELWISE_DATABASE_URL": db_url, "LABELWISE_DATA_DIR": str(data_dir), "LABELWISE_BROKER_URL": broker,
                "LABELWISE_SCORE_CHUNK_SIZE": str(args.chunk), "LABELWISE_UNET_BASE_CHANNELS": "16",
                "LABELWISE_SECRET_KEY": "bench", "LABELWISE_PERIODIC_SECONDS": "0",

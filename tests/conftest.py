@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from bench.annotators import claimed_redis_database
+
 POSTGRES_ADMIN_URL = os.environ.get("LABELWISE_TEST_POSTGRES_ADMIN_URL")
 REDIS_URL = os.environ.get("LABELWISE_TEST_REDIS_URL")
 CHROMIUM = os.environ.get("LABELWISE_CHROMIUM", "/usr/bin/chromium")
@@ -170,33 +172,11 @@ def broker_url(env: Path) -> Iterator[str]:
     """The test Redis, in a database no other live test process holds: test runs that overlap on one
     machine (several shells) must not take each other's jobs. Claimed with an owner key, emptied first,
     released after."""
-    import redis
-
     need(bool(REDIS_URL), "Redis (LABELWISE_TEST_REDIS_URL)")
     assert REDIS_URL
-    base, me = REDIS_URL.rsplit("/", 1)[0], str(os.getpid())
-    for db in range(1, 16):
-        url = f"{base}/{db}"
-        client = redis.Redis.from_url(url)
-        owner = client.get("labelwise-test-owner")
-        if owner is not None and owner.decode() != me and _alive(int(owner)):
-            continue
-        client.flushdb()
-        client.set("labelwise-test-owner", me, ex=3600)
-        try:
-            yield url
-        finally:
-            client.delete("labelwise-test-owner")
-        return
-    pytest.fail("every Redis database is held by another live test process")
+    with claimed_redis_database(REDIS_URL) as url:  # LookupError (the setup fails) when all are held
+        yield url
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
 
 
 @pytest.fixture
