@@ -206,6 +206,8 @@ def profile_next(project_id: int, username: str, rounds: int) -> dict[str, float
 
     statements, in_db, step_now = 0, 0.0, [""]
     started: list[float] = []
+    nth = [0]  # the statement's place in this round: its driver time is kept per place, over the rounds
+    per_place: dict[int, list[float]] = {}
 
     def before(*args: object) -> None:
         nonlocal statements
@@ -216,9 +218,12 @@ def profile_next(project_id: int, username: str, rounds: int) -> dict[str, float
 
     def after(*_: object) -> None:
         nonlocal in_db
-        in_db += time.perf_counter() - started.pop()
+        took = time.perf_counter() - started.pop()
+        in_db += took
+        per_place.setdefault(nth[0], []).append(took * 1000)
+        nth[0] += 1
 
-    round_no = [0]
+    round_no = [-1]  # the login below is set-up, not a round
     engine = get_engine()
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)
@@ -243,6 +248,7 @@ def profile_next(project_id: int, username: str, rounds: int) -> dict[str, float
     try:
         for r in range(rounds):
             round_no[0] = r
+            nth[0] = 0
             c0 = time.process_time()
             session = new_session()
             try:
@@ -276,6 +282,7 @@ def profile_next(project_id: int, username: str, rounds: int) -> dict[str, float
             out[f"{name}_statements"] = statistics.median(stmts[name])
             out[f"{name}_db_ms"] = statistics.median(db_ms[name])
         out["steps_cpu_ms"] = statistics.median(cpu)
+        PROFILE_STATEMENT_MS[:] = [statistics.median(per_place.get(i, [0.0])) for i in range(len(PROFILE_STATEMENTS))]
         checkouts = [0]
 
         def checkout(*_: object) -> None:  # each checkout pings the server first (pool_pre_ping)
@@ -294,6 +301,7 @@ def profile_next(project_id: int, username: str, rounds: int) -> dict[str, float
 
 
 PROFILE_STATEMENTS: list[tuple[str, str]] = []
+PROFILE_STATEMENT_MS: list[float] = []  # median driver time of each of PROFILE_STATEMENTS, by place in the round
 
 
 async def _asgi_next(project_id: int, username: str, rounds: int, count: object,
@@ -461,8 +469,8 @@ def main() -> None:
           f"The rest of the HTTP p50 ({fig['next_p50_ms']} ms) is uvicorn, "
           "the client and queueing behind other requests on the CPUs")
     if args.statements:
-        for step, sql in PROFILE_STATEMENTS:
-            print(f"    [{step}] {sql}")
+        for (step, sql), ms in zip(PROFILE_STATEMENTS, PROFILE_STATEMENT_MS, strict=False):
+            print(f"    {ms:6.2f} ms [{step}] {sql}")
     print(f"\nEXPLAIN ANALYZE of the lease statement, {args.small:,} tasks:\n{plan_small}")
     print(f"EXPLAIN ANALYZE of the lease statement, {args.large:,} tasks:\n{plan_large}")
 
