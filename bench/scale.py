@@ -92,24 +92,43 @@ def seed_pool(project_id: int, n: int, size: int, distinct: int) -> list[int]:
         return list(session.scalars(select(Task.id).where(Task.project_id == project_id).order_by(Task.id)))
 
 
-def ready_versions(project_id: int, count: int) -> list[int]:
-    """`count` ready model versions sharing one untrained U-Net checkpoint (base 16: the product's)."""
+def ready_versions(project_id: int, count: int, mode: str = "finetune") -> list[int]:
+    """`count` ready model versions sharing one untrained U-Net checkpoint (base 16: the product's).
+
+    mode "head": the versions are head-mode versions (settings.train_mode = "head": a light head on a
+    representation's frozen trunk, app.learning.head) on a ready representation whose trunk is the same
+    untrained U-Net; scoring then runs the head on each item's cached trunk features."""
     import torch
 
     from app import storage
     from app.db import session_scope, utcnow
+    from app.learning.head import HeadConfig, HeadedUNet, save_headed
     from app.learning.model import ModelConfig, UNet, save_checkpoint
     from app.modeling.models import ModelStatus, ModelVersion
+    from app.modeling.representation_models import Representation, RepresentationStatus
 
     torch.manual_seed(0)
     config = ModelConfig(num_classes=3, base_channels=16)
+    trunk = UNet.from_config(config).eval()
     rel = f"projects/{project_id}/models/bench.pt"
-    save_checkpoint(storage.absolute(rel), UNet.from_config(config).eval(), config, {})
+    rep_version: str | None = None
+    metrics: dict[str, Any] = {}
+    if mode == "head":
+        trunk_rel = f"projects/{project_id}/representations/bench-trunk.pt"
+        save_checkpoint(storage.absolute(trunk_rel), trunk, config, {})
+        save_headed(storage.absolute(rel), HeadedUNet(trunk, HeadConfig(), config.num_classes).eval())
+        rep_version, metrics = "1", {"train_mode": "head"}
+    else:
+        save_checkpoint(storage.absolute(rel), trunk, config, {})
     ids = []
     with session_scope() as session:
+        if rep_version is not None:
+            session.add(Representation(project_id=project_id, version=int(rep_version), reason="bench",
+                                       status=RepresentationStatus.ready, weights_path=trunk_rel, finished_at=utcnow()))
         for v in range(1, count + 1):
             mv = ModelVersion(project_id=project_id, version=v, status=ModelStatus.ready, weights_path=rel,
-                              metrics={}, finished_at=utcnow(), live_since=utcnow())
+                              metrics=dict(metrics), finished_at=utcnow(), live_since=utcnow(),
+                              representation_version=rep_version)
             session.add(mv)
             session.flush()
             ids.append(mv.id)
@@ -120,8 +139,10 @@ def ready_versions(project_id: int, count: int) -> list[int]:
 def workers(count: int, env: dict[str, str], logs: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
     procs = []
     try:
+        starts = []  # each log's size before this start: a "ready." from an earlier pass must not count
         for w in range(count):
             log = logs / f"worker{count}-{w}.log"
+            starts.append(log.stat().st_size if log.exists() else 0)
             procs.append(subprocess.Popen(
                 [sys.executable, "-c", PRELOADED_CELERY, "-A", "workers.celery_app", "worker", "--loglevel=INFO",
                  "-Q", "scoring,default", "--pool=solo", "-n", f"bench{count}-{w}@%h", "--without-gossip",
@@ -130,7 +151,7 @@ def workers(count: int, env: dict[str, str], logs: Path) -> Iterator[list[subpro
         deadline = time.monotonic() + 120
         for w, proc in enumerate(procs):
             log = logs / f"worker{count}-{w}.log"
-            while "ready." not in log.read_text():
+            while "ready." not in log.read_text()[starts[w]:]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"worker did not start:\n{log.read_text()[-3000:]}")
                 time.sleep(0.2)
@@ -193,7 +214,7 @@ def chunk_cost(model_version_id: int, task_ids: list[int]) -> dict[str, float]:
 
     from app.db import get_engine, session_scope
     from app.flows.scoring import score_chunk
-    from app.modeling import inference, scoring, suggestions
+    from app.modeling import feature_cache, inference, scoring, suggestions
     from app.modeling.models import ModelVersion
 
     with session_scope() as session:
@@ -213,7 +234,10 @@ def chunk_cost(model_version_id: int, task_ids: list[int]) -> dict[str, float]:
     engine = get_engine()
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)
+    parts["features"] = 0.0  # head mode: the cached trunk features read (or computed, on a miss)
     undo = [timed_wrap(inference, "uncertainty_maps", parts, "model"),
+            timed_wrap(inference, "maps_from_features", parts, "model"),
+            timed_wrap(feature_cache, "features_for", parts, "features"),
             timed_wrap(suggestions, "store", parts, "suggestions")]
     try:
         start = time.perf_counter()
@@ -224,7 +248,7 @@ def chunk_cost(model_version_id: int, task_ids: list[int]) -> dict[str, float]:
             u()
         event.remove(engine, "before_cursor_execute", before)
         event.remove(engine, "after_cursor_execute", after)
-    parts["other"] = max(0.0, parts["total"] - parts["model"] - parts["suggestions"] - parts["sql"])
+    parts["other"] = max(0.0, parts["total"] - parts["model"] - parts["features"] - parts["suggestions"] - parts["sql"])
     return parts
 
 
@@ -255,6 +279,9 @@ def main() -> None:
     parser.add_argument("--redis-url", default=os.environ.get("LABELWISE_TEST_REDIS_URL", DEFAULT_REDIS))
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--repeats", type=int, default=2, help="alternating 1- and 2-worker passes; the best counts")
+    parser.add_argument("--mode", choices=("finetune", "head"), default="finetune",
+                        help="head: head-mode versions scoring from cached trunk features (an untimed first pass "
+                             "fills the cache)")
     args = parser.parse_args()
 
     import torch
@@ -288,13 +315,18 @@ def main() -> None:
                                                          ("grid", "#1f77b4")]).id
         t = time.perf_counter()
         task_ids = seed_pool(project_id, args.images, args.size, args.distinct)
-        mv_ids = ready_versions(project_id, 2 * args.repeats + 1)
+        mv_ids = ready_versions(project_id, 2 * args.repeats + 2, args.mode)
         print(f"seeded {args.images} images of {args.size} px ({args.distinct} distinct files) in "
               f"{time.perf_counter() - t:.1f} s; chunks of {args.chunk}; {args.threads} torch thread(s) per worker; "
               f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
         worker_env = {**os.environ, **env}
         runs: dict[int, list[float]] = {1: [], 2: []}
         loads: dict[int, list[float]] = {1: [], 2: []}
+        if args.mode == "head":  # not timed: every item's trunk features and embedding computed and cached
+            with workers(2, worker_env, data_dir):
+                seconds, tasks, _ = one_pass(mv_ids[-2], args.timeout)
+            print(f"cache filled (not timed): trunk features and embeddings of {tasks} images in {seconds:.1f} s "
+                  f"on 2 workers", flush=True)
         passes = [count for _ in range(args.repeats) for count in (1, 2)]  # alternating: both see the same load
         for count, mv_id in zip(passes, mv_ids, strict=False):
             with workers(count, worker_env, data_dir):
@@ -314,8 +346,9 @@ def main() -> None:
     paired = statistics.median(b / a for a, b in zip(runs[1], runs[2], strict=False))
     n = args.chunk
     per_image = {k: v / n for k, v in parts.items()}
-    print(f"one chunk of {n}, in-process: {parts['total'] * 1000:.0f} ms = model {parts['model'] * 1000:.0f} ms "
-          f"(MC-dropout maps), suggestion files {parts['suggestions'] * 1000:.0f} ms, SQL {parts['sql'] * 1000:.0f} ms "
+    print(f"{args.mode} mode; one chunk of {n}, in-process: {parts['total'] * 1000:.0f} ms = model "
+          f"{parts['model'] * 1000:.0f} ms (MC-dropout maps), cached features read {parts['features'] * 1000:.0f} ms, "
+          f"suggestion files {parts['suggestions'] * 1000:.0f} ms, SQL {parts['sql'] * 1000:.0f} ms "
           f"(reads, score writes, the chunk count), other {parts['other'] * 1000:.0f} ms; "
           f"broker {per_msg * 1000:.2f} ms per message")
     million = 1_000_000
@@ -343,7 +376,7 @@ def main() -> None:
           f"(target >= 1.8x: {'met' if min(speedup, paired) >= 1.8 else 'missed'}; "
           f"load average after the passes: 1 worker {', '.join(f'{x:.1f}' for x in loads[1])}, 2 workers "
           f"{', '.join(f'{x:.1f}' for x in loads[2])}; {os.cpu_count()} cores)")
-    print(json.dumps({"images": args.images, "ips_1": round(ips[1], 2), "ips_2": round(ips[2], 2),
+    print(json.dumps({"images": args.images, "mode": args.mode, "ips_1": round(ips[1], 2), "ips_2": round(ips[2], 2),
                       "speedup": round(speedup, 3), "speedup_paired_median": round(paired, 3),
                       "projected_1m_s": projected, "limited_by": limits,
                       "chunk_ms": {k: round(v * 1000, 1) for k, v in parts.items()},
