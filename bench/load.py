@@ -494,6 +494,10 @@ def main() -> None:
               f"per next+submit cycle (N / X); a next p99 of 25 ms needs a cycle near 50 ms, {needed:.0f} cycles/s: "
               f"{1000 * cpus / needed:.1f} ms of CPU per cycle on {cpus} CPUs, server, database and clients together")
     print(f"total {time.monotonic() - t_all:.0f} s")
+    if thinking is not None:  # after the issue's keys: the think-time pass, apart from the targets' figures
+        fig.update(think_ms=args.think_ms, think_next_p50_ms=round(pct(thinking[0].next_ms, 50), 2),
+                   think_next_p99_ms=round(pct(thinking[0].next_ms, 99), 2),
+                   think_submit_p99_ms=round(pct(thinking[0].submit_ms, 99), 2))
     print(json.dumps(fig))
 
 
