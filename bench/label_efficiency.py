@@ -111,7 +111,7 @@ def last_line(cfg: SimConfig, f: dict[str, Any]) -> dict[str, Any]:
             "labels_to_target": f["labels_to_target"], "labels_to_target_spread": f["labels_to_target_spread"],
             "best": f["best"], "best_over_random": f["best_over_random"],
             "pretrain": cfg.pretrain, "pseudo_labels": cfg.pseudo_labels, "pseudo_background": cfg.pseudo_background,
-            "pseudo_per_class": cfg.pseudo_per_class, "first_batch": cfg.first_batch,
+            "pseudo_per_class": cfg.pseudo_per_class, "first_batch": cfg.first_batch, "data_seed": cfg.data_seed,
             "initial": cfg.initial, "batch": cfg.batch, "lr": cfg.lr, "pool": cfg.pool, "size": cfg.size,
             "steps": cfg.steps, "strategies": list(cfg.strategies), "full_data_miou_fg": f["full_data_miou_fg"],
             "verdict": f["verdict"], "ece_calibrated_max": f["ece_calibrated_max"], "seconds": f["seconds"],
@@ -142,6 +142,7 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=None, help="largest labeled fraction")
     ap.add_argument("--min-reference", type=float, default=None, help="refuse under this full-data fg mIoU")
     ap.add_argument("--seeds", type=int, default=None)
+    ap.add_argument("--data-seed", type=int, default=None, help="data / split seed: another draw of the archive (0)")
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--epochs", type=float, default=None,
                     help="train each run for this many passes over its labeled pixels instead of fixed --steps")
@@ -174,7 +175,7 @@ def main() -> None:
              "initial": args.initial, "budget": args.budget, "steps": args.steps, "epochs": args.epochs,
              "min_steps": args.min_steps, "base_channels": args.base_channels, "lr": args.lr, "batch": args.batch,
              "steered_share": args.steered_share, "decision_bias": args.decision_bias,
-             "region_embeddings": args.region_embeddings,
+             "region_embeddings": args.region_embeddings, "data_seed": args.data_seed,
              "strategies": tuple(args.strategies.split(",")) if args.strategies else None}
     overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     if args.epochs is not None:
