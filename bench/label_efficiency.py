@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/label_efficiency.py [--redundancy none|moderate|high] [--units image|region]
         [--seeds 3] [--pool N --size PX] [--steps N | --epochs E] [--pretrain] [--pseudo-labels BAR]
-        [--steered-share S] [--decision-bias] [--region-embeddings]
+        [--steered-share S] [--decision-bias] [--region-embeddings] [--first-batch random|centroid]
 
 Runs the simulator (app.simulation.run) for one unit and prints, per strategy, the labeled pixel
 fraction at which the mean curve over seeds reaches 95% of the full-data foreground mIoU, its seed
@@ -111,7 +111,7 @@ def last_line(cfg: SimConfig, f: dict[str, Any]) -> dict[str, Any]:
             "labels_to_target": f["labels_to_target"], "labels_to_target_spread": f["labels_to_target_spread"],
             "best": f["best"], "best_over_random": f["best_over_random"],
             "pretrain": cfg.pretrain, "pseudo_labels": cfg.pseudo_labels, "pseudo_background": cfg.pseudo_background,
-            "pseudo_per_class": cfg.pseudo_per_class,
+            "pseudo_per_class": cfg.pseudo_per_class, "first_batch": cfg.first_batch, "data_seed": cfg.data_seed,
             "initial": cfg.initial, "batch": cfg.batch, "lr": cfg.lr, "pool": cfg.pool, "size": cfg.size,
             "steps": cfg.steps, "strategies": list(cfg.strategies), "full_data_miou_fg": f["full_data_miou_fg"],
             "verdict": f["verdict"], "ece_calibrated_max": f["ece_calibrated_max"], "seconds": f["seconds"],
@@ -136,10 +136,13 @@ def main() -> None:
                     help="class-balanced pseudo-labels: at most SHARE background pixels per foreground pixel")
     ap.add_argument("--pseudo-per-class", action="store_true", default=None,
                     help="one pseudo-label bar per class, off the validation pixels predicted as that class")
+    ap.add_argument("--first-batch", choices=["random", "centroid"], default=None,
+                    help="seed set: random draw (default) or one pool image per k-means cluster of the embeddings")
     ap.add_argument("--initial", type=int, default=None, help="tasks in the seed set (default: --batch)")
     ap.add_argument("--budget", type=float, default=None, help="largest labeled fraction")
     ap.add_argument("--min-reference", type=float, default=None, help="refuse under this full-data fg mIoU")
     ap.add_argument("--seeds", type=int, default=None)
+    ap.add_argument("--data-seed", type=int, default=None, help="data / split seed: another draw of the archive (0)")
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--epochs", type=float, default=None,
                     help="train each run for this many passes over its labeled pixels instead of fixed --steps")
@@ -168,11 +171,11 @@ def main() -> None:
              "test": args.test, "min_reference": args.min_reference, "growth": args.growth,
              "pretrain": args.pretrain, "pretrain_steps": args.pretrain_steps,
              "pseudo_labels": args.pseudo_labels, "pseudo_background": args.pseudo_background,
-             "pseudo_per_class": args.pseudo_per_class,
+             "pseudo_per_class": args.pseudo_per_class, "first_batch": args.first_batch,
              "initial": args.initial, "budget": args.budget, "steps": args.steps, "epochs": args.epochs,
              "min_steps": args.min_steps, "base_channels": args.base_channels, "lr": args.lr, "batch": args.batch,
              "steered_share": args.steered_share, "decision_bias": args.decision_bias,
-             "region_embeddings": args.region_embeddings,
+             "region_embeddings": args.region_embeddings, "data_seed": args.data_seed,
              "strategies": tuple(args.strategies.split(",")) if args.strategies else None}
     overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     if args.epochs is not None:

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from app.simulation.config import (
+    FIRST_BATCH_RULES,
     FOLDER_RECIPE,
     REDUNDANCY_LEVELS,
     ReferenceTooWeakError,
@@ -102,6 +103,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a("--pseudo-per-class", action="store_true",
       help="with --pseudo-labels: one bar per class, read off the validation pixels predicted as that class "
            "(default: one bar for all pixels)")
+    a("--first-batch", choices=list(FIRST_BATCH_RULES), default=_D.first_batch,
+      help="the seed set: a random draw, or centroid: one pool image per k-means cluster of the images' "
+           "embeddings (the pretrained trunk's with --pretrain, else a thumbnail + colour histogram; image units "
+           "only; default %(default)s)")
     a("--device", default=_D.device, help="cpu or cuda (default %(default)s)")
     a("--seed", type=int, default=_D.data_seed, help="data / split seed (default %(default)s)")
     a("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice; 1 can be faster on a "
@@ -129,7 +134,8 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         region_embeddings=args.region_embeddings, target=args.target, min_reference=args.min_reference,
         device=args.device, data_seed=args.seed, redundancy=args.redundancy, pretrain=args.pretrain,
         pretrain_steps=args.pretrain_steps, pseudo_labels=args.pseudo_labels,
-        pseudo_background=args.pseudo_background, pseudo_per_class=args.pseudo_per_class)
+        pseudo_background=args.pseudo_background, pseudo_per_class=args.pseudo_per_class,
+        first_batch=args.first_batch)
 
 
 def run_with_progress(cfg: SimConfig, out: str, *, force: bool = False, cache_dir: str | None = None,

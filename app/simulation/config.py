@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["SimConfig", "SimulationInputError", "ReferenceTooWeakError", "FOLDER_RECIPE", "REDUNDANCY_LEVELS",
+           "FIRST_BATCH_RULES",
            "recipe_defaults",
            "check_config", "check_out", "schedule"]
 
@@ -81,6 +82,8 @@ class SimConfig:
     pseudo_per_class: bool = False  # one bar per class, off the validation pixels predicted as that class
     # (app.learning.pseudo.bars_per_predicted_class), instead of one bar off bins the paper dominates
     # Measured (run H): no curve class reached a bar at 0.98 or 0.90; paper-only pseudo-labels lowered the curves
+    first_batch: str = "random"  # the seed set: a random draw, or "centroid": one pool image per k-means
+    # cluster of the images' embeddings (app.simulation.levers.centroid_seed_set; image units only)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -96,7 +99,8 @@ class SimConfig:
 # on whole 96 px images 0.51; validation-driven within 1500 steps (every 50, patience 6) 0.66, best weights
 # at step 1100, stopped at 1400 (the validation curve rose steadily: no early plateau to fear at this
 # patience). crop 128 keeps a step's cost bounded on large images.
-REDUNDANCY_LEVELS = ("none", "moderate", "high")  # app.learning.welllog_pool.REDUNDANCY (no numpy import here)
+REDUNDANCY_LEVELS = ("none", "moderate", "high")
+FIRST_BATCH_RULES = ("random", "centroid")  # app.learning.welllog_pool.REDUNDANCY (no numpy import here)
 
 FOLDER_RECIPE: dict[str, Any] = {"steps": 1500, "lr": 3e-3, "eval_every": 50, "patience": 10, "crop": 128}
 
@@ -144,6 +148,9 @@ def check_config(cfg: SimConfig, known: Sequence[str]) -> None:
         (cfg.pseudo_background is None or cfg.pseudo_background >= 0, "--pseudo-background must be at least 0"),
         (cfg.pseudo_background is None or cfg.pseudo_labels is not None, "--pseudo-background needs --pseudo-labels"),
         (not cfg.pseudo_per_class or cfg.pseudo_labels is not None, "--pseudo-per-class needs --pseudo-labels"),
+        (cfg.first_batch in FIRST_BATCH_RULES, f"--first-batch must be one of {', '.join(FIRST_BATCH_RULES)}"),
+        # a tile's centroid pick would need per-tile embeddings and was never measured: refused, not guessed
+        (cfg.first_batch == "random" or cfg.unit == "image", "--first-batch centroid works with --unit image only"),
         (cfg.device in ("cpu", "cuda") or cfg.device.startswith("cuda:"), "--device must be cpu or cuda"),
     ]
     for ok, message in checks:

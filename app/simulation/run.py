@@ -2,8 +2,9 @@
 many labels each acquisition strategy needs to reach 95% of the full-data foreground mIoU.
 
 Method (the measurements behind these choices: bench/README.md):
-- Per seed, a random seed set of tasks is labeled and the round-0 model trained once; every
-  strategy starts from that same model and labeled set.
+- Per seed, a random seed set of tasks is labeled (or, with first_batch "centroid", one pool image per
+  k-means cluster of the images' embeddings) and the round-0 model trained once; every strategy starts
+  from that same model and labeled set.
 - Each round, each strategy scores a random subset of the unlabeled pool with the previous
   round's model (head-only MC dropout), labels a batch of tasks through select_batch (batch
   sizes grow geometrically by `growth`), and a new model is trained FROM SCRATCH on one cosine
@@ -69,7 +70,7 @@ from app.simulation.config import (
 )
 from app.simulation.data import SimData, load_data
 from app.simulation.effort import accumulate, tasks_effort
-from app.simulation.levers import mix_samples, pretrained_start, pseudo_samples
+from app.simulation.levers import centroid_seed_set, mix_samples, pretrained_start, pseudo_samples
 from app.simulation.results import assemble, summarize_round
 from app.simulation.tasks import LabelState, all_candidates, evaluate, planned_steps, train_round
 
@@ -116,6 +117,18 @@ class _Run:
             self.starts[seed] = model
             infos.append(info)
         self.levers["pretrain"] = infos
+
+    def seed_set(self, seed: int, n_tasks: int, count: int) -> list[int]:
+        """Round 0's task ids: a random draw (as ever), or with --first-batch centroid the centroid picks
+        of the pool images (image units: task i is image i), embedded by seed `seed`'s pretrained trunk if any."""
+        cfg = self.cfg
+        if cfg.first_batch == "random":
+            rng = np.random.default_rng([cfg.data_seed, seed, 0])
+            return [int(t) for t in rng.choice(n_tasks, size=count, replace=False)]
+        picks, info = centroid_seed_set(self.data.pool_images, count, seed=[cfg.data_seed, seed, 0],
+                                        trunk=self.starts.get(seed), device=cfg.device)
+        self.levers.setdefault("first_batch", []).append(info)
+        return picks
 
     def train_eval(self, images: list[np.ndarray], masks: list[np.ndarray], seed: int,
                    start: int | None = None) -> tuple[Any, dict[str, Any]]:
@@ -237,8 +250,7 @@ def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int
     states: dict[tuple[str, int], tuple[LabelState, Any]] = {}
     for seed in range(cfg.seeds):
         state = LabelState(d.pool_masks, tasks)
-        rng = np.random.default_rng([cfg.data_seed, seed, 0])
-        state.label([int(t) for t in rng.choice(len(tasks), size=counts[0], replace=False)])
+        state.label(run.seed_set(seed, len(tasks), counts[0]))
         run.on_step(f"round 0 (seed set)  seed {seed + 1}/{cfg.seeds}  {state.fraction:.1%} labeled")
         xs, ys = state.training_samples(d.pool_images, cfg.unit, margin)
         model, metrics = run.train_eval(xs, ys, seed=10_000 * seed, start=seed)
