@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["SimConfig", "SimulationInputError", "ReferenceTooWeakError", "FOLDER_RECIPE", "REDUNDANCY_LEVELS",
-           "FIRST_BATCH_RULES",
-           "recipe_defaults",
+           "FIRST_BATCH_RULES", "recipe_defaults",
            "check_config", "check_out", "schedule"]
 
 
@@ -99,8 +98,8 @@ class SimConfig:
 # on whole 96 px images 0.51; validation-driven within 1500 steps (every 50, patience 6) 0.66, best weights
 # at step 1100, stopped at 1400 (the validation curve rose steadily: no early plateau to fear at this
 # patience). crop 128 keeps a step's cost bounded on large images.
-REDUNDANCY_LEVELS = ("none", "moderate", "high")
-FIRST_BATCH_RULES = ("random", "centroid")  # app.learning.welllog_pool.REDUNDANCY (no numpy import here)
+REDUNDANCY_LEVELS = ("none", "moderate", "high")  # app.learning.welllog_pool.REDUNDANCY (no numpy import here)
+FIRST_BATCH_RULES = ("random", "centroid")  # the seed set: app.simulation.levers.centroid_seed_set
 
 FOLDER_RECIPE: dict[str, Any] = {"steps": 1500, "lr": 3e-3, "eval_every": 50, "patience": 10, "crop": 128}
 
