@@ -419,6 +419,8 @@ def main() -> None:
                                                           args.tasks // (2 * args.annotators)))
             client_cpu = time.process_time() - client_cpu
             large, _ = asyncio.run(run_annotators(base, pids[args.large], annotators, args.phase_seconds, cap))
+            if args.think_ms > 0:  # the clock time, to set beside the machine's own logs (checkpoints, autovacuum)
+                print(f"think-time pass from {time.strftime('%H:%M:%S')}", flush=True)
             thinking = asyncio.run(run_annotators(base, pids[args.tasks], annotators, args.seconds,
                                                   args.tasks // (2 * args.annotators), args.think_ms / 1000)) \
                 if args.think_ms > 0 else None

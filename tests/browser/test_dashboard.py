@@ -75,6 +75,8 @@ def test_a_lead_edits_the_guidelines_in_the_browser(live_server, page):
     page.fill("input[name=caption]", "a curve crossing the grid")
     page.click("text=Add example")
     page.wait_for_selector(".guideline-examples img")
+    # the element comes before its pixels: wait for the load, or a busy machine reads naturalWidth 0
+    page.wait_for_function("document.querySelector('.guideline-examples img').complete")
     assert page.evaluate("document.querySelector('.guideline-examples img').naturalWidth") == 64
     assert "a curve crossing the grid" in page.text_content(".guideline-examples")
     screenshot(page, "guidelines-edit")
