@@ -20,6 +20,8 @@ from app.modeling.service import TrainingError
 from app.projects import policy as policy_service
 from app.projects.models import Project
 
+JOB = "labelwise.train"  # the tracked training job (workers/tasks/learning.py runs it)
+
 log = logging.getLogger(__name__)
 
 
@@ -33,7 +35,7 @@ def request_training(*, session: Session, project: Project, reason: str,
     lock_row(session, Project.name, project.id)
     pending = model_service.pending_version(session=session, project_id=project.id)
     if pending is not None and progress.stopped_before_running(session=session, project_id=project.id,
-                                                              name="labelwise.train", row_id=pending.id):
+                                                              name=JOB, row_id=pending.id):
         training.mark_failed(session=session, model_version_id=pending.id, error="cancelled")  # not a blocker
         pending = None
     if pending is not None:
@@ -65,7 +67,7 @@ def enqueue_training(mv: ModelVersion | None) -> None:
     if mv is None:
         return
     try:
-        enqueue("labelwise.train", mv.id)
+        enqueue(JOB, mv.id)
     except BrokerUnavailable as exc:
         with session_scope() as session:
             training.mark_failed(session=session, model_version_id=mv.id, error=str(exc))
@@ -78,11 +80,11 @@ def start_training_job(*, session: Session, project: Project, user: User) -> tup
     mv = request_training(session=session, project=project, reason="requested", user=user)
     if mv is None:
         return None
-    run = progress.track(session=session, name="labelwise.train", args=[mv.id], project_id=project.id,
+    run = progress.track(session=session, name=JOB, args=[mv.id], project_id=project.id,
                          user_id=user.id, message=f"training model v{mv.version}")
     session.commit()
     try:
-        enqueue("labelwise.train", mv.id, job_id=run.job_id)
+        enqueue(JOB, mv.id, job_id=run.job_id)
     except BrokerUnavailable as exc:
         with session_scope() as s:
             training.mark_failed(session=s, model_version_id=mv.id, error=str(exc))
@@ -91,7 +93,7 @@ def start_training_job(*, session: Session, project: Project, user: User) -> tup
     return mv, run
 
 
-@job("labelwise.train", queue="training")
+@job(JOB, queue="training")
 def run_training(model_version_id: int) -> dict:
     """Train the queued version from the project's labels, then start scoring with it. Idempotent:
     a version that is ready, failed or unknown is left alone."""

@@ -30,7 +30,7 @@ from torch import nn
 from app.learning.constants import IGNORE_INDEX
 from app.learning.inference import images_to_batch
 from app.learning.losses import class_weights, segmentation_loss
-from app.learning.model import ModelConfig, UNet, save_checkpoint
+from app.learning.model import ModelConfig, UNet, load_checkpoint, save_checkpoint
 
 __all__ = ["HeadConfig", "HeadedUNet", "cache_features", "train_head", "save_headed", "load_any_checkpoint"]
 
@@ -192,12 +192,9 @@ def save_headed(path: str | os.PathLike[str], model: HeadedUNet, extra: dict[str
 def load_any_checkpoint(path: str | os.PathLike[str],
                         device: str | torch.device = "cpu") -> tuple[UNet, ModelConfig, dict[str, Any]]:
     """model.load_checkpoint, and a HeadedUNet when the checkpoint has extra["head"] (save_headed); eval mode."""
-    payload = torch.load(path, map_location=device, weights_only=True)
-    config = ModelConfig.from_dict(payload["config"])
-    extra = dict(payload.get("extra", {}))
-    model = UNet.from_config(config)
-    if extra.get("head") is not None:
-        model = HeadedUNet(model, HeadConfig(**extra["head"]), config.num_classes)
-    model.load_state_dict(payload["state_dict"])
-    model.to(device).eval()
-    return model, config, extra
+    def build(config: ModelConfig, extra: dict[str, Any]) -> UNet:
+        model = UNet.from_config(config)
+        head = extra.get("head")
+        return model if head is None else HeadedUNet(model, HeadConfig(**head), config.num_classes)
+
+    return load_checkpoint(path, device, build=build)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -143,12 +144,16 @@ def save_checkpoint(path: str | os.PathLike[str], model: UNet, config: ModelConf
         raise
 
 
-def load_checkpoint(path: str | os.PathLike[str],
-                    device: str | torch.device = "cpu") -> tuple[UNet, ModelConfig, dict[str, Any]]:
-    """Load with weights_only=True (no pickle code execution); returns the model in eval mode."""
+def load_checkpoint(path: str | os.PathLike[str], device: str | torch.device = "cpu", *,
+                    build: Callable[[ModelConfig, dict[str, Any]], UNet] | None = None,
+                    ) -> tuple[UNet, ModelConfig, dict[str, Any]]:
+    """Load with weights_only=True (no pickle code execution); returns the model in eval mode. `build`
+    makes the empty model from the config and the checkpoint's extra (default: the plain U-Net), for
+    checkpoints of a U-Net subclass (app.learning.head.load_any_checkpoint)."""
     payload = torch.load(path, map_location=device, weights_only=True)
     config = ModelConfig.from_dict(payload["config"])
-    model = UNet.from_config(config)
+    extra = dict(payload.get("extra", {}))
+    model = UNet.from_config(config) if build is None else build(config, extra)
     model.load_state_dict(payload["state_dict"])
     model.to(device).eval()
-    return model, config, dict(payload.get("extra", {}))
+    return model, config, extra

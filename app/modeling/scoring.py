@@ -121,7 +121,7 @@ def _cached_features(*, session: Session, mv: ModelVersion, rep: Representation 
                      item_ids: Sequence[int]) -> dict[int, Any]:
     """Item id -> trunk features for a head-mode version built on `rep` (read from the cache, computed and
     stored on a miss); empty for any other version."""
-    if rep is None or mv.metrics.get("train_mode") != "head" or not mv.weights_path:
+    if rep is None or mv.train_mode != "head" or not mv.weights_path:
         return {}
     ids = list(dict.fromkeys(item_ids))
 
