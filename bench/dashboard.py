@@ -70,9 +70,9 @@ SELECT t.id AS task_id, t.item_id, n, now() - interval '60 days' + n * (interval
 FROM (SELECT id, item_id, row_number() OVER (ORDER BY id) AS n
       FROM task WHERE project_id = :pid AND status = 'done') AS t;
 
-INSERT INTO annotation (task_id, item_id, version, author_id, mask_path, seconds_spent, status, labeled_pixels,
-                        model_version_id, created_at)
-SELECT l.task_id, l.item_id, 1, (SELECT id FROM user_account WHERE username = 'ann' || (l.n % :annotators)),
+INSERT INTO annotation (task_id, item_id, project_id, version, author_id, mask_path, seconds_spent, status,
+                        labeled_pixels, model_version_id, created_at)
+SELECT l.task_id, l.item_id, :pid, 1, (SELECT id FROM user_account WHERE username = 'ann' || (l.n % :annotators)),
        'projects/bench/masks/' || l.n || '.png', 20 + (l.n % 40), 'submitted', 1000,
        (SELECT id FROM model_version m WHERE m.project_id = :pid AND m.created_at < l.at
         ORDER BY m.version DESC LIMIT 1),

@@ -95,7 +95,8 @@ def add_machine_label(*, session: Session, project: Project, task: Task, mv: Mod
     session.execute(update(Annotation).where(Annotation.task_id == task.id,
                                              Annotation.status == AnnotationStatus.submitted)
                     .values(status=AnnotationStatus.superseded))
-    annotation = Annotation(task_id=task.id, item_id=task.item_id, version=version, author_id=user.id, mask_path="",
+    annotation = Annotation(task_id=task.id, item_id=task.item_id, project_id=task.project_id, version=version,
+                            author_id=user.id, mask_path="",
                             status=AnnotationStatus.machine, labeled_pixels=int((mask != imaging.IGNORE).sum()),
                             model_version_id=mv.id, suggestion_fraction=1.0)
     session.add(annotation)

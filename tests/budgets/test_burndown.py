@@ -70,7 +70,8 @@ def test_the_service_feeds_the_burn_down_from_first_labels_and_measured_hours(en
         rows = [(tasks[0], 1, 0, 1800.0, replaced), (tasks[0], 2, 1, 900.0, done), (tasks[1], 1, 1, 1800.0, done),
                 (tasks[2], 1, 2, 3600.0, done)]
         for task, version, offset, seconds, status in rows:
-            session.add(Annotation(task_id=task.id, item_id=task.item_id, version=version, author_id=lead.id,
+            session.add(Annotation(task_id=task.id, item_id=task.item_id, project_id=task.project_id,
+                                   version=version, author_id=lead.id,
                                    mask_path="x.png", seconds_spent=seconds, status=status,
                                    created_at=day + timedelta(days=offset)))
         project = session.get(Project, pid)

@@ -58,7 +58,8 @@ def seed_desk() -> int:
                 session.add(Score(task_id=task.id, model_version_id=mv.id, value=0.5, strategy="hybrid",
                                   components={"steered_random": 1.0} if random else {"entropy": 0.5,
                                                                                       "fg_fraction": 0.2}))
-            annotation = Annotation(task_id=task.id, item_id=task.item_id, version=1, author_id=author,
+            annotation = Annotation(task_id=task.id, item_id=task.item_id, project_id=task.project_id,
+                                    version=1, author_id=author,
                                     mask_path="x.png", seconds_spent=seconds, status=AnnotationStatus.submitted,
                                     model_version_id=mv.id if mv else None, created_at=at)
             session.add(annotation)

@@ -51,7 +51,8 @@ def test_chart_csvs_match_a_hand_computed_project(client, backend):
         assert task is not None
         session.add(Score(task_id=task.id, model_version_id=v2.id, value=0.1, strategy="hybrid",
                           components={"steered_random": 1.0}))
-        session.add(Annotation(task_id=task.id, item_id=task.item_id, version=1, author_id=2, mask_path="y.png",
+        session.add(Annotation(task_id=task.id, item_id=task.item_id, project_id=task.project_id,
+                               version=1, author_id=2, mask_path="y.png",
                                status=AnnotationStatus.submitted, model_version_id=v2.id,
                                created_at=v2.created_at + timedelta(days=1)))
     assert [r["new_random"] for r in _csv(client, pid, "efficiency")] == ["0", "2", "2"]

@@ -52,7 +52,8 @@ def add_labels(pid: int, username: str, when: list[tuple[datetime, float]]) -> N
         free = [t for t in tasks if t.id not in used]
         assert len(free) >= len(when)
         for task, (at, seconds) in zip(free, when, strict=False):
-            session.add(Annotation(task_id=task.id, item_id=task.item_id, version=1, author_id=uid,
+            session.add(Annotation(task_id=task.id, item_id=task.item_id, project_id=task.project_id,
+                                   version=1, author_id=uid,
                                    mask_path=f"missing/{task.id}.png", seconds_spent=seconds,
                                    status=AnnotationStatus.submitted, labeled_pixels=1, created_at=at))
 
