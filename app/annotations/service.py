@@ -83,7 +83,7 @@ def submit(
     version = (session.scalar(select(func.max(Annotation.version)).where(Annotation.task_id == task.id)) or 0) + 1
     # A gold task is answered on its source task: beside the task's label, never replacing it.
     gold_answer = routing.pending_gold_answer(session=session, task_id=task.id, user_id=user.id)
-    if gold_answer is None:
+    if gold_answer is None and version > 1:  # a first version has nothing to supersede (the task is locked)
         session.execute(
             update(Annotation).where(Annotation.task_id == task.id, Annotation.status == AnnotationStatus.submitted)
             .values(status=AnnotationStatus.superseded)
