@@ -27,7 +27,7 @@ def login(body: LoginIn, request: Request, session: SessionDep) -> SessionRead:
         raise HTTPException(status_code=415, detail="send the credentials as application/json")
     result = service.log_in(session=session, username=body.username, password=body.password,
                             address=client_address(request), user_agent=request.headers.get("user-agent"),
-                            replaces=session_id(request))
+                            replaces=session_id(request), release=session.commit)
     session.commit()  # the failure counts for throttling, or the new session
     if result is None:
         raise HTTPException(status_code=401, detail="wrong username or password")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -55,27 +57,38 @@ def _storable(text: str) -> bool:
     return "\x00" not in text and not any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
 
 
-def authenticate(*, session: Session, username: str, password: str) -> User | None:
+def _lookup(*, session: Session, username: str) -> User | None:
     # A name no database can hold (NUL, a lone surrogate) names nobody: a wrong login, not a 500.
-    user = get_by_username(session=session, username=username) if _storable(username) else None
+    return get_by_username(session=session, username=username) if _storable(username) else None
+
+
+def _password_matches(user: User | None, password: str) -> bool:
     if user is None:
         verify_password(password, _DUMMY_HASH)  # as slow as a real check
-        return None
-    if not user.is_active or not verify_password(password, user.password_hash):
-        return None
-    return user
+        return False
+    return user.is_active and verify_password(password, user.password_hash)
+
+
+def authenticate(*, session: Session, username: str, password: str) -> User | None:
+    user = _lookup(session=session, username=username)
+    return user if _password_matches(user, password) else None
 
 
 def log_in(*, session: Session, username: str, password: str, address: str, user_agent: str | None = None,
-           replaces: str | None = None) -> tuple[User, str] | None:
+           replaces: str | None = None, release: Callable[[], None] | None = None) -> tuple[User, str] | None:
     """Check the throttle (TooManyRequests), then the password. A failure is recorded and gives None (the
     caller commits it and answers 401); a success ends the session `replaces` (this browser's previous
-    one, if any), opens a new one and gives the user and the cookie's new session id."""
+    one, if any), opens a new one and gives the user and the cookie's new session id. `release`, called
+    between the reads and the password check, lets the caller end its read transaction: scrypt then runs
+    (tens of ms of CPU) without holding a database connection, which a burst of logins would exhaust."""
     throttle.check(session=session, username=username, address=address)
-    user = authenticate(session=session, username=username, password=password)
-    if user is None:
+    user = _lookup(session=session, username=username)
+    if release is not None:
+        release()
+    if not _password_matches(user, password):
         throttle.record_failure(session=session, username=username, address=address)
         return None
+    assert user is not None
     throttle.forget(session=session, username=username, address=address)
     if replaces is not None:
         sessions.revoke(session=session, token=replaces)

@@ -26,7 +26,7 @@ def login(request: Request, session: SessionDep, username: Annotated[str, Form()
     try:
         result = service.log_in(session=session, username=username, password=password,
                                 address=client_address(request), user_agent=request.headers.get("user-agent"),
-                                replaces=session_id(request))
+                                replaces=session_id(request), release=session.commit)
     except TooManyRequests as exc:
         page = render(request, "auth/login.html", {"error": f"{str(exc).capitalize()}.", "username": username},
                       status_code=429)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import make_user
@@ -89,3 +90,36 @@ def test_the_login_page_says_why_and_when(client, clock):
     assert "Too many failed logins for this user name; try again in" in r.text
     assert 'value="ann"' in r.text
     assert client.get("/api/v1/auth/me").status_code == 401
+
+
+
+@pytest.mark.parametrize("backend", ["postgres", "sqlite"])
+def test_a_login_holds_no_database_connection_while_it_checks_the_password(client, monkeypatch, backend):
+    """scrypt takes tens of ms of CPU: a burst of logins holding their connections through it exhausted the
+    pool (bench/load.py saw dozens of short-lived Postgres backends). Both login routes, right and wrong
+    passwords and an unknown name; the failures are still recorded and the session opened after the check."""
+    from sqlalchemy import func, select
+
+    from app.auth import service
+    from app.auth.models import LoginFailure
+    from app.db import get_engine, session_scope
+
+    make_user("ann")
+    held: list[int] = []
+    real = service.verify_password
+
+    def watched(password: str, hashed: str) -> bool:
+        held.append(get_engine().pool.checkedout())
+        return real(password, hashed)
+
+    monkeypatch.setattr(service, "verify_password", watched)
+    assert client.post("/api/v1/auth/login", json=WRONG).status_code == 401
+    assert client.post("/api/v1/auth/login", json={**WRONG, "username": "nobody"}).status_code == 401
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(LoginFailure)) == 2
+    assert client.post("/api/v1/auth/login", json=RIGHT).status_code == 200
+    assert client.get("/api/v1/auth/me").json()["username"] == "ann"
+    token = client.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
+    r = client.post("/login", data={**RIGHT, "csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303
+    assert held == [0, 0, 0, 0]
