@@ -13,7 +13,12 @@ from app.config import get_settings
 
 log = logging.getLogger(__name__)
 
+# Expired leases stop counting at expiry, but until closed they stay in the live-lease index that every
+# lease reads (app.queue.overlap): abandoned tasks would grow it without end.
+LEASE_SWEEP_SECONDS = 60.0
+
 PERIODIC: dict[str, Callable[[], float]] = {
+    "labelwise.release_expired_leases": lambda: LEASE_SWEEP_SECONDS,
     "labelwise.scheduled_retrain": lambda: get_settings().retrain_schedule_check_seconds,
     # SLA breaches, due webhook deliveries and drift (app.flows.alerts); 0 = never in the embedded mode.
     "labelwise.desk_check": lambda: get_settings().periodic_seconds,

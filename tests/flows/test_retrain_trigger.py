@@ -143,3 +143,15 @@ def test_the_scheduled_job_queues_only_projects_that_are_due(env, backend, monke
     assert policy_flow.scheduled_retrain() != []
     assert [v.status for v in _versions(due)] == [ModelStatus.queued] and _versions(on_labels) == []
     assert policy_flow.scheduled_retrain() == []  # one is queued already: not again
+
+
+def test_the_embedded_ticker_runs_every_job_beat_runs():
+    """The embedded mode has no beat: its ticker must send the same periodic jobs (it had missed the
+    expired-lease sweep), and the in-process worker must know each of them."""
+    import app.models  # noqa: F401 - registers every job
+    from app.jobs import REGISTRY
+    from app.jobs.periodic import PERIODIC
+    from workers.schedule import BEAT_SCHEDULE
+
+    assert {entry["task"] for entry in BEAT_SCHEDULE.values()} == set(PERIODIC)
+    assert set(PERIODIC) <= set(REGISTRY)
