@@ -145,7 +145,11 @@ def run_pretrain(representation_id: int) -> dict:
         model, history = pretrain_trunk([pixels[i.id] for i in pool_items], config=config,
                                         progress=lambda done, total: progress.report(done, total, "pretraining"))
         weights = representations.save_trunk(model, project_id=project_id, version=version)
-        vectors = representations.compute_embeddings(model, [pixels[i.id] for i in items])
+        if settings.train_mode == "head":  # its versions read every image's features: one trunk pass for both
+            vectors = feature_cache.store_all(project_id=project_id, rep_version=version, trunk=model,
+                                              items=[(i.id, pixels[i.id]) for i in items])
+        else:
+            vectors = representations.compute_embeddings(model, [pixels[i.id] for i in items])
     except progress.Cancelled:  # a lead stopped it: the representation ends failed, saying so
         with session_scope() as session:
             representations.mark_failed(session=session, representation_id=representation_id, error="cancelled")

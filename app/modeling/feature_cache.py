@@ -2,7 +2,8 @@
 
 A head-mode version (settings.train_mode = "head") is a light head on the representation's frozen trunk,
 so an image's trunk features [F,H,W] hold for every version built on that representation: computed once
-(training reads the labeled images', scoring the pool's), stored float16 at full resolution as a .npy file
+(by the pretraining for every image then in the pool, in the same pass as the embeddings; on a miss, for an
+image uploaded later, by training or scoring), stored float16 at full resolution as a .npy file
 (app.learning.cached_head: 512 KiB for a 128 px chart with 16 channels), written atomically. Files live at
 projects/<project>/features/r<version>/<item>.npy; `sweep` removes those of items that are gone and of
 representations nothing uses any more (neither the newest ready one nor the live version's).
@@ -56,6 +57,27 @@ def features_for(*, project_id: int, rep_version: int, model: Any, item_ids: Seq
             storage.write_atomic(relative_path(project_id, rep_version, item_id), features_to_bytes(f))
             out[item_id] = f
     return [out[i] for i in item_ids]
+
+
+def store_all(*, project_id: int, rep_version: int, trunk: Any, items: Sequence[tuple[int, np.ndarray]],
+              chunk: int = 32) -> np.ndarray:
+    """Head mode's pretraining: every image's trunk features from one pass, stored (float16) for the head
+    versions to train and score on, and returned pooled as the images' embeddings [N, F] (what
+    representations.compute_embeddings gives: the same features, averaged in float32). In chunks: a pool of
+    5,000 charts of 128 px with 16 channels is 5 GiB of float32 features at once."""
+    import torch
+
+    from app.learning.cached_head import features_to_bytes
+    from app.learning.head import cache_features
+
+    pooled: list[np.ndarray] = []
+    for start in range(0, len(items), chunk):
+        part = items[start:start + chunk]
+        for (item_id, _), f in zip(part, cache_features(trunk, [im for _, im in part], dtype=torch.float32),
+                                   strict=True):
+            storage.write_atomic(relative_path(project_id, rep_version, item_id), features_to_bytes(f))
+            pooled.append(f.mean(dim=(1, 2)).numpy())
+    return np.stack(pooled).astype(np.float32) if pooled else np.zeros((0, trunk.num_features), np.float32)
 
 
 def kept_versions(*, session: Session, project_id: int) -> set[int]:

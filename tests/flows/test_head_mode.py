@@ -13,7 +13,8 @@ from app import storage
 from app.db import session_scope
 from app.flows import pretrain
 from app.flows import training as training_flow
-from app.modeling import feature_cache
+from app.items.models import Item
+from app.modeling import feature_cache, representations
 from app.modeling.models import ModelStatus, ModelVersion, Score
 from app.projects.models import Project
 from tests.factories import login
@@ -54,28 +55,38 @@ def test_head_version_trains_on_cached_features_and_scores_from_them(client, hea
     with session_scope() as session:
         rep_id = pretrain.maybe_pretrain(session=session, project=session.get(Project, pid)).id
     pretrain.run_pretrain(rep_id)
-    mv_id = _train(pid)
     with session_scope() as session:
-        mv = session.get(ModelVersion, mv_id)
-        assert mv.status == ModelStatus.ready and mv.representation_version == "1"
-        assert mv.train_mode == "head" and mv.metrics["train_steps"] == 6 and mv.metrics["train_images"] == 3
-        labeled_items = {t.item_id for t in session.scalars(select(Task).where(Task.project_id == pid)
-                                                               .order_by(Task.id).limit(3))}
-        assert isinstance(inference.load_model(mv.weights_path), HeadedUNet)
-        task_ids = queue_service.open_pool_task_ids(session=session, project_id=pid)[:4]
-        items = {t: session.get(Task, t).item_id for t in task_ids}
-        run_id = scoring.start_run(session=session, model_version=mv, task_ids=task_ids)[0].id
-        session.expunge(mv)
-    assert _cached(pid, 1) == labeled_items  # training cached the labeled images' features
-    # scoring: two items' features already cached, the others are misses computed once and stored
-    feature_cache.features_for(project_id=pid, rep_version=1, model=inference.load_model(mv.weights_path),
-                               item_ids=list(items.values())[:2], pixels=_pixels)
+        item_ids = set(session.scalars(select(Item.id).where(Item.project_id == pid)))
+        embeddings = representations.cached_embeddings(session=session, representation_id=rep_id,
+                                                       item_ids=list(item_ids))
+    # the pretraining's one trunk pass cached every image's features and gave the same embeddings
+    assert _cached(pid, 1) == item_ids
+    with session_scope() as session:
+        trunk = representations.load_trunk(_rep(session, pid).weights_path)
+    some = sorted(item_ids)[:3]
+    np.testing.assert_allclose(np.stack([embeddings[i] for i in some]),
+                               representations.compute_embeddings(trunk, [_pixels(i) for i in some]), atol=1e-4)
     computed: list[int] = []
     import app.learning.head as head
 
     real = head.cache_features
     monkeypatch.setattr(head, "cache_features", lambda model, images, **kw: computed.append(len(images))
                         or real(model, images, **kw))
+    mv_id = _train(pid)
+    assert computed == []  # training read the labeled images' features from the cache
+    with session_scope() as session:
+        mv = session.get(ModelVersion, mv_id)
+        assert mv.status == ModelStatus.ready and mv.representation_version == "1"
+        assert mv.train_mode == "head" and mv.metrics["train_steps"] == 6 and mv.metrics["train_images"] == 3
+        assert isinstance(inference.load_model(mv.weights_path), HeadedUNet)
+        task_ids = queue_service.open_pool_task_ids(session=session, project_id=pid)[:4]
+        items = {t: session.get(Task, t).item_id for t in task_ids}
+        run_id = scoring.start_run(session=session, model_version=mv, task_ids=task_ids)[0].id
+        session.expunge(mv)
+    # scoring: two items' features cached, the others' files gone (as for images uploaded after the
+    # pretraining): those are misses, computed once and stored
+    for item_id in list(items.values())[2:]:
+        storage.absolute(feature_cache.relative_path(pid, 1, item_id)).unlink()
     full = {i: inference.uncertainty_maps(mv, _pixels(i)) for i in items.values()}  # the trunk pass, for reference
     score_chunk(run_id, task_ids)
     assert computed == [len(set(items.values())) - 2] and set(items.values()) <= _cached(pid, 1)
