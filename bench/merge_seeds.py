@@ -5,7 +5,8 @@
 Prints, per strategy: labels to target (share of the pool where the mean curve over every seed reaches
 95% of the mean full-data fg mIoU), its [min, max] over the seeds and the per-seed figures; per other
 strategy its ratio to random, the simulator's verdict and on how many paired seeds it got there earlier
-than random; mean fg mIoU [min, max] per round; the ECE after temperature scaling of the last round.
+than random; mean fg mIoU [min, max] per round, and per round the paired difference to random (same seed);
+the ECE after temperature scaling of the last round.
 The last line is JSON with the same figures. A single results.json is summarised as it is.
 """
 
@@ -37,6 +38,17 @@ def paired(per_seed: list[float | None], random: list[float | None]) -> dict[str
     return out
 
 
+def paired_rounds(results: dict[str, Any], strategy: str) -> list[dict[str, float]]:
+    """Per round: the strategy's fg mIoU minus random's on the same seed, mean [min, max], and the seeds ahead."""
+    a, b = (results["strategies"][s]["seeds"] for s in (strategy, "random"))
+    rows = []
+    for r in range(min(len(x) for x in (*a, *b))):
+        diffs = [x[r]["miou_fg"] - y[r]["miou_fg"] for x, y in zip(a, b, strict=True)]
+        rows.append({"share": a[0][r]["labeled_fraction"], "mean": float(sum(diffs) / len(diffs)),
+                     "min": min(diffs), "max": max(diffs), "ahead": sum(d > 0 for d in diffs)})
+    return rows
+
+
 def figures(results: dict[str, Any]) -> dict[str, Any]:
     per_seed = results["labels_to_target_per_seed"]
     strategies = list(results["strategies"])
@@ -50,7 +62,9 @@ def figures(results: dict[str, Any]) -> dict[str, Any]:
             "ratio_to_random": results.get("ratio_to_random"), "verdict": results.get("verdict"),
             "paired_vs_random": {s: paired(per_seed[s], per_seed["random"]) for s in strategies
                                  if s != "random" and "random" in per_seed},
-            "rounds": rounds}
+            "rounds": rounds,
+            "paired_miou_vs_random": {s: paired_rounds(results, s) for s in strategies
+                                      if s != "random" and "random" in per_seed}}
 
 
 def main() -> None:
@@ -79,6 +93,10 @@ def main() -> None:
             f"{100 * r['share']:.1f}% {r['miou_fg']:.3f} [{r['min']:.3f}, {r['max']:.3f}]" for r in rows)
             + (f"; ECE after scaling, last round {100 * rows[-1]['ece_calibrated']:.2f}%"
                if rows[-1]["ece_calibrated"] is not None else ""))
+    for s, rows in f["paired_miou_vs_random"].items():
+        print(f"{s} - random, paired by seed: " + "; ".join(
+            f"{100 * r['share']:.1f}% {r['mean']:+.3f} [{r['min']:+.3f}, {r['max']:+.3f}], ahead on {r['ahead']}"
+            for r in rows))
     print(json.dumps(f))
 
 
