@@ -3,6 +3,7 @@
     .venv/bin/python bench/label_efficiency.py [--redundancy none|moderate|high] [--units image|region]
         [--seeds 3] [--pool N --size PX] [--steps N | --epochs E] [--pretrain] [--pseudo-labels BAR]
         [--steered-share S] [--decision-bias] [--region-embeddings] [--first-batch random|centroid]
+        [--strategies random,typical] [--first-seed N]
 
 Runs the simulator (app.simulation.run) for one unit and prints, per strategy, the labeled pixel
 fraction at which the mean curve over seeds reaches 95% of the full-data foreground mIoU, its seed
@@ -142,6 +143,8 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=None, help="largest labeled fraction")
     ap.add_argument("--min-reference", type=float, default=None, help="refuse under this full-data fg mIoU")
     ap.add_argument("--seeds", type=int, default=None)
+    ap.add_argument("--first-seed", type=int, default=None,
+                    help="first seed's number (0): --seeds 5 --first-seed 5 runs seeds 5-9 (bench/merge_seeds.py)")
     ap.add_argument("--data-seed", type=int, default=None, help="data / split seed: another draw of the archive (0)")
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--epochs", type=float, default=None,
@@ -167,7 +170,8 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     console = Console(width=None if sys.stdout.isatty() else 140)
     unit = args.units
-    given = {"seeds": args.seeds, "redundancy": args.redundancy, "pool": args.pool, "size": args.size,
+    given = {"seeds": args.seeds, "first_seed": args.first_seed, "redundancy": args.redundancy, "pool": args.pool,
+             "size": args.size,
              "test": args.test, "min_reference": args.min_reference, "growth": args.growth,
              "pretrain": args.pretrain, "pretrain_steps": args.pretrain_steps,
              "pseudo_labels": args.pseudo_labels, "pseudo_background": args.pseudo_background,

@@ -1,5 +1,10 @@
 """Acquisition for the simulator: score a random subset of the unlabeled pool with the current
-model (head-only MC dropout) and let app.learning.acquisition.select_batch pick the tasks."""
+model (head-only MC dropout) and let app.learning.acquisition.select_batch pick the tasks.
+
+Beside the product's strategies, the simulator knows `typical` (TypiClust, app.learning.typicality): no
+model, no scoring; the pool images' label-free descriptors (app.learning.centroids.descriptor, the
+centroid first batch's embedding) are clustered and the densest image of the least-covered cluster
+is labeled. Image units only (a tile would need its own embedding, never measured)."""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.learning.acquisition import STRATEGIES, Candidate, select_batch
+from app.learning import acquisition
+from app.learning.acquisition import Candidate, select_batch
+from app.learning.centroids import descriptor
 from app.learning.mc_dropout import (
     GRID_CELL,
     feature_grids,
@@ -17,8 +24,12 @@ from app.learning.mc_dropout import (
     predict_with_uncertainty,
 )
 from app.learning.model import UNet
+from app.learning.typicality import typical_picks
 
-__all__ = ["STRATEGIES", "AcquireConfig", "acquire"]
+__all__ = ["STRATEGIES", "SIMULATOR_ONLY", "AcquireConfig", "acquire", "typical_tasks"]
+
+SIMULATOR_ONLY = ("typical",)  # measured here before the product's queue may offer them
+STRATEGIES = (*acquisition.STRATEGIES, *SIMULATOR_ONLY)
 
 _NEEDS_EMBEDDINGS = ("hybrid", "coreset")
 
@@ -62,6 +73,8 @@ def acquire(strategy: str, tasks: Sequence[Candidate], unlabeled: Sequence[int],
     images' embeddings, or with `region_embeddings` each region's own.
     """
     n = min(n, len(unlabeled))
+    if strategy == "typical":
+        return typical_tasks(tasks, unlabeled, labeled, images, n, rng), 0
     if strategy == "random":
         cands = [tasks[t] for t in unlabeled]
         picks = select_batch("random", cands, None, n, rng=rng)
@@ -100,3 +113,13 @@ def acquire(strategy: str, tasks: Sequence[Candidate], unlabeled: Sequence[int],
         rest = np.asarray(sorted(set(unlabeled) - set(picked)))
         picked += [int(t) for t in rng.choice(rest, size=n - len(picked), replace=False)]
     return picked, len(img_ids)
+
+
+def typical_tasks(tasks: Sequence[Candidate], unlabeled: Sequence[int], labeled: Sequence[int],
+                  images: Sequence[np.ndarray], n: int, rng: np.random.Generator) -> list[int]:
+    """`n` unlabeled whole-image task ids by TypiClust over the pool images' descriptors, k-means seeded
+    from `rng` -> task ids in pick order. Region tasks are refused (ValueError): see the module doc."""
+    if len(tasks) != len(images) or any(tasks[t].image_index != t for t in range(len(tasks))):
+        raise ValueError("typical works with image units only (one task per pool image)")
+    emb = descriptor(images)
+    return typical_picks(emb, sorted(labeled), n, seed=int(rng.integers(2**31)))

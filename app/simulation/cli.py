@@ -32,8 +32,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a = p.add_argument
     a("--data", default="welllog", help="'welllog' (built-in charts) or a folder with images/ and masks/ "
                                          "(+ optional classes.json)")
-    a("--strategies", default=",".join(_D.strategies), help="comma-separated; random is the baseline "
-                                                              "(default %(default)s)")
+    a("--strategies", default=",".join(_D.strategies), help="comma-separated; random is the baseline; "
+      "typical (TypiClust: dense images of the least-covered clusters) is the simulator's alone, image units only "
+      "(default %(default)s)")
     a("--unit", choices=["image", "region"], default=_D.unit, help="a task is a whole image or a square tile")
     a("--tile", type=int, default=_D.tile, help="tile side in px for --unit region (default %(default)s)")
     a("--budget", type=_fraction, default=None, help="largest labeled fraction to spend, 0.25 or 25 (default: until "
@@ -42,6 +43,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a("--rounds", type=int, default=None, help="acquisition rounds to run (default: until every strategy, "
                                                     "random too, reaches the target, or budget or pool run out)")
     a("--seeds", type=int, default=_D.seeds, help="repeats with different seed sets (default %(default)s)")
+    a("--first-seed", type=int, default=_D.first_seed, help="number of the first seed (0-based; default "
+      "%(default)s): --seeds 5 --first-seed 5 runs seeds 5-9 alone, to join to a run of seeds 0-4 with "
+      "bench/merge_seeds.py")
     a("--initial", type=int, default=None, help="tasks in the random seed set (default: --batch)")
     a("--batch", type=int, default=None, help="tasks acquired in the first round (default: 2%% of the images, "
                                               "or 1%% of the tiles)")
@@ -125,7 +129,8 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
     return SimConfig(
         data=args.data, strategies=tuple(s.strip() for s in args.strategies.split(",") if s.strip()),
         unit=args.unit, tile=args.tile, budget=args.budget, rounds=args.rounds, seeds=args.seeds,
-        initial=args.initial, batch=args.batch, growth=args.growth, size=args.size, pool=args.pool,
+        first_seed=args.first_seed, initial=args.initial, batch=args.batch, growth=args.growth, size=args.size,
+        pool=args.pool,
         test=args.test, val=args.val, steps=None if args.epochs else r["steps"], epochs=args.epochs,
         min_steps=args.min_steps, eval_every=r["eval_every"], patience=r["patience"], max_seconds=args.max_seconds,
         train_batch=args.train_batch, lr=r["lr"], base_channels=args.base_channels,

@@ -33,6 +33,8 @@ class SimConfig:
     budget: float | None = None  # largest labeled fraction; None = until every strategy reaches the target
     rounds: int | None = None  # rounds to run; None = until all reach the target (or budget/pool end)
     seeds: int = 2
+    first_seed: int = 0  # the seeds run are first_seed .. first_seed + seeds - 1: a later run adds seeds to an
+    # earlier one (every seed's draws and training seeds depend on the seed alone; bench/merge_seeds.py joins them)
     initial: int | None = None  # tasks in the seed set; default = batch
     batch: int | None = None  # tasks in the first acquisition round; default 2% of images / 1% of tiles
     growth: float = 2.5  # each round acquires growth x the previous batch
@@ -84,6 +86,9 @@ class SimConfig:
     first_batch: str = "random"  # the seed set: a random draw, or "centroid": one pool image per k-means
     # cluster of the images' embeddings (app.simulation.levers.centroid_seed_set; image units only)
 
+    def seed_ids(self) -> range:
+        return range(self.first_seed, self.first_seed + self.seeds)
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["strategies"] = list(self.strategies)
@@ -125,6 +130,7 @@ def check_config(cfg: SimConfig, known: Sequence[str]) -> None:
         (cfg.budget is None or 0 < cfg.budget <= 1, "--budget must be a fraction in (0, 1]"),
         (cfg.rounds is None or cfg.rounds >= 1, "--rounds must be at least 1"),
         (cfg.seeds >= 1, "--seeds must be at least 1"),
+        (cfg.first_seed >= 0, "--first-seed must be at least 0"),
         (cfg.initial is None or cfg.initial >= 1, "--initial must be at least 1"),
         (cfg.batch is None or cfg.batch >= 1, "--batch must be at least 1"),
         (cfg.growth >= 1.0, "--growth must be at least 1"),
@@ -150,6 +156,8 @@ def check_config(cfg: SimConfig, known: Sequence[str]) -> None:
         (cfg.first_batch in FIRST_BATCH_RULES, f"--first-batch must be one of {', '.join(FIRST_BATCH_RULES)}"),
         # a tile's centroid pick would need per-tile embeddings and was never measured: refused, not guessed
         (cfg.first_batch == "random" or cfg.unit == "image", "--first-batch centroid works with --unit image only"),
+        # TypiClust clusters whole images' descriptors: a tile's typicality was never measured
+        ("typical" not in cfg.strategies or cfg.unit == "image", "--strategies typical works with --unit image only"),
         (cfg.device in ("cpu", "cuda") or cfg.device.startswith("cuda:"), "--device must be cpu or cuda"),
     ]
     for ok, message in checks:

@@ -105,8 +105,8 @@ class _Run:
         """One pretrained trunk per seed, on the pool's images (never its labels)."""
         cfg, d = self.cfg, self.data
         infos = []
-        for seed in range(cfg.seeds):
-            self.on_step(f"pretraining the trunk  seed {seed + 1}/{cfg.seeds}")
+        for seed in cfg.seed_ids():
+            self.on_step(f"pretraining the trunk  seed {seed + 1}/{cfg.first_seed + cfg.seeds}")
             model, info = pretrained_start(d.pool_images, d.num_classes, steps=cfg.pretrain_steps,
                                            base_channels=cfg.base_channels, crop=cfg.crop, seed=seed)
             self.timing["pretrain_seconds"] = self.timing.get("pretrain_seconds", 0.0) + info["seconds"]
@@ -194,8 +194,8 @@ def _reference(run: _Run, cached: dict[str, Any] | None, cache_dir: Path | None,
     everything.label(list(range(len(tasks))))
     xs, ys = everything.training_samples(d.pool_images, cfg.unit, cfg.tile // 2)
     models: dict[int, tuple[Any, dict[str, Any]]] = {}
-    for seed in range(cfg.seeds):
-        run.on_step(f"full-data reference  seed {seed + 1}/{cfg.seeds}")
+    for seed in cfg.seed_ids():
+        run.on_step(f"full-data reference  seed {seed + 1}/{cfg.first_seed + cfg.seeds}")
         models[seed] = run.train_eval(xs, ys, seed=10_000 * seed + final_round, start=seed)
     runs = [m for _, m in models.values()]
     ref: dict[str, Any] = {
@@ -248,10 +248,10 @@ def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int
     target_value = None if reference["miou_fg"] is None else cfg.target * reference["miou_fg"]
     per_seed: dict[str, list[list[dict[str, Any]]]] = {s: [] for s in cfg.strategies}
     states: dict[tuple[str, int], tuple[LabelState, Any]] = {}
-    for seed in range(cfg.seeds):
+    for seed in cfg.seed_ids():
         state = LabelState(d.pool_masks, tasks)
         state.label(run.seed_set(seed, len(tasks), counts[0]))
-        run.on_step(f"round 0 (seed set)  seed {seed + 1}/{cfg.seeds}  {state.fraction:.1%} labeled")
+        run.on_step(f"round 0 (seed set)  seed {seed + 1}/{cfg.first_seed + cfg.seeds}  {state.fraction:.1%} labeled")
         xs, ys = state.training_samples(d.pool_images, cfg.unit, margin)
         model, metrics = run.train_eval(xs, ys, seed=10_000 * seed, start=seed)
         hand = tasks_effort(tasks, state.order, d.pool_images, d.pool_masks, None)  # no model yet: by hand
@@ -265,13 +265,13 @@ def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int
         same_labels: dict[tuple[int, tuple[int, ...]], tuple[Any, dict[str, Any]]] = {}
         if r == len(counts) - 1:  # the reference models: whole pool, this round's training seeds
             same_labels.update({(seed, tuple(range(len(tasks)))): mm for seed, mm in full_models.items()})
-        for seed in range(cfg.seeds):
+        for seed in cfg.seed_ids():
             for s in cfg.strategies:
-                run.on_step(f"round {r}/{len(counts) - 1}  {s}  seed {seed + 1}/{cfg.seeds}  scoring")
+                run.on_step(f"round {r}/{len(counts) - 1}  {s}  seed {seed + 1}/{cfg.first_seed + cfg.seeds}  scoring")
                 state, model = states[(s, seed)]
                 rng = np.random.default_rng([cfg.data_seed, seed, r, zlib.crc32(s.encode())])
                 t0 = time.perf_counter()
-                prev = per_seed[s][seed][-1]
+                prev = per_seed[s][seed - cfg.first_seed][-1]
                 picked, scored = acquire(s, tasks, state.unlabeled(), sorted(state.labeled), model,
                                          d.pool_images, counts[r] - counts[r - 1], rng, acfg,
                                          class_weights=np.asarray(prev["class_weights"], np.float32))
@@ -282,7 +282,7 @@ def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int
                 effort = accumulate(prev.get("effort"), tasks_effort(tasks, picked, d.pool_images, d.pool_masks,
                                                                      model, device=cfg.device))
                 state.label(picked)
-                run.on_step(f"round {r}/{len(counts) - 1}  {s}  seed {seed + 1}/{cfg.seeds}  "
+                run.on_step(f"round {r}/{len(counts) - 1}  {s}  seed {seed + 1}/{cfg.first_seed + cfg.seeds}  "
                             f"{state.fraction:.1%} labeled")
                 pseudo, extra = _pseudo(run, state, model, prev)
                 key = (seed, tuple(sorted(state.labeled)))
@@ -295,8 +295,9 @@ def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int
                     if not pseudo[0]:
                         same_labels[key] = (model, metrics)
                 states[(s, seed)] = (state, model)
-                per_seed[s][seed].append({"labeled_fraction": state.fraction, "labeled_tasks": len(state.labeled),
-                                          "scored_images": scored, **metrics, "effort": effort, **extra})
+                per_seed[s][seed - cfg.first_seed].append({
+                    "labeled_fraction": state.fraction, "labeled_tasks": len(state.labeled), "scored_images": scored,
+                    **metrics, "effort": effort, **extra})
         rounds_done = r
         # without --rounds, stop once every mean curve (random's too) is at the target: the ratios are
         # measured; with --rounds the caller asked for those rounds (the pool and budget permitting)
@@ -348,6 +349,8 @@ def run_simulation(cfg: SimConfig, out: str | Path, *, force: bool = False, cach
                         "data_seed", "base_channels", "seeds")}
     if cfg.eval_every:  # only when set, so references cached before the option stay valid
         key_src.update(eval_every=cfg.eval_every, patience=cfg.patience, max_seconds=cfg.max_seconds)
+    if cfg.first_seed:  # only when set, so references cached before the option stay valid
+        key_src["first_seed"] = cfg.first_seed
     key_src["final_round"] = len(counts) - 1  # the reference's training seeds depend on it
     if cfg.decision_bias:  # only when set, so references cached before the option stay valid
         key_src["decision_bias"] = True
