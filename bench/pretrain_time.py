@@ -29,7 +29,7 @@ def main() -> None:
     import torch
 
     from app.config import get_settings
-    from app.learning.head import cache_features
+    from app.learning.head import pooled_features
     from app.learning.pretrain import PretrainConfig, pretrain_trunk
     from app.learning.welllog_pool import generate_pool
     from app.modeling.representations import compute_embeddings
@@ -55,13 +55,10 @@ def main() -> None:
     t0 = time.perf_counter()
     model, history = pretrain_trunk(images, config=config)
     train_s = time.perf_counter() - t0
+    print(f"pretext training done in {train_s:.1f} s", flush=True)  # a run cut short keeps this
     t0 = time.perf_counter()
-    if args.mode == "head":  # as feature_cache.store_all: float32 features in chunks, pooled
-        pooled = []
-        for start in range(0, len(images), args.chunk):
-            for f in cache_features(model, images[start:start + args.chunk], dtype=torch.float32):
-                pooled.append(f.mean(dim=(1, 2)).numpy())
-        vectors = np.stack(pooled)
+    if args.mode == "head":  # as feature_cache.store_all: the same batched pass, the features not written
+        vectors = pooled_features(model, images, chunk=args.chunk, each=lambda _i, _f: None)
     else:
         vectors = compute_embeddings(model, images)
     embed_s = time.perf_counter() - t0

@@ -65,19 +65,13 @@ def store_all(*, project_id: int, rep_version: int, trunk: Any, items: Sequence[
     versions to train and score on, and returned pooled as the images' embeddings [N, F] (what
     representations.compute_embeddings gives: the same features, averaged in float32). In chunks: a pool of
     5,000 charts of 128 px with 16 channels is 5 GiB of float32 features at once."""
-    import torch
-
     from app.learning.cached_head import features_to_bytes
-    from app.learning.head import cache_features
+    from app.learning.head import pooled_features
 
-    pooled: list[np.ndarray] = []
-    for start in range(0, len(items), chunk):
-        part = items[start:start + chunk]
-        for (item_id, _), f in zip(part, cache_features(trunk, [im for _, im in part], dtype=torch.float32),
-                                   strict=True):
-            storage.write_atomic(relative_path(project_id, rep_version, item_id), features_to_bytes(f))
-            pooled.append(f.mean(dim=(1, 2)).numpy())
-    return np.stack(pooled).astype(np.float32) if pooled else np.zeros((0, trunk.num_features), np.float32)
+    def store(i: int, f: Any) -> None:
+        storage.write_atomic(relative_path(project_id, rep_version, items[i][0]), features_to_bytes(f))
+
+    return pooled_features(trunk, [im for _, im in items], chunk=chunk, each=store)
 
 
 def kept_versions(*, session: Session, project_id: int) -> set[int]:

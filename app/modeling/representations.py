@@ -158,9 +158,9 @@ def initial_model(weights: str | None, *, num_classes: int, base_channels: int) 
 
 def compute_embeddings(trunk: Any, images: Sequence[np.ndarray]) -> np.ndarray:
     """[N, F] pooled trunk features: the one place embeddings are computed rather than read from the cache."""
-    from app.learning.mc_dropout import image_embeddings
+    from app.learning.head import pooled_features
 
-    return image_embeddings(trunk, images)
+    return pooled_features(trunk, images)
 
 
 def store_embeddings(*, session: Session, representation_id: int, vectors: dict[int, np.ndarray]) -> None:

@@ -47,6 +47,7 @@ def _cached(pid: int, rep: int) -> set[int]:
 def test_head_version_trains_on_cached_features_and_scores_from_them(client, head_mode, monkeypatch):
     from app.flows.scoring import score_chunk
     from app.learning.head import HeadedUNet
+    from app.learning.mc_dropout import image_embeddings
     from app.modeling import inference, scoring
     from app.queue import service as queue_service
     from app.queue.models import Task
@@ -65,7 +66,7 @@ def test_head_version_trains_on_cached_features_and_scores_from_them(client, hea
         trunk = representations.load_trunk(_rep(session, pid).weights_path)
     some = sorted(item_ids)[:3]
     np.testing.assert_allclose(np.stack([embeddings[i] for i in some]),
-                               representations.compute_embeddings(trunk, [_pixels(i) for i in some]), atol=1e-4)
+                               image_embeddings(trunk, [_pixels(i) for i in some]), atol=1e-4)  # one at a time
     computed: list[int] = []
     import app.learning.head as head
 
