@@ -25,7 +25,6 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    import numpy as np
     import torch
 
     from app.config import get_settings
