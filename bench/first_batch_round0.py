@@ -27,7 +27,7 @@ import torch  # noqa: E402
 
 from app.learning.welllog_pool import generate_pool  # noqa: E402
 from app.simulation.data import load_data  # noqa: E402
-from app.simulation.run import SimConfig, _Run  # noqa: E402
+from app.simulation.run import SimConfig, SimRun  # noqa: E402
 from app.simulation.tasks import LabelState, all_candidates  # noqa: E402
 
 
@@ -58,7 +58,7 @@ def main() -> None:
         for seed in range(args.seeds):
             line = []
             for rule in ("random", "centroid"):
-                run = _Run(SimConfig(**{**base.to_dict(), "strategies": ("random",), "first_batch": rule}), data,
+                run = SimRun(SimConfig(**{**base.to_dict(), "strategies": ("random",), "first_batch": rule}), data,
                            lambda _m, _t, _r: None)
                 state = LabelState(data.pool_masks, tasks)
                 picks = run.seed_set(seed, len(tasks), k)

@@ -88,8 +88,9 @@ def _data_digest(data: SimData) -> str:
     return h.hexdigest()[:16]
 
 
-class _Run:
-    """Mutable bookkeeping of one simulation (timings for the cost estimate, progress)."""
+class SimRun:
+    """Mutable bookkeeping of one simulation (timings for the cost estimate, progress), with its seed set and
+    train-and-evaluate step; public because benchmarks (bench/first_batch_round0.py) reuse those."""
 
     def __init__(self, cfg: SimConfig, data: SimData, on_step: ProgressFn) -> None:
         self.cfg, self.data, self._on_step = cfg, data, on_step
@@ -176,7 +177,7 @@ def _cached_reference(paths: list[Path], key: str) -> dict[str, Any] | None:
     return None
 
 
-def _reference(run: _Run, cached: dict[str, Any] | None, cache_dir: Path | None, key: str,
+def _reference(run: SimRun, cached: dict[str, Any] | None, cache_dir: Path | None, key: str,
                tasks: list[Any], final_round: int) -> tuple[dict[str, Any], dict[int, tuple[Any, dict[str, Any]]]]:
     """The same recipe on every pool label, once per seed, averaged (or the cached result for `key`).
 
@@ -239,7 +240,7 @@ def _plan(cfg: SimConfig, data: SimData) -> tuple[list[Any], int, list[int]]:
     return tasks, batch, schedule(len(tasks), cfg, cfg.initial or batch, batch)
 
 
-def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int, counts: list[int],
+def _simulate(run: SimRun, reference: dict[str, Any], tasks: list[Any], batch: int, counts: list[int],
               full_models: dict[int, tuple[Any, dict[str, Any]]]) -> dict[str, Any]:
     cfg, d = run.cfg, run.data
     acfg = AcquireConfig(score_subset=cfg.score_subset, mc_samples=cfg.mc_samples, steered_share=cfg.steered_share,
@@ -308,7 +309,7 @@ def _simulate(run: _Run, reference: dict[str, Any], tasks: list[Any], batch: int
             "batch": batch, "n_tasks": len(tasks), "stopped_early": rounds_done < len(counts) - 1}
 
 
-def _pseudo(run: _Run, state: LabelState, model: Any,
+def _pseudo(run: SimRun, state: LabelState, model: Any,
             prev: dict[str, Any]) -> tuple[tuple[list[np.ndarray], list[np.ndarray]], dict[str, Any]]:
     """With --pseudo-labels: the previous round's model's confident pixels of the pool images no task has
     touched yet -> ((images, masks), {"pseudo": info}); otherwise nothing."""
@@ -342,7 +343,7 @@ def run_simulation(cfg: SimConfig, out: str | Path, *, force: bool = False, cach
     if cfg.unit == "region" and max(max(m.shape) for m in data.pool_masks) <= cfg.tile:
         raise SimulationInputError(f"--tile {cfg.tile} is not smaller than the images: use --unit image")
     started = time.perf_counter()
-    run = _Run(cfg, data, on_step or (lambda _msg, _total, _result: None))
+    run = SimRun(cfg, data, on_step or (lambda _msg, _total, _result: None))
     tasks, batch, counts = _plan(cfg, data)
     key_src = {k: v for k, v in cfg.to_dict().items()
                if k in ("size", "pool", "steps", "epochs", "min_steps", "train_batch", "lr", "crop", "device",
