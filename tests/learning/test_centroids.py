@@ -6,22 +6,11 @@ import numpy as np
 import pytest
 
 from app.learning.centroids import centroid_picks, descriptor, kmeans
-
-SIZES = (30, 20, 15, 10, 5)  # blob sizes, all different, so the pick order is the size order
-
-
-def _blobs(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Five tight blobs far apart in 4-d, shuffled -> (points [80, 4], blob of each point)."""
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(len(SIZES), 4)) * 50.0
-    points = np.concatenate([c + rng.normal(size=(n, 4)) for c, n in zip(centres, SIZES, strict=True)])
-    blob = np.repeat(np.arange(len(SIZES)), SIZES)
-    order = rng.permutation(len(points))
-    return points[order], blob[order]
+from tests.learning.blobs import blobs
 
 
 def test_one_pick_per_blob_nearest_its_centre_largest_blob_first() -> None:
-    x, blob = _blobs()
+    x, blob = blobs()
     picks = centroid_picks(x, 5, seed=3)
     assert [int(blob[p]) for p in picks] == [0, 1, 2, 3, 4]  # one per blob, by size descending
     for p in picks:
@@ -40,7 +29,7 @@ def test_the_same_seed_gives_the_same_picks() -> None:
 
 @pytest.mark.parametrize("k", [0, 81])
 def test_k_outside_one_to_n_is_refused(k: int) -> None:
-    x, _ = _blobs()
+    x, _ = blobs()
     with pytest.raises(ValueError, match=r"k must be in \[1, 80\]"):
         centroid_picks(x, k)
 

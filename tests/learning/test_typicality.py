@@ -6,22 +6,11 @@ import numpy as np
 import pytest
 
 from app.learning.typicality import typical_picks, typicality
-
-SIZES = (30, 20, 15, 10, 5)  # blob sizes, all different, so the pick order is the size order
-
-
-def _blobs(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Five tight blobs far apart in 4-d, shuffled -> (points [80, 4], blob of each point)."""
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(len(SIZES), 4)) * 50.0
-    points = np.concatenate([c + rng.normal(size=(n, 4)) for c, n in zip(centres, SIZES, strict=True)])
-    blob = np.repeat(np.arange(len(SIZES)), SIZES)
-    order = rng.permutation(len(points))
-    return points[order], blob[order]
+from tests.learning.blobs import blobs
 
 
 def test_uncovered_blobs_come_before_a_covered_one_largest_first() -> None:
-    x, blob = _blobs()
+    x, blob = blobs()
     labeled = [int(np.flatnonzero(blob == 0)[0]), int(np.flatnonzero(blob == 1)[0])]  # the two largest covered
     picks = typical_picks(x, labeled, 3, seed=1)
     assert [int(blob[p]) for p in picks] == [2, 3, 4]
@@ -29,7 +18,7 @@ def test_uncovered_blobs_come_before_a_covered_one_largest_first() -> None:
 
 
 def test_with_nothing_labeled_one_pick_per_blob() -> None:
-    x, blob = _blobs(seed=2)
+    x, blob = blobs(seed=2)
     picks = typical_picks(x, [], 5, seed=0)
     assert [int(blob[p]) for p in picks] == [0, 1, 2, 3, 4]
 
@@ -57,12 +46,12 @@ def test_the_same_seed_gives_the_same_picks() -> None:
 
 @pytest.mark.parametrize("batch", [0, 79])
 def test_a_batch_outside_one_to_unlabeled_is_refused_not_clamped(batch: int) -> None:
-    x, _ = _blobs()
+    x, _ = blobs()
     with pytest.raises(ValueError, match=r"batch must be in \[1, 78\]"):
         typical_picks(x, [0, 1], batch)
 
 
 def test_a_batch_of_every_unlabeled_row_takes_them_all() -> None:
-    x, _ = _blobs()
+    x, _ = blobs()
     picks = typical_picks(x, list(range(70)), 10, seed=0)
     assert sorted(picks) == list(range(70, 80))

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from app.learning.centroids import centroid_picks, descriptor
-from app.simulation import run as run_module
 from app.simulation.cli import add_arguments, config_from_args
 from app.simulation.config import SimulationInputError, check_config
 from app.simulation.data import load_data
 from app.simulation.run import STRATEGIES, SimConfig, run_simulation
+from tests.simulation.label_spy import labeled_calls
 
 # min_reference=0: these runs check the wiring, not learning (a few steps learn nothing)
 TINY = SimConfig(strategies=("random",), size=32, pool=20, test=3, val=3, rounds=1, seeds=2, steps=3,
@@ -26,15 +26,7 @@ TINY = SimConfig(strategies=("random",), size=32, pool=20, test=3, val=3, rounds
 def _seed_sets(monkeypatch: pytest.MonkeyPatch, cfg: SimConfig, out: Path) -> tuple[list[list[int]], dict[str, Any]]:
     """Run `cfg` and return the task ids round 0 labeled, per seed (the first label() call of each seed's
     state after the reference's whole-pool one), and the results."""
-    calls: list[list[int]] = []
-    original = run_module.LabelState.label
-
-    def spy(self: Any, task_ids: Any) -> None:
-        calls.append([int(t) for t in task_ids])
-        original(self, task_ids)
-
-    monkeypatch.setattr(run_module.LabelState, "label", spy)
-    results = run_simulation(cfg, out, plot=False)
+    calls, results = labeled_calls(monkeypatch, cfg, out)
     return [c for c in calls if len(c) == cfg.initial][: cfg.seeds], results
 
 

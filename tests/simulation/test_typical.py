@@ -13,31 +13,18 @@ import pytest
 
 from app.learning.centroids import descriptor
 from app.learning.typicality import typical_picks
-from app.simulation import run as run_module
 from app.simulation.cli import add_arguments, config_from_args
 from app.simulation.config import SimulationInputError, check_config
 from app.simulation.data import load_data
 from app.simulation.merge import MergeError, merge_results
 from app.simulation.run import STRATEGIES, SimConfig, run_simulation
+from tests.simulation.label_spy import labeled_calls
 
 # min_reference=0: these runs check the wiring, not learning (a few steps learn nothing)
 TINY = SimConfig(strategies=("random", "typical"), size=32, pool=20, test=3, val=3, rounds=1, seeds=2, steps=3,
                  train_batch=4, initial=4, batch=3, crop=None, score_subset=6, mc_samples=2, min_reference=0.0,
                  redundancy="high")
 TIMING = ("train_seconds",)  # the only fields of a round that may differ between two runs of one seed
-
-
-def _labels(monkeypatch: pytest.MonkeyPatch, cfg: SimConfig, out: Path) -> tuple[list[list[int]], dict[str, Any]]:
-    """Run `cfg` -> (every LabelState.label call's task ids, in call order; the results)."""
-    calls: list[list[int]] = []
-    original = run_module.LabelState.label
-
-    def spy(self: Any, task_ids: Any) -> None:
-        calls.append([int(t) for t in task_ids])
-        original(self, task_ids)
-
-    monkeypatch.setattr(run_module.LabelState, "label", spy)
-    return calls, run_simulation(cfg, out, plot=False)
 
 
 def _rounds(results: dict[str, Any], strategy: str, k: int) -> list[dict[str, Any]]:
@@ -51,7 +38,7 @@ def two_seeds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_typical_labels_the_typiclust_picks_of_the_descriptors(monkeypatch: pytest.MonkeyPatch,
                                                                  tmp_path: Path) -> None:
-    calls, results = _labels(monkeypatch, replace(TINY, strategies=("typical",)), tmp_path / "t")
+    calls, results = labeled_calls(monkeypatch, replace(TINY, strategies=("typical",)), tmp_path / "t")
     images = load_data("welllog", pool=20, test=3, val=3, size=32, redundancy="high").pool_images
     emb = descriptor(images)
     seed_sets = [c for c in calls if len(c) == 4]
