@@ -5,8 +5,8 @@ for 5,000 charts). Manual benchmark:
 
 Times what the `pretrain` job (app/flows/pretrain.py) computes, without the database and the files: the
 pretext training (app.learning.pretrain.pretrain_trunk with the settings' steps, batch, crop, channels and
-time cap), then one pass of the trunk over every pool image for the embeddings (finetune mode), or for the
-features that head mode caches with them (`--mode head`; computed and pooled as the job does, not written).
+time cap), then the one batched pass of the trunk over every pool image that gives the embeddings (the same pass
+in head mode, which also writes each image's features: not done here).
 Chart generation is timed apart: a project's images are already on disk. Prints the load average with the
 figures; the last line is JSON.
 """
@@ -28,7 +28,6 @@ def main() -> None:
     import torch
 
     from app.config import get_settings
-    from app.learning.head import pooled_features
     from app.learning.pretrain import PretrainConfig, pretrain_trunk
     from app.learning.welllog_pool import generate_pool
     from app.modeling.representations import compute_embeddings
@@ -38,8 +37,6 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--redundancy", default="high", choices=["none", "moderate", "high"])
     ap.add_argument("--threads", type=int, default=2, help="torch threads (the worker's machine: 2 cores)")
-    ap.add_argument("--mode", default="finetune", choices=["finetune", "head"])
-    ap.add_argument("--chunk", type=int, default=32, help="images per trunk batch in head mode")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     settings = get_settings()
@@ -56,10 +53,7 @@ def main() -> None:
     train_s = time.perf_counter() - t0
     print(f"pretext training done in {train_s:.1f} s", flush=True)  # a run cut short keeps this
     t0 = time.perf_counter()
-    if args.mode == "head":  # as feature_cache.store_all: the same batched pass, the features not written
-        vectors = pooled_features(model, images, chunk=args.chunk, each=lambda _i, _f: None)
-    else:
-        vectors = compute_embeddings(model, images)
+    vectors = compute_embeddings(model, images)
     embed_s = time.perf_counter() - t0
     total = train_s + embed_s
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs; "
@@ -69,10 +63,10 @@ def main() -> None:
     print(f"pretext training: {history['steps']} steps (settings: {settings.pretrain_steps}, cap "
           f"{settings.pretrain_max_seconds:.0f} s{', cut by the cap' if history['stopped_early'] else ''}) in "
           f"{train_s:.1f} s; loss {history['first_loss']:.4f} -> {history['last_loss']:.4f}")
-    print(f"trunk pass over every image ({args.mode} mode): {embed_s:.1f} s, {args.pool / embed_s:.0f} images/s; "
+    print(f"trunk pass over every image: {embed_s:.1f} s, {args.pool / embed_s:.0f} images/s; "
           f"embeddings {tuple(vectors.shape)}")
     print(f"total {total:.1f} s = {total / 60:.1f} min (target <= 10 min): {'met' if total <= 600 else 'NOT met'}")
-    print(json.dumps({"pool": args.pool, "size": args.size, "mode": args.mode, "threads": args.threads,
+    print(json.dumps({"pool": args.pool, "size": args.size, "threads": args.threads,
                       "steps": history["steps"], "pretrain_s": round(train_s, 1), "embed_s": round(embed_s, 1),
                       "total_s": round(total, 1), "loss_first": round(history["first_loss"], 5),
                       "loss_last": round(history["last_loss"], 5), "stopped_early": history["stopped_early"]}))
